@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// A system library reached through pkg-config, installed from Debian's -dev package.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "confab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "confab", targets: ["confab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.0"),
+    ],
+    targets: [
+        // C libraries from Debian, one system-library target each.
+        systemLibrary("CLibConfig", pkgConfig: "libconfig", apt: "libconfig-dev"),
+        systemLibrary("CNice", pkgConfig: "nice", apt: "libnice-dev"),
+        systemLibrary("CSRTP", pkgConfig: "libsrtp2", apt: "libsrtp2-dev"),
+        systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
+        systemLibrary("COpus", pkgConfig: "opus", apt: "libopus-dev"),
+
+        // Typed settings from confab.cfg (libconfig), with defaults and file:line: key errors.
+        .target(name: "Settings", dependencies: [
+            "CLibConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Janus API core: sessions, handles, transactions, errors, plugins, auth. No I/O.
+        .target(name: "JanusAPI", dependencies: [
+            "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // janus.plugin.videoroom (room management now; media with the VideoRoom issue).
+        .target(name: "VideoRoom", dependencies: [
+            "JanusAPI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // HTTP long poll, WebSocket, Admin API, /metrics, static site and /config.js.
+        .target(name: "Transports", dependencies: [
+            "JanusAPI",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        ]),
+        // The executable only wires the targets together.
+        .executableTarget(name: "confab", dependencies: [
+            "Settings", "JanusAPI", "VideoRoom", "Transports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
+        .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
+        .testTarget(name: "TransportsTests", dependencies: [
+            "Transports", "JanusAPI",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
