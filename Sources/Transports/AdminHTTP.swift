@@ -1,0 +1,44 @@
+import Hummingbird
+import JanusAPI
+import NIOCore
+import Prometheus
+
+/// The Admin API over HTTP (`POST <admin path>[/<session>[/<handle>]]`) and `GET /metrics`
+/// in Prometheus text format.
+struct AdminHTTP {
+    let gateway: Gateway
+    let path: String
+    let maxBodySize: Int
+    let metrics: PrometheusCollectorRegistry
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.post(RouterPath(path)) { request, _ in await post(request, session: nil, handle: nil) }
+        router.post("\(path)/:session") { request, context in
+            await post(request, session: context.parameters.get("session"), handle: nil)
+        }
+        router.post("\(path)/:session/:handle") { request, context in
+            await post(request, session: context.parameters.get("session"), handle: context.parameters.get("handle"))
+        }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+    }
+
+    private func post(_ request: Request, session: String?, handle: String?) async -> Response {
+        guard let body = try? await request.body.collect(upTo: maxBodySize) else {
+            return .json(JanusError(.invalidJSON, "Request body too large").reply(transaction: nil), status: .contentTooLarge)
+        }
+        var origin = RequestOrigin(transport: JanusHTTP.package)
+        if let session {
+            guard let id = pathID(session) else { return .json(JanusError(.sessionNotFound).reply(transaction: nil)) }
+            origin.pathSessionID = id
+        }
+        if let handle {
+            guard let id = pathID(handle) else { return .json(JanusError(.handleNotFound).reply(transaction: nil)) }
+            origin.pathHandleID = id
+        }
+        return .json(await gateway.processAdmin(body.readableBytesView, origin: origin))
+    }
+}

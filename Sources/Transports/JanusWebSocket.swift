@@ -1,0 +1,80 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import JanusAPI
+import Logging
+import Synchronization
+
+/// The Janus WebSocket transport (`janus-protocol`), and the Admin API's (`janus-admin-protocol`).
+/// Requests on one socket are handled in order; replies and pushed events share one outbound
+/// queue, so an `ack` always precedes the events it announces.
+struct JanusWebSocket: Sendable {
+    static let package = "janus.transport.websockets"
+    static let maxMessageSize = 1 << 20
+    private static let nextConnectionID = Atomic<UInt64>(0)
+
+    enum Kind: Sendable {
+        case api
+        case admin
+        var subprotocol: String { self == .api ? "janus-protocol" : "janus-admin-protocol" }
+    }
+
+    let gateway: Gateway
+    let kind: Kind
+
+    /// Accepts sockets asking for our subprotocol (or none, as libwebsockets does) and echoes it.
+    func shouldUpgrade(_ request: Request) -> RouterShouldUpgrade {
+        let offered = request.headers[values: .secWebSocketProtocol]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        if offered.isEmpty { return .upgrade([:]) }
+        guard offered.contains(kind.subprotocol) else { return .dontUpgrade }
+        return .upgrade([.secWebSocketProtocol: kind.subprotocol])
+    }
+
+    func register<Context: WebSocketRequestContext>(on router: Router<Context>, paths: [String]) {
+        for path in paths {
+            router.ws(RouterPath(path), shouldUpgrade: { request, _ in shouldUpgrade(request) }) { inbound, outbound, context in
+                await serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            }
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+        let (queue, continuation) = AsyncStream<JSON>.makeStream()
+        let sink = EventSink(id: Self.nextConnectionID.add(1, ordering: .relaxed).newValue) { continuation.yield($0) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in queue {
+                    do { try await outbound.write(.text(message.serialized())) } catch { break }
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: Self.maxMessageSize) {
+                    let bytes: [UInt8]
+                    switch message {
+                    case .text(let text): bytes = Array(text.utf8)
+                    case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+                    }
+                    await handle(bytes, sink: sink, reply: { continuation.yield($0) })
+                }
+            } catch {
+                logger.debug("websocket closed with error", metadata: ["error": "\(error)"])
+            }
+            continuation.finish()
+            if kind == .api { gateway.connectionClosed(sink) }
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ bytes: [UInt8], sink: EventSink, reply: (JSON) -> Void) async {
+        switch kind {
+        case .api:
+            let result = await gateway.process(bytes, origin: RequestOrigin(transport: Self.package, sink: sink))
+            reply(result.json)
+            if let after = result.afterSending { Task { await after() } }
+        case .admin:
+            reply(await gateway.processAdmin(bytes, origin: RequestOrigin(transport: Self.package)))
+        }
+    }
+}

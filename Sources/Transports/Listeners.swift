@@ -1,0 +1,103 @@
+import Hummingbird
+import HummingbirdWebSocket
+import JanusAPI
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Settings
+
+/// Builds the HTTP listeners from the settings: the public API port (Janus HTTP + WebSocket
+/// upgrade + static site + /config.js), the dedicated WebSocket port and the admin port.
+public struct Listeners {
+    let settings: Settings
+    let gateway: Gateway
+    let metrics: PrometheusCollectorRegistry
+    let iceServers: @Sendable () -> JSON
+    let logger: Logger
+
+    public init(settings: Settings, gateway: Gateway, metrics: PrometheusCollectorRegistry,
+                iceServers: @escaping @Sendable () -> JSON = { [] }, logger: Logger) {
+        self.settings = settings
+        self.gateway = gateway
+        self.metrics = metrics
+        self.iceServers = iceServers
+        self.logger = logger
+    }
+
+    /// One service per enabled listener, for a ServiceGroup to run.
+    public func services() -> [any Service] {
+        var services: [any Service] = []
+        if settings.http.enabled {
+            gateway.registerTransport(package: JanusHTTP.package, name: "JANUS REST (HTTP/HTTPS) transport plugin",
+                                      description: "Confab's Janus HTTP transport with long poll")
+            services.append(apiApplication())
+        }
+        if settings.websockets.enabled {
+            gateway.registerTransport(package: JanusWebSocket.package, name: "JANUS WebSockets transport plugin",
+                                      description: "Confab's Janus WebSocket transport (janus-protocol)")
+            services.append(webSocketApplication())
+        }
+        services.append(adminApplication())
+        return services
+    }
+
+    public func apiRouter() -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.add(middleware: CORSMiddleware(allowOrigin: settings.http.allowOrigin))
+        JanusHTTP(gateway: gateway, path: settings.http.path, maxBodySize: settings.http.maxBodySize).register(on: router)
+        ClientConfiguration(publicURL: settings.general.publicURL, apiPath: settings.http.path,
+                            serverName: settings.general.serverName, iceServers: iceServers).register(on: router)
+        return router
+    }
+
+    public func adminRouter() -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        AdminHTTP(gateway: gateway, path: settings.admin.path, maxBodySize: settings.http.maxBodySize, metrics: metrics)
+            .register(on: router)
+        return router
+    }
+
+    private func webSocketConfiguration() -> HTTP1WebSocketUpgradeChannel.Configuration {
+        let ping = settings.websockets.pingInterval
+        return .init(ws: .init(
+            maxFrameSize: JanusWebSocket.maxMessageSize,
+            autoPing: ping > 0 ? .enabled(timePeriod: .seconds(ping)) : .disabled))
+    }
+
+    private func upgradeRouter(_ kind: JanusWebSocket.Kind, paths: [String]) -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        JanusWebSocket(gateway: gateway, kind: kind).register(on: router, paths: paths)
+        return router
+    }
+
+    private func apiApplication() -> some Service {
+        Application(
+            router: apiRouter(),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: upgradeRouter(.api, paths: ["/", settings.http.path]),
+                configuration: webSocketConfiguration()),
+            configuration: .init(address: .hostname(settings.http.bind, port: settings.http.port), serverName: "Confab"),
+            logger: logger)
+    }
+
+    private func webSocketApplication() -> some Service {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.get("/") { _, _ in Response(status: .upgradeRequired) }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: upgradeRouter(.api, paths: ["/", "/**"]), configuration: webSocketConfiguration()),
+            configuration: .init(address: .hostname(settings.websockets.bind, port: settings.websockets.port), serverName: "Confab"),
+            logger: logger)
+    }
+
+    private func adminApplication() -> some Service {
+        Application(
+            router: adminRouter(),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: upgradeRouter(.admin, paths: ["/", settings.admin.path]),
+                configuration: webSocketConfiguration()),
+            configuration: .init(address: .hostname(settings.admin.bind, port: settings.admin.port), serverName: "Confab"),
+            logger: logger)
+    }
+}

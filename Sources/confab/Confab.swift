@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import JanusAPI
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Settings
+import Transports
+import VideoRoom
+
+/// `confab`: loads the settings and runs every part of the server until SIGTERM/SIGINT.
+@main
+struct Confab: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A Janus-API-compatible WebRTC SFU, TURN server and web server in one binary.")
+
+    @Option(name: .long, help: "Settings file (default: ./confab.cfg when present, else built-in defaults).")
+    var config: String?
+
+    @Option(name: .customLong("check-config"), help: "Validate a settings file and exit (0 = good, 2 = bad).")
+    var checkConfig: String?
+
+    func run() async throws {
+        if let checkConfig {
+            _ = try loadSettings(path: checkConfig)
+            FileHandle.standardError.write(Data("\(checkConfig): settings are valid\n".utf8))
+            return
+        }
+        let settings = try loadSettings(path: config ?? (FileManager.default.fileExists(atPath: "confab.cfg") ? "confab.cfg" : nil))
+        LogLevelControl.shared.bootstrap(settings.general.logLevel)
+        let logger = Logger(label: "confab")
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+
+        let gateway = Gateway(configuration: gatewayConfiguration(settings), plugins: plugins(settings, logger: logger), logger: logger)
+        let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics, logger: logger)
+        let services: [any Service] = listeners.services() + [GatewayTimers(gateway: gateway)]
+        logger.info("confab starting", metadata: [
+            "http": "\(settings.http.bind):\(settings.http.port)\(settings.http.path)",
+            "websockets": "\(settings.websockets.bind):\(settings.websockets.port)",
+            "admin": "\(settings.admin.bind):\(settings.admin.port)\(settings.admin.path)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+
+    /// Settings errors go to stderr as `file:line: message` lines with exit status 2.
+    private func loadSettings(path: String?) throws -> Settings {
+        do {
+            if let path { return try SettingsLoader.load(path: path) }
+            return try SettingsLoader.defaults()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func gatewayConfiguration(_ settings: Settings) -> Gateway.Configuration {
+        var configuration = Gateway.Configuration()
+        configuration.serverName = settings.general.serverName
+        configuration.sessionTimeout = settings.general.sessionTimeout
+        configuration.reclaimSessionTimeout = settings.general.reclaimSessionTimeout
+        configuration.adminSecret = settings.admin.secret
+        configuration.apiSecret = settings.security.apiSecret
+        if !settings.security.tokenAuthSecret.isEmpty {
+            configuration.tokenMode = .signed(secret: settings.security.tokenAuthSecret)
+        } else if settings.security.tokenAuth {
+            configuration.tokenMode = .stored
+        }
+        configuration.logLevel = LogLevelControl.janusLevel(settings.general.logLevel)
+        configuration.applyLogLevel = { LogLevelControl.shared.set(janusLevel: $0) }
+        return configuration
+    }
+
+    private func plugins(_ settings: Settings, logger: Logger) -> [any JanusPlugin] {
+        []  // VIDEOROOM-PENDING
+    }
+}
+
+/// Runs the gateway's once-a-second timers (long-poll and session expiry) as a service.
+struct GatewayTimers: Service {
+    let gateway: Gateway
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await gateway.runTimers() }
+    }
+}
