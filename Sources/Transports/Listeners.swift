@@ -44,6 +44,9 @@ public struct Listeners {
     public func apiRouter() -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: CORSMiddleware(allowOrigin: settings.http.allowOrigin))
+        if settings.site.enabled {
+            router.add(middleware: SiteFallback(site: StaticSite(root: settings.site.root)))
+        }
         JanusHTTP(gateway: gateway, path: settings.http.path, maxBodySize: settings.http.maxBodySize).register(on: router)
         ClientConfiguration(publicURL: settings.general.publicURL, apiPath: settings.http.path,
                             serverName: settings.general.serverName, iceServers: iceServers).register(on: router)
