@@ -8,7 +8,7 @@ import Settings
 
 /// Builds the HTTP listeners from the settings: the public API port (Janus HTTP + WebSocket
 /// upgrade + static site + /config.js), the dedicated WebSocket port and the admin port.
-public struct Listeners {
+public struct Listeners: Sendable {
     let settings: Settings
     let gateway: Gateway
     let metrics: PrometheusCollectorRegistry
