@@ -59,6 +59,8 @@ public final class Gateway: Sendable {
     let sessions = Mutex<[UInt64: Session]>([:])
     let transports = Mutex<[String: JSON]>([:])
     let runtime: Mutex<Runtime>
+    /// Live handles across all sessions, for the `confab_janus_handles` gauge.
+    let handleCount = Atomic<Int>(0)
     let configuration: Configuration
 
     struct Runtime {
@@ -264,11 +266,13 @@ public final class Gateway: Sendable {
             return .failure(JanusError(.sessionNotFound, "No such session \(session.id)"))
         }
         Metrics.Counter(label: "confab_janus_handles_attached_total", dimensions: [("plugin", package)]).increment()
+        handlesChanged(by: 1)
         return .success(handle)
     }
 
     private func detach(_ handle: Handle, from session: Session) {
         guard session.removeHandle(handle.id) != nil else { return }
+        handlesChanged(by: -1)
         handle.plugin.detach(handle)
         handle.pushCoreEvent("detached")
     }
@@ -278,6 +282,7 @@ public final class Gateway: Sendable {
         let removed = sessions.withLock { $0.removeValue(forKey: session.id) != nil }
         let handles = session.markDestroyed(finalEvent: finalEvent)
         for handle in handles { handle.plugin.detach(handle) }
+        if !handles.isEmpty { handlesChanged(by: -handles.count) }
         if removed {
             Metrics.Gauge(label: "confab_janus_sessions").record(sessionCount)
             logger.debug("session destroyed", metadata: ["session": "\(session.id)", "reason": "\(reason)"])
@@ -352,6 +357,11 @@ public final class Gateway: Sendable {
     }
 
     // MARK: Helpers
+
+    private func handlesChanged(by delta: Int) {
+        let total = handleCount.add(delta, ordering: .relaxed).newValue
+        Metrics.Gauge(label: "confab_janus_handles").record(total)
+    }
 
     func fail(_ error: JanusError, transaction: String?, session: UInt64? = nil) -> JSON {
         Metrics.Counter(label: "confab_janus_errors_total", dimensions: [("code", String(error.code))]).increment()
