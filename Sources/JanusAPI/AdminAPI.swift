@@ -26,7 +26,7 @@ extension Gateway {
         }
         guard !configuration.adminSecret.isEmpty, let secret = request["admin_secret"]?.stringValue,
             constantTimeEquals(secret, configuration.adminSecret)
-        else { return fail(JanusError(.unauthorized), transaction: transaction) }
+        else { return fail(JanusError(.unauthorized), transaction: transaction, session: ids.session) }
 
         if ids.session == 0 {
             return await adminRoot(verb, request, transaction: transaction)
@@ -107,46 +107,47 @@ extension Gateway {
         }
     }
 
+    /// Stored-token management, with Janus 1.1.2's replies and error strings.
     private func tokenRequest(_ verb: String, _ request: [String: JSON], transaction: String,
                               success: ([String: JSON]) -> JSON) -> JSON {
         guard auth.tokenMode == .stored else {
             return fail(JanusError(.unknown, "Stored-Token based authentication disabled"), transaction: transaction)
         }
+        func pluginList(_ plugins: Set<String>) -> JSON { .array(plugins.sorted().map { .string($0) }) }
         if verb == "list_tokens" {
-            let tokens = auth.tokens.sorted { $0.key < $1.key }.map { token, plugins -> JSON in
-                ["token": .string(token), "allowed_plugins": .array(plugins.sorted().map { .string($0) })]
+            // Janus lists only tokens that may use at least one plugin.
+            let tokens = auth.tokens.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { token, plugins -> JSON in
+                ["token": .string(token), "allowed_plugins": pluginList(plugins)]
             }
             return success(["data": ["tokens": .array(tokens)]])
         }
         guard let tokenField = request["token"] else { return fail(.missing("token"), transaction: transaction) }
         guard let token = tokenField.stringValue else { return fail(.wrongType("token", "a string"), transaction: transaction) }
-        if verb == "remove_token" {
-            guard auth.removeToken(token) else {
-                return fail(JanusError(.tokenNotFound, "Token \(token) not found"), transaction: transaction)
-            }
+        switch verb {
+        case "remove_token":
+            guard auth.removeToken(token) else { return fail(JanusError(.unknown, "Error removing token"), transaction: transaction) }
             return success([:])
-        }
-        var wanted = Set(plugins.keys)
-        if let list = request["plugins"] {
-            guard let names = list.arrayValue?.compactMap(\.stringValue), names.count == list.arrayValue?.count else {
-                return fail(.wrongType("plugins", "an array of strings"), transaction: transaction)
+        case "add_token":
+            var wanted = Set(plugins.keys)
+            if let list = request["plugins"] {
+                guard let names = list.arrayValue else { return fail(.wrongType("plugins", "an array"), transaction: transaction) }
+                // Unknown plugin names are dropped, as Janus does.
+                wanted = Set(names.compactMap(\.stringValue).filter { plugins[$0] != nil })
             }
-            guard names.allSatisfy({ plugins[$0] != nil }) else {
+            return success(["data": ["plugins": pluginList(auth.addToken(token, plugins: wanted))]])
+        default:
+            guard let names = request["plugins"]?.arrayValue, !names.isEmpty else {
+                return fail(.wrongType("plugins", "a non-empty array"), transaction: transaction)
+            }
+            let wanted = Set(names.compactMap(\.stringValue))
+            guard wanted.count == names.count, wanted.allSatisfy({ plugins[$0] != nil }) else {
                 return fail(JanusError(.invalidElementType, "Invalid element type (some of the provided plugins are invalid)"),
                             transaction: transaction)
             }
-            wanted = Set(names)
-        } else if verb != "add_token" {
-            return fail(.missing("plugins"), transaction: transaction)
+            let result = verb == "allow_token" ? auth.allowPlugins(wanted, for: token) : auth.disallowPlugins(wanted, for: token)
+            guard let result else { return fail(JanusError(.tokenNotFound, "Token \(token) not found"), transaction: transaction) }
+            return success(["data": ["plugins": pluginList(result)]])
         }
-        let result: Set<String>?
-        switch verb {
-        case "add_token": result = auth.addToken(token, plugins: wanted)
-        case "allow_token": result = auth.allowPlugins(wanted, for: token)
-        default: result = auth.disallowPlugins(wanted, for: token)
-        }
-        guard let result else { return fail(JanusError(.tokenNotFound, "Token \(token) not found"), transaction: transaction) }
-        return success(["data": ["plugins": .array(result.sorted().map { .string($0) })]])
     }
 
     private func adminSession(_ verb: String, session: Session, transaction: String) -> JSON {

@@ -45,6 +45,10 @@ public final class Gateway: Sendable {
         /// Janus log level (0..7) at start-up, and how to change the process's level.
         public var logLevel = 4
         public var applyLogLevel: @Sendable (Int) -> Void = { _ in }
+        /// The address media is announced on, for `info`'s `local-ip`.
+        public var localIP = "127.0.0.1"
+        /// Library versions for `info`'s `dependencies` (name → version).
+        public var dependencies: [String: JSON] = [:]
         public init() {}
     }
 
@@ -182,10 +186,6 @@ public final class Gateway: Sendable {
         case "claim":
             session.claim(by: origin.sink)
             return ok
-        case "info":
-            return serverInfo(transaction: transaction)
-        case "ping":
-            return ["janus": "pong", "transaction": .string(transaction)]
         case "detach", "hangup", "message", "trickle":
             return fail(Self.unhandled(verb), transaction: transaction, session: session.id)
         default:
@@ -210,7 +210,9 @@ public final class Gateway: Sendable {
                 return Reply(fail(error, transaction: transaction, session: session.id))
             }
             return Reply(["janus": "ack", "session_id": JSON(session.id), "transaction": .string(transaction)])
-        case "keepalive", "attach", "destroy", "claim", "info", "ping":
+        case "keepalive":
+            return Reply(["janus": "ack", "session_id": JSON(session.id), "transaction": .string(transaction)])
+        case "attach", "destroy", "claim":
             return Reply(fail(Self.unhandled(verb), transaction: transaction, session: session.id))
         default:
             return Reply(fail(JanusError(.unknownRequest, "Unknown request '\(verb)'"), transaction: transaction, session: session.id))

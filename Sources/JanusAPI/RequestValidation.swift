@@ -8,10 +8,12 @@ extension Gateway {
             guard case .invalid(let reason) = error else { return .failure(JanusError(.invalidJSON)) }
             return .failure(JanusError(.invalidJSON, "JSON error: on line 1: \(reason)"))
         }
-        guard case .object(let object) = value else {
-            return .failure(JanusError(.invalidJSONObject, "JSON error: not an object"))
+        switch value {
+        case .object(let object): return .success(object)
+        case .array: return .failure(JanusError(.invalidJSONObject, "JSON error: not an object"))
+        // Janus's JSON parser takes only objects and arrays at the top level.
+        default: return .failure(JanusError(.invalidJSON, "JSON error: on line 1: '[' or '{' expected near '\(value)'"))
         }
-        return .success(object)
     }
 
     /// The mandatory `transaction` and `janus` strings.
@@ -68,14 +70,14 @@ extension Gateway {
 
     /// A `jsep` needs a known `type` and, unless it only toggles e2ee/simulcast, an `sdp` string.
     static func validateJSEP(_ jsep: JSON) -> JanusError? {
-        guard case .object = jsep else { return .wrongType("jsep", "an object") }
-        guard let type = jsep["type"] else { return .missing("type") }
-        guard let typeText = type.stringValue else { return .wrongType("type", "a string") }
+        guard case .object = jsep else { return JanusError(.invalidJSONObject, "Invalid jsep object") }
+        guard let type = jsep["type"] else { return JanusError(.missingMandatoryElement, "JSEP error: missing mandatory element (type)") }
+        guard let typeText = type.stringValue else { return JanusError(.invalidElementType, "JSEP error: invalid element type (type should be a string)") }
         guard typeText == "offer" || typeText == "answer" else {
             return JanusError(.jsepUnknownType, "JSEP error: unknown message type '\(typeText)'")
         }
-        guard let sdp = jsep["sdp"] else { return .missing("sdp") }
-        guard sdp.stringValue != nil else { return .wrongType("sdp", "a string") }
+        guard let sdp = jsep["sdp"] else { return JanusError(.missingMandatoryElement, "JSEP error: missing mandatory element (sdp)") }
+        guard sdp.stringValue != nil else { return JanusError(.invalidElementType, "JSEP error: invalid element type (sdp should be a string)") }
         return nil
     }
 }

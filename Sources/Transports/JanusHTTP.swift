@@ -23,7 +23,7 @@ struct JanusHTTP {
         router.post("\(path)/:session/:handle") { request, context in
             await post(request, context, session: context.parameters.get("session"), handle: context.parameters.get("handle"))
         }
-        router.get("\(path)/info") { _, _ in Response.json(gateway.serverInfo(transaction: nil)) }
+        router.get("\(path)/info") { _, _ in Response.json(gateway.serverInfo(transaction: Self.randomTransaction())) }
         router.get("\(path)/:session") { request, context in
             await longPoll(request, session: context.parameters.get("session"))
         }
@@ -42,7 +42,7 @@ struct JanusHTTP {
         }
         var origin = RequestOrigin(transport: Self.package)
         if let session {
-            guard let id = pathID(session) else { return .json(invalidPath(session)) }
+            guard let id = pathID(session) else { return .json(invalidPath(session)) }  // Janus: 457
             origin.pathSessionID = id
         }
         if let handle {
@@ -56,22 +56,25 @@ struct JanusHTTP {
 
     /// Waits up to 30 s for events; `maxev` > 1 batches them into an array, as Janus does.
     private func longPoll(_ request: Request, session sessionText: String?) async -> Response {
+        // Janus answers a long poll for an unknown session, or without credentials, with a bare status.
         guard let id = pathID(sessionText), let session = gateway.session(id), !session.isDestroyed else {
-            return .json(JanusError(.sessionNotFound, "No such session \(sessionText ?? "")").reply(transaction: nil))
+            return Response(status: .notFound)
         }
         let query = request.uri.queryParameters
         var credentials: [String: JSON] = [:]
         if let secret = query["apisecret"] { credentials["apisecret"] = .string(String(secret)) }
         if let token = query["token"] { credentials["token"] = .string(String(token)) }
-        guard gateway.auth.authorizes(credentials) else {
-            return .json(JanusError(.unauthorized).reply(transaction: nil, sessionID: id))
-        }
+        guard gateway.auth.authorizes(credentials) else { return Response(status: .forbidden) }
         let maxEvents = query["maxev"].flatMap { Int(String($0)) }.map { max(1, min($0, 100)) } ?? 1
-        session.touch()
+        // As in Janus, a waiting long poll is not activity: clients send keepalives.
         let events = await session.nextEvents(max: maxEvents, deadline: .now + Self.longPollTimeout)
-        session.touch()
         if events.isEmpty { return .json(["janus": "keepalive"]) }
         return .json(maxEvents > 1 ? .array(events) : events[0])
+    }
+
+    /// Janus answers `GET /janus/info` with a transaction id of its own.
+    static func randomTransaction() -> String {
+        String((0..<12).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
     }
 
     private func invalidPath(_ text: String) -> JSON {

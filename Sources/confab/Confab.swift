@@ -77,7 +77,7 @@ struct Confab: AsyncParsableCommand {
     }
 
     private func plugins(_ settings: Settings, logger: Logger) -> [any JanusPlugin] {
-        []  // VIDEOROOM-PENDING
+        [VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey, logger: logger)]
     }
 }
 

@@ -49,7 +49,7 @@ func json(_ buffer: ByteBuffer) -> JSON { (try? JSON.parse(Array(buffer.readable
                 #expect(json(response.body) == ["janus": "event", "n": 3], "without maxev a single object")
             }
             try await client.execute(uri: "/janus/999", method: .get) { response in
-                #expect(json(response.body)["error"]?["code"] == 458)
+                #expect(response.status == .notFound, "Janus answers an unknown session's long poll with a bare 404")
             }
         }
     }

@@ -1,0 +1,459 @@
+"""Start a Janus-API server under test (Confab, or Debian's real Janus 1.1.2) on loopback.
+
+Used by conftest.py (pytest fixtures) and by scripts/janus-reference.sh (manual diffing).
+Everything binds to 127.0.0.1 only; no traffic ever leaves loopback.
+
+Environment:
+  CONFAB_TARGET        confab (default) | janus
+  CONFAB_BIN           Confab binary (default /work/main/.build/debug/confab)
+  CONFAB_SITE_ROOT     site.root for Confab (default: <repo>/html)
+  CONFAB_EXTRA_CONFIG  extra libconfig text appended to Confab's generated config
+  JANUS_BIN            Janus binary (default /usr/bin/janus)
+  CONFAB_KEEP_LOGS     if set, server log files are kept (path printed)
+"""
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import urllib.request
+import urllib.error
+
+REPO = Path(__file__).resolve().parent.parent
+SHIM_SRC = Path("/work/shared/tools/janus_loopback_shim.c")
+JANUS_LIB = Path("/usr/lib/x86_64-linux-gnu/janus")
+JANUS_ETC = Path("/etc/janus")
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_ADMIN_SECRET = "adminpw"
+
+
+def target() -> str:
+    t = os.environ.get("CONFAB_TARGET", "confab").strip().lower()
+    if t not in ("confab", "janus"):
+        raise SystemExit(f"CONFAB_TARGET must be 'confab' or 'janus', not {t!r}")
+    return t
+
+
+def ensure_loopback_up() -> None:
+    """Inside a fresh `unshare --net` namespace `lo` is down and binding 127.0.0.1 fails.
+    Bring it up if we can (we are root there); harmless otherwise."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((LOOPBACK, 0))
+        return
+    except OSError as e:
+        if e.errno != errno.EADDRNOTAVAIL:
+            raise
+    finally:
+        s.close()
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (and free for UDP too, to be safe)."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((LOOPBACK, 0))
+        port = s.getsockname()[1]
+        s.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind((LOOPBACK, port))
+        except OSError:
+            continue
+        finally:
+            u.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port")
+
+
+_handed_out: set[int] = set()
+
+
+def signed_token(secret: str, plugins=("janus.plugin.videoroom",), expires_in: int = 3600,
+                 realm: str = "janus") -> str:
+    """A Janus 1.x HMAC-SHA1 signed token: "<expiry>,<realm>,<plugin...>:<base64 sig>"."""
+    expiry = int(time.time()) + expires_in
+    data = ",".join([str(expiry), realm, *plugins])
+    sig = base64.b64encode(hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()).decode()
+    return f"{data}:{sig}"
+
+
+@dataclass
+class ServerOptions:
+    api_secret: str = ""
+    token_auth: bool = False
+    token_auth_secret: str = ""
+    session_timeout: int = 60
+    admin_secret: str = DEFAULT_ADMIN_SECRET
+    log_level: str = "info"
+    reclaim_session_timeout: int = 0
+
+
+@dataclass
+class Server:
+    target: str
+    options: ServerOptions
+    http_port: int
+    ws_port: int
+    admin_port: int
+    admin_ws_port: int
+    workdir: Path
+    log_path: Path
+    proc: Optional[subprocess.Popen] = None
+    argv: list = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+
+    # --- addresses -----------------------------------------------------------------
+    @property
+    def http_base(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"
+
+    @property
+    def janus_url(self) -> str:
+        return f"{self.http_base}/janus"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{LOOPBACK}:{self.ws_port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.admin_port}/admin"
+
+    @property
+    def admin_ws_url(self) -> str:
+        # Janus: a separate admin WebSocket port. Confab: WebSocket upgrade on the admin port.
+        if self.target == "janus":
+            return f"ws://{LOOPBACK}:{self.admin_ws_port}"
+        return f"ws://{LOOPBACK}:{self.admin_port}/admin"
+
+    @property
+    def admin_secret(self) -> str:
+        return self.options.admin_secret
+
+    @property
+    def is_janus(self) -> bool:
+        return self.target == "janus"
+
+    # --- lifecycle -------------------------------------------------------------------
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.target} exited with {self.proc.returncode} before answering /janus/info\n"
+                    f"argv: {self.argv}\n--- log tail ---\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.janus_url}/info", timeout=1) as r:
+                    body = json.loads(r.read())
+                    if body.get("janus") == "server_info" and self._ports_open():
+                        return
+            except Exception as e:  # noqa: BLE001 - anything means "not yet"
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.target} did not answer {self.janus_url}/info within {timeout}s "
+                           f"(last error: {last})\n--- log tail ---\n{self.log_tail()}")
+
+    def _ports_open(self) -> bool:
+        ports = [self.ws_port, self.admin_port]
+        if self.is_janus:
+            ports.append(self.admin_ws_port)
+        for p in ports:
+            try:
+                socket.create_connection((LOOPBACK, p), timeout=0.5).close()
+            except OSError:
+                return False
+        return True
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+        if os.environ.get("CONFAB_KEEP_LOGS"):
+            print(f"[harness] kept {self.workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Confab
+# ------------------------------------------------------------------------------------------
+
+def _q(s: str) -> str:
+    return json.dumps(s)  # libconfig strings use the same escapes as JSON for our purposes
+
+
+def confab_config(opts: ServerOptions, http_port: int, ws_port: int, admin_port: int,
+                  site_root: str) -> str:
+    lvl = opts.log_level
+    cfg = f"""general: {{ session_timeout = {opts.session_timeout}; log_level = {_q(lvl)}; public_url = ""; }};
+http: {{ bind = "{LOOPBACK}"; port = {http_port}; path = "/janus"; }};
+websockets: {{ bind = "{LOOPBACK}"; port = {ws_port}; }};
+admin: {{ bind = "{LOOPBACK}"; port = {admin_port}; path = "/admin"; secret = {_q(opts.admin_secret)}; }};
+security: {{ api_secret = {_q(opts.api_secret)}; token_auth = {"true" if opts.token_auth else "false"}; token_auth_secret = {_q(opts.token_auth_secret)}; }};
+site: {{ root = {_q(site_root)}; }};
+turn: {{ enabled = false; }};
+"""
+    extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
+    if extra:
+        cfg += extra.rstrip() + "\n"
+    return cfg
+
+
+def start_confab(opts: ServerOptions) -> Server:
+    binary = os.environ.get("CONFAB_BIN", str(REPO / ".build" / "debug" / "confab"))
+    if not os.access(binary, os.X_OK):
+        raise FileNotFoundError(f"Confab binary not found or not executable: {binary} "
+                                f"(build it, set CONFAB_BIN, or run with CONFAB_TARGET=janus)")
+    ensure_loopback_up()
+    workdir = Path(tempfile.mkdtemp(prefix="confab-test-"))
+    http_port, ws_port, admin_port = free_port(), free_port(), free_port()
+    site_root = os.environ.get("CONFAB_SITE_ROOT", str(REPO / "html"))
+    cfg = workdir / "confab.cfg"
+    cfg.write_text(confab_config(opts, http_port, ws_port, admin_port, site_root))
+    srv = Server("confab", opts, http_port, ws_port, admin_port, admin_port, workdir,
+                 workdir / "confab.log", argv=[binary, "--config", str(cfg)])
+    _spawn(srv)
+    srv.wait_ready()
+    return srv
+
+
+# ------------------------------------------------------------------------------------------
+# Real Janus 1.1.2 (Debian)
+# ------------------------------------------------------------------------------------------
+
+def build_shim(dest_dir: Path) -> Optional[Path]:
+    if not SHIM_SRC.exists() or shutil.which("gcc") is None:
+        return None
+    out = dest_dir / "janus_loopback_shim.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(out), str(SHIM_SRC), "-ldl"],
+                   check=True, capture_output=True)
+    return out
+
+
+def janus_configs(opts: ServerOptions, cfgdir: Path, http_port: int, ws_port: int,
+                  admin_port: int, admin_ws_port: int) -> dict[str, str]:
+    def plugin_list(kind: str, keep: set[str]) -> str:
+        folder = JANUS_LIB / kind
+        names = sorted(p.name for p in folder.glob("*.so")) if folder.exists() else []
+        return ",".join(n for n in names if n not in keep)
+
+    debug_level = {"trace": 7, "debug": 7, "verb": 5, "info": 4, "notice": 4, "warning": 3,
+                   "warn": 3, "error": 2, "critical": 1, "fatal": 1}.get(opts.log_level, 4)
+    general = [
+        f'configs_folder = "{cfgdir}"',
+        f'plugins_folder = "{JANUS_LIB / "plugins"}"',
+        f'transports_folder = "{JANUS_LIB / "transports"}"',
+        f'events_folder = "{JANUS_LIB / "events"}"',
+        f'loggers_folder = "{JANUS_LIB / "loggers"}"',
+        f"debug_level = {debug_level}",
+        "debug_colors = false",
+        f"admin_secret = {_q(opts.admin_secret)}",
+        f"session_timeout = {opts.session_timeout}",
+        f"reclaim_session_timeout = {opts.reclaim_session_timeout}",
+        f'interface = "{LOOPBACK}"',
+        'protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]',
+    ]
+    if opts.api_secret:
+        general.append(f"api_secret = {_q(opts.api_secret)}")
+    if opts.token_auth:
+        general.append("token_auth = true")
+    if opts.token_auth_secret:
+        general.append(f"token_auth_secret = {_q(opts.token_auth_secret)}")
+    janus_jcfg = "general: {\n\t" + "\n\t".join(general) + "\n}\n" + f"""
+certificates: {{
+}}
+media: {{
+}}
+nat: {{
+	nice_debug = false
+	ignore_mdns = true
+	ice_enforce_list = "{LOOPBACK}"
+}}
+plugins: {{
+	disable = "{plugin_list('plugins', {'libjanus_videoroom.so'})}"
+}}
+transports: {{
+	disable = "{plugin_list('transports', {'libjanus_http.so', 'libjanus_websockets.so'})}"
+}}
+loggers: {{
+	disable = "{plugin_list('loggers', set())}"
+}}
+events: {{
+	broadcast = false
+	disable = "{plugin_list('events', set())}"
+}}
+"""
+    http_jcfg = f"""general: {{
+	json = "indented"
+	base_path = "/janus"
+	http = true
+	port = {http_port}
+	ip = "{LOOPBACK}"
+	https = false
+}}
+admin: {{
+	admin_base_path = "/admin"
+	admin_http = true
+	admin_port = {admin_port}
+	admin_ip = "{LOOPBACK}"
+	admin_https = false
+}}
+cors: {{
+}}
+"""
+    ws_jcfg = f"""general: {{
+	json = "indented"
+	ws = true
+	ws_port = {ws_port}
+	ws_ip = "{LOOPBACK}"
+	wss = false
+}}
+admin: {{
+	admin_ws = true
+	admin_ws_port = {admin_ws_port}
+	admin_ws_ip = "{LOOPBACK}"
+	admin_wss = false
+}}
+cors: {{
+}}
+"""
+    # Demo room 1234 as shipped by Debian (/etc/janus/janus.plugin.videoroom.jcfg), copied, not edited.
+    src = JANUS_ETC / "janus.plugin.videoroom.jcfg"
+    if src.exists():
+        videoroom = src.read_text()
+    else:
+        videoroom = """general: {
+}
+room-1234: {
+	description = "Demo Room"
+	secret = "adminpwd"
+	publishers = 6
+	bitrate = 128000
+	fir_freq = 10
+	record = false
+}
+"""
+    return {
+        "janus.jcfg": janus_jcfg,
+        "janus.transport.http.jcfg": http_jcfg,
+        "janus.transport.websockets.jcfg": ws_jcfg,
+        "janus.plugin.videoroom.jcfg": videoroom,
+    }
+
+
+def start_janus(opts: ServerOptions) -> Server:
+    binary = os.environ.get("JANUS_BIN", shutil.which("janus") or "/usr/bin/janus")
+    ensure_loopback_up()
+    workdir = Path(tempfile.mkdtemp(prefix="janus-ref-"))
+    cfgdir = workdir / "etc"
+    cfgdir.mkdir()
+    http_port, ws_port, admin_port, admin_ws_port = free_port(), free_port(), free_port(), free_port()
+    for name, text in janus_configs(opts, cfgdir, http_port, ws_port, admin_port, admin_ws_port).items():
+        (cfgdir / name).write_text(text)
+    env = dict(os.environ)
+    shim = build_shim(workdir)
+    if shim is not None:
+        env["LD_PRELOAD"] = str(shim)
+    srv = Server("janus", opts, http_port, ws_port, admin_port, admin_ws_port, workdir,
+                 workdir / "janus.log",
+                 argv=[binary, "-F", str(cfgdir), "-C", str(cfgdir / "janus.jcfg")],
+                 env=env)
+    _spawn(srv)
+    srv.wait_ready()
+    return srv
+
+
+def _die_with_parent() -> None:
+    """preexec: SIGTERM the server if the test process dies (no orphaned servers)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - best effort, Linux only
+        pass
+
+
+def _spawn(srv: Server) -> None:
+    log = open(srv.log_path, "wb")
+    srv.proc = subprocess.Popen(srv.argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=str(srv.workdir),
+                                env=srv.env or None, start_new_session=True,
+                                preexec_fn=_die_with_parent)
+    log.close()
+
+
+def start_server(opts: Optional[ServerOptions] = None, which: Optional[str] = None) -> Server:
+    opts = opts or ServerOptions()
+    which = which or target()
+    return start_janus(opts) if which == "janus" else start_confab(opts)
+
+
+if __name__ == "__main__":
+    # Manual use: python3 tests/harness.py [janus|confab]  -> runs until Ctrl-C
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("which", nargs="?", default=None, choices=["janus", "confab"])
+    ap.add_argument("--api-secret", default="")
+    ap.add_argument("--token-auth", action="store_true")
+    ap.add_argument("--token-auth-secret", default="")
+    ap.add_argument("--session-timeout", type=int, default=60)
+    ap.add_argument("--admin-secret", default=DEFAULT_ADMIN_SECRET)
+    a = ap.parse_args()
+    os.environ.setdefault("CONFAB_KEEP_LOGS", "1")
+
+    def _term(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _term)
+    s = start_server(ServerOptions(api_secret=a.api_secret, token_auth=a.token_auth,
+                                   token_auth_secret=a.token_auth_secret,
+                                   session_timeout=a.session_timeout, admin_secret=a.admin_secret),
+                     a.which)
+    print(json.dumps({"target": s.target, "janus": s.janus_url, "ws": s.ws_url, "admin": s.admin_url,
+                      "admin_ws": s.admin_ws_url, "admin_secret": s.admin_secret,
+                      "log": str(s.log_path), "config_dir": str(s.workdir), "pid": s.proc.pid},
+                     indent=2), flush=True)
+    try:
+        while s.alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        s.stop()
