@@ -236,7 +236,7 @@ class Server:
         binary = Path(a.bin) if a.bin else default_binary()
         if not binary.exists():
             sys.exit(f"no server binary at {binary}")
-        self.binary = str(binary)
+        self.binary = f"{binary} (built {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(binary.stat().st_mtime))})"
         http, ws, admin = free_port(), free_port(), free_port()
         while len({http, ws, admin}) < 3:
             ws, admin = free_port(), free_port()
@@ -443,6 +443,8 @@ class Hold:
         self.destroy_errors = 0
         self.reconnects = 0
         self.ka_heads: list[bytes] = []
+        self.poll_returns: list[int] | None = None   # when long polls came back, during the window
+        self.starts: list[int] = []                   # send time of each acked keepalive
         self.error_sample = ""
 
     # ---- create ----
@@ -463,7 +465,8 @@ class Hold:
                     continue
                 sid = msg["data"]["id"]
                 self.ids.append(sid)
-                self.poll_tasks.append(asyncio.get_running_loop().create_task(self.long_poll(sid)))
+                if not self.a.no_longpolls:
+                    self.poll_tasks.append(asyncio.get_running_loop().create_task(self.long_poll(sid)))
                 progress.show(f"  creating: {len(self.ids)}/{self.a.sessions} sessions, "
                               f"{self.polls_outstanding} long polls outstanding, "
                               f"RSS {mib(self.rss.last_kib):.1f} MiB")
@@ -497,6 +500,8 @@ class Hold:
                     break
                 if body == b'{"janus":"keepalive"}' or b'"janus":"keepalive"' in body:
                     self.poll_keepalives += 1
+                    if self.poll_returns is not None:
+                        self.poll_returns.append(time.perf_counter_ns())
                     continue
                 msg = json.loads(body)
                 if msg.get("janus") == "error":
@@ -522,6 +527,7 @@ class Hold:
         n = 0
         perf = time.perf_counter_ns
         append = samples.append
+        append_start = self.starts.append
         choice = rng.randrange
         count = len(ids)
         # --rate: open-loop pacing, each connection sends every `interval` ns (0 = back to back).
@@ -545,6 +551,7 @@ class Hold:
                 t1 = perf()
                 if b'"janus":"ack"' in reply:
                     append(t1 - t0)
+                    append_start(t0)
                 else:
                     self.errors += 1
                     self.error_sample = self.error_sample or reply[:200].decode(errors="replace")
@@ -583,7 +590,7 @@ class Hold:
         await asyncio.gather(*(self.create_worker(counter, progress) for _ in range(a.create_conns)))
         create_s = time.perf_counter() - t_ramp
         wait_until = time.monotonic() + 60
-        while (self.polls_outstanding + self.poll_errors < len(self.ids)) and time.monotonic() < wait_until:
+        while (not a.no_longpolls and self.polls_outstanding + self.poll_errors < len(self.ids)) and time.monotonic() < wait_until:
             progress.show(f"  created {len(self.ids)}; waiting for long polls: "
                           f"{self.polls_outstanding}/{len(self.ids)} outstanding")
             await asyncio.sleep(0.05)
@@ -606,7 +613,9 @@ class Hold:
         ka_before = self.poll_keepalives
         self.poll_min_outstanding_in_window = self.polls_outstanding
         sys.stderr.write(f"  keepalive window: {a.duration:.0f} s over {a.concurrency} connections ...\n")
+        self.poll_returns = []
         cpu0, ccpu0, t0 = read_cpu_s(pid), client_cpu_s(), time.perf_counter()
+        t0_ns = time.perf_counter_ns()
         host0 = host_cpu_s()
         deadline_ns = time.perf_counter_ns() + int(a.duration * 1e9)
         workers = [asyncio.get_running_loop().create_task(self.keepalive_worker(w, deadline_ns, samples, rng))
@@ -638,6 +647,10 @@ class Hold:
         self.rss.set_phase("idle")
         rss_idle = await settled_rss_kib(pid, 2.0)
 
+        timeline = per_second(t0_ns, self.starts, samples, self.poll_returns)
+        self.poll_returns = None
+        quiet = sorted(x for sec in timeline if sec[3] == 0 for x in sec[4])
+        busy = sorted(x for sec in timeline if sec[3] > 0 for x in sec[4])
         samples.sort()
         n_ok = len(samples)
         rate = n_ok / elapsed if elapsed > 0 else 0.0
@@ -684,6 +697,14 @@ class Hold:
             ("keepalives acked", f"{n_ok} ({rate:.0f}/s), errors {self.errors}, reconnects {self.reconnects}"),
             ("keepalive RTT p50 / p90 / p99 / max", f"{p50:.3f} / {p90:.3f} / {p99:.3f} / {pmax:.3f} ms"),
             ("keepalive RTT mean", f"{mean:.3f} ms"),
+            ("  p50 / p99 in seconds without long-poll returns",
+             f"{percentile(quiet, 50):.3f} / {percentile(quiet, 99):.3f} ms "
+             f"({sum(1 for sec in timeline if sec[3] == 0)} s, {len(quiet)} keepalives)"),
+            ("  p50 / p99 in seconds with long-poll returns",
+             f"{percentile(busy, 50):.3f} / {percentile(busy, 99):.3f} ms "
+             f"({sum(1 for sec in timeline if sec[3] > 0)} s, {len(busy)} keepalives)"),
+            ("  per second: keepalives / p99 ms / long polls returned",
+             "  ".join(f"{n}/{p:.1f}/{r}" for _, n, p, r, _ in timeline)),
             ("server RSS at start", f"{mib(rss_start):.1f} MiB"),
             ("server RSS after ramp (N sessions, idle)", f"{mib(rss_ramp):.1f} MiB"),
             ("server RSS peak in window", f"{mib(rss_window_peak):.1f} MiB"),
@@ -795,6 +816,24 @@ async def run_cycles(a: argparse.Namespace, server: Server) -> int:
     return 0 if ok else 1
 
 
+def per_second(t0_ns: int, starts: list[int], rtts: list[int], returns: list[int]
+               ) -> list[tuple[int, int, float, int, list[int]]]:
+    """Buckets keepalives (by send time) and long-poll returns into 1 s slots:
+    (second, keepalives, p99 ms, long polls returned, the RTTs)."""
+    buckets: dict[int, list[int]] = {}
+    for t, r in zip(starts, rtts):
+        buckets.setdefault((t - t0_ns) // 1_000_000_000, []).append(r)
+    polls: dict[int, int] = {}
+    for t in returns:
+        sec = (t - t0_ns) // 1_000_000_000
+        polls[sec] = polls.get(sec, 0) + 1
+    out = []
+    for sec in sorted(buckets):
+        values = sorted(buckets[sec])
+        out.append((sec, len(values), percentile(values, 99), polls.get(sec, 0), values))
+    return out
+
+
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     print()
@@ -825,6 +864,9 @@ def parse_args() -> argparse.Namespace:
                    help="keep-alive connections used to create/destroy sessions (default 16)")
     p.add_argument("--connect-parallel", type=int, default=128,
                    help="long-poll connections being set up at once (the listen backlog is small; default 128)")
+    p.add_argument("--no-longpolls", action="store_true",
+                   help="hold the sessions without long polls (to separate per-session from per-connection memory; "
+                        "sessions then live on the keepalives and session_timeout = 120 s)")
     p.add_argument("--cycles", type=int, nargs="?", const=10000, default=None,
                    help="create/destroy cycle mode: M cycles (default 10000)")
     p.add_argument("--every", type=int, default=1000, help="--cycles: print RSS every this many cycles")

@@ -228,6 +228,9 @@ admin: {{ bind = "{LOOPBACK}"; port = {admin_port}; path = "/admin"; secret = {_
 security: {{ api_secret = {_q(opts.api_secret)}; token_auth = {"true" if opts.token_auth else "false"}; token_auth_secret = {_q(opts.token_auth_secret)}; }};
 site: {{ root = {_q(site_root)}; }};
 turn: {{ enabled = false; }};
+# Demo room 1234 as Debian's Janus ships it (secret "adminpwd"), so both servers answer alike.
+videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "adminpwd"; publishers = 6;
+                          bitrate = 128000; fir_freq = 10; }} ); }};
 """
     extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
     if extra:

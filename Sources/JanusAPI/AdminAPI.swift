@@ -13,7 +13,7 @@ extension Gateway {
         let transaction: String, verb: String
         switch Self.envelope(of: request) {
         case .success(let fields): (transaction, verb) = fields
-        case .failure(let error): return fail(error, transaction: request["transaction"]?.stringValue)
+        case .failure(let error): return fail(error, transaction: nil)
         }
         let ids: (session: UInt64, handle: UInt64)
         switch Self.target(of: request, origin: origin) {
@@ -167,6 +167,7 @@ extension Gateway {
         let pluginSpecific = handle.plugin.query(handle)
         if pluginOnly { return ["plugin_specific": pluginSpecific] }
         let now = ContinuousClock.now
+        let wallClock = Int64(Date().timeIntervalSince1970 * 1_000_000)
         func micros(_ duration: Duration) -> JSON {
             .int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
         }
@@ -176,6 +177,8 @@ extension Gateway {
             "session_timeout": .int(Int64(runtime.withLock { $0.sessionTimeout })),
             "session_transport": .string(session.transport),
             "handle_id": JSON(handle.id),
+            "created": .int(wallClock - (micros(now - handle.createdAt).intValue ?? 0)),
+            "current_time": .int(wallClock),
             "plugin": .string(handle.plugin.package),
             "plugin_specific": pluginSpecific,
             "flags": [:],

@@ -10,6 +10,8 @@ public struct RequestOrigin: Sendable {
     public var sink: EventSink?
     public var pathSessionID: UInt64?
     public var pathHandleID: UInt64?
+    /// The URL named a session or handle that is not a number; Janus answers 457 for any request there.
+    public var invalidPath = false
 
     public init(transport: String, sink: EventSink? = nil, pathSessionID: UInt64? = nil, pathHandleID: UInt64? = nil) {
         self.transport = transport
@@ -99,7 +101,7 @@ public final class Gateway: Sendable {
     /// Handles one Janus API request body, returning the reply to send on the same channel.
     public func process(_ body: some Collection<UInt8>, origin: RequestOrigin) async -> Reply {
         let request: [String: JSON]
-        switch Self.decodeObject(body) {
+        switch Self.decodeObject(body, arrayAsEmptyObject: origin.sink != nil) {
         case .success(let object): request = object
         case .failure(let error): return Reply(fail(error, transaction: nil))
         }
@@ -112,9 +114,11 @@ public final class Gateway: Sendable {
         switch Self.envelope(of: request) {
         case .success(let fields): (transaction, verb) = fields
         case .failure(let error):
-            return Reply(fail(error, transaction: request["transaction"]?.stringValue))
+            // Janus does not echo the transaction when the envelope itself is malformed.
+            return Reply(fail(error, transaction: nil))
         }
         Metrics.Counter(label: "confab_janus_requests_total", dimensions: [("request", Self.metricName(verb))]).increment()
+        if origin.invalidPath { return Reply(fail(Self.unhandled(verb), transaction: transaction)) }
         var ids: (session: UInt64, handle: UInt64)
         switch Self.target(of: request, origin: origin) {
         case .success(let target): ids = target
@@ -159,7 +163,8 @@ public final class Gateway: Sendable {
             case .success(let session):
                 return ["janus": "success", "transaction": .string(transaction), "data": ["id": JSON(session.id)]]
             case .failure(let error):
-                return fail(error, transaction: transaction)
+                let conflicting = error.code == JanusError.Code.sessionConflict.rawValue ? request["id"]?.uint64Value : nil
+                return fail(error, transaction: transaction, session: conflicting)
             }
         default:
             return fail(Self.unhandled(verb), transaction: transaction)

@@ -83,6 +83,7 @@ public final class PluginHandle: Sendable, Hashable, CustomStringConvertible {
     public let opaqueID: String?
     /// The token the handle was attached with (stored or signed), for plugins that check it.
     public let token: String?
+    public let createdAt = ContinuousClock.now
     let plugin: any JanusPlugin
     private let deliver: @Sendable (JSON) -> Void
 

@@ -1,6 +1,8 @@
 /// Checks every request goes through before dispatch, with Janus's codes and reasons.
 extension Gateway {
-    static func decodeObject(_ body: some Collection<UInt8>) -> Result<[String: JSON], JanusError> {
+    /// `arrayAsEmptyObject`: Janus's WebSocket transport lets a JSON array through as a request
+    /// without members (so it fails on the missing transaction), unlike its HTTP transport.
+    static func decodeObject(_ body: some Collection<UInt8>, arrayAsEmptyObject: Bool = false) -> Result<[String: JSON], JanusError> {
         let value: JSON
         do {
             value = try JSON.parse(body)
@@ -10,7 +12,9 @@ extension Gateway {
         }
         switch value {
         case .object(let object): return .success(object)
-        case .array: return .failure(JanusError(.invalidJSONObject, "JSON error: not an object"))
+        case .array:
+            if arrayAsEmptyObject { return .success([:]) }
+            return .failure(JanusError(.invalidJSONObject, "JSON error: not an object"))
         // Janus's JSON parser takes only objects and arrays at the top level.
         default: return .failure(JanusError(.invalidJSON, "JSON error: on line 1: '[' or '{' expected near '\(value)'"))
         }

@@ -127,7 +127,7 @@ public final class Session: Sendable {
             await withCheckedContinuation { continuation in
                 let ready: [JSON]? = state.withLock { state in
                     if !state.queue.isEmpty { return Self.take(&state.queue, max: max) }
-                    if state.destroyed { return [] }
+                    if state.destroyed || deadline <= .now { return [] }
                     state.waiters.append(Waiter(id: waiterID, maxEvents: max, deadline: deadline, continuation: continuation))
                     return nil
                 }

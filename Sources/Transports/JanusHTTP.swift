@@ -41,14 +41,9 @@ struct JanusHTTP {
             return .json(tooLarge.reply(transaction: nil), status: .contentTooLarge)
         }
         var origin = RequestOrigin(transport: Self.package)
-        if let session {
-            guard let id = pathID(session) else { return .json(invalidPath(session)) }  // Janus: 457
-            origin.pathSessionID = id
-        }
-        if let handle {
-            guard let id = pathID(handle) else { return .json(invalidPath(handle)) }
-            origin.pathHandleID = id
-        }
+        origin.pathSessionID = session.flatMap(pathID)
+        origin.pathHandleID = handle.flatMap(pathID)
+        origin.invalidPath = (session != nil && origin.pathSessionID == nil) || (handle != nil && origin.pathHandleID == nil)
         let reply = await gateway.process(body.readableBytesView, origin: origin)
         if let after = reply.afterSending { Task { await after() } }
         return .json(reply.json)
@@ -77,7 +72,4 @@ struct JanusHTTP {
         String((0..<12).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
     }
 
-    private func invalidPath(_ text: String) -> JSON {
-        JanusError(.invalidRequestPath, "Invalid path element '\(text)'").reply(transaction: nil)
-    }
 }

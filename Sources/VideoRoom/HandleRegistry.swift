@@ -1,14 +1,36 @@
 import JanusAPI
 import Synchronization
 
-/// What the plugin knows about each attached handle. Today only that it exists; the media issue
-/// records here whether a handle is a publisher or a subscriber, and in which room.
+/// What the plugin knows about each attached handle: what it became (Janus's participant_type)
+/// and, while it is in a room, where.
 final class HandleRegistry: Sendable {
     struct Entry: Sendable, Equatable {
-        /// The room the handle's participant is in, if it joined one.
+        enum Role: Sendable, Equatable {
+            /// Attached, never joined (or its joins failed).
+            case none
+            /// A join is being processed; other joins on the handle are refused meanwhile.
+            case joining
+            /// Joined as a publisher. Janus keeps the role after leave, kick or destroy, which is why
+            /// such a handle can never join again ("create a new handle").
+            case publisher
+        }
+
+        var role: Role = .none
+        /// The room the participant is in; nil once it left, was kicked or the room went away.
         var roomID: UInt64?
         /// Its participant id in that room.
         var participantID: UInt64?
+        /// The Janus core's ALERT flag: the PeerConnection was hung up (hangup request, kick,
+        /// destroyed room). Janus only tells the plugin about the first hangup, so only the first
+        /// one makes others hear "unpublished". The media issue clears it when a new PeerConnection
+        /// is negotiated.
+        var hungUp = false
+
+        /// The room and participant, when the handle is a publisher still in a room.
+        var seat: (room: UInt64, participant: UInt64)? {
+            guard role == .publisher, let roomID, let participantID else { return nil }
+            return (roomID, participantID)
+        }
     }
 
     private let entries = Mutex<[PluginHandle: Entry]>([:])
@@ -26,11 +48,22 @@ final class HandleRegistry: Sendable {
         entries.withLock { $0[handle] }
     }
 
-    func update(_ handle: PluginHandle, _ change: (inout Entry) -> Void) {
+    /// Changes the entry atomically and returns what `change` returns; nil when the handle is gone.
+    @discardableResult
+    func update<T>(_ handle: PluginHandle, _ change: (inout Entry) -> T) -> T? {
         entries.withLock { entries in
-            guard var entry = entries[handle] else { return }
-            change(&entry)
+            guard var entry = entries[handle] else { return nil }
+            let result = change(&entry)
             entries[handle] = entry
+            return result
+        }
+    }
+
+    /// The handle is no longer in a room (left, kicked, room destroyed); its role stays.
+    func leftRoom(_ handle: PluginHandle) {
+        update(handle) { entry in
+            entry.roomID = nil
+            entry.participantID = nil
         }
     }
 

@@ -1,22 +1,54 @@
 import JanusAPI
 
-/// Someone in a room, reached through their handle. For now only what the room-management
-/// requests read (`num_participants`, `listparticipants`, the `destroyed` notification); the media
-/// issue adds streams, subscribers and the rest when `join` is implemented.
+/// Someone who joined a room as a publisher (Janus's janus_videoroom_publisher), reached through
+/// their handle. Joining does not mean sending media: until a PeerConnection is up (media issue)
+/// a participant only receives the room's events, and `publishing` stays false.
 struct Participant: Sendable {
     let id: UInt64
     let handle: PluginHandle
+    /// Told only to the participant; subscriptions present it to say whose they are (require_pvtid).
+    let privateID: UInt32
     var display: String?
+    /// The REMB cap for this participant's video: the room's at join, then joinandconfigure's or
+    /// configure's `bitrate`.
+    var bitrate: UInt32
     /// Whether their PeerConnection is up and sending media.
     var publishing = false
     /// Set when the room detects speech (audio levels in use and the participant publishes audio).
     var talking: Bool?
+
+    init(id: UInt64, handle: PluginHandle, privateID: UInt32 = 0, display: String? = nil, bitrate: UInt32 = 0,
+         publishing: Bool = false, talking: Bool? = nil) {
+        self.id = id
+        self.handle = handle
+        self.privateID = privateID
+        self.display = display
+        self.bitrate = bitrate
+        self.publishing = publishing
+        self.talking = talking
+    }
 
     /// One entry of `listparticipants`.
     var json: JSON {
         var entry: [String: JSON] = ["id": JSON(id), "publisher": .bool(publishing)]
         if let display { entry["display"] = .string(display) }
         if publishing, let talking { entry["talking"] = .bool(talking) }
+        return .object(entry)
+    }
+
+    /// One entry of `attendees` (notify_joining rooms) and of the `joining` event.
+    var attendee: JSON {
+        var entry: [String: JSON] = ["id": JSON(id)]
+        if let display { entry["display"] = .string(display) }
+        return .object(entry)
+    }
+
+    /// One entry of the `publishers` list in `joined`. The media issue adds what Janus lists per
+    /// stream (type, mindex, mid, codec, ...); nobody publishes yet, so no stream exists to list.
+    var publisherSummary: JSON {
+        var entry: [String: JSON] = ["id": JSON(id), "streams": []]
+        if let display { entry["display"] = .string(display) }
+        if let talking { entry["talking"] = .bool(talking) }
         return .object(entry)
     }
 }

@@ -74,8 +74,59 @@ extension VideoRoomError {
         VideoRoomError(.unknown, "No configuration file, can't \(action)")
     }
 
-    /// Requests that need participants with PeerConnections, until the media half exists.
+    /// Requests that need PeerConnections, until the media half exists.
     static func notImplemented(_ request: String) -> VideoRoomError {
         VideoRoomError(.unknown, "Request '\(request)' is not implemented yet")
     }
+}
+
+// MARK: - Participants (janus_videoroom_handler's texts)
+
+extension VideoRoomError {
+    /// Anything but join/joinandconfigure on a handle that never joined.
+    static let unconfigured = VideoRoomError(.joinFirst, "Invalid request on unconfigured participant")
+    static let alreadyPublisher = VideoRoomError(.alreadyJoined, "Already in as a publisher on this handle")
+    /// A join on a handle whose participant left, was kicked or lost its room: Janus never reuses it.
+    static let notInARoom = VideoRoomError(.alreadyJoined, "Not in a room (create a new handle)")
+    /// Any other request on such a handle; unlike `noSuchRoom(_:)` Janus names no number here.
+    static let roomGone = VideoRoomError(.noSuchRoom, "No such room")
+    static let invalidPtype = VideoRoomError(.invalidElement, "Invalid element (ptype)")
+    static let notAllowed = VideoRoomError(.unauthorized, "Unauthorized (not in the allowed list)")
+    static let privateIDRequired = VideoRoomError(.unauthorized, "Unauthorized (this room requires a valid private_id)")
+    static let notPublished = VideoRoomError(.notPublished, "Can't unpublish, not published")
+
+    static func idTaken(_ id: UInt64) -> VideoRoomError {
+        VideoRoomError(.idExists, "User ID \(id) already exists")
+    }
+
+    static func noSuchUser(_ id: UInt64, room: UInt64) -> VideoRoomError {
+        VideoRoomError(.noSuchFeed, "No such user \(id) in room \(room)")
+    }
+
+    static func noSuchFeed(_ id: UInt64) -> VideoRoomError {
+        VideoRoomError(.noSuchFeed, "No such feed (\(id))")
+    }
+
+    /// configure/publish naming a stream (`mid`) the participant does not send.
+    static func noSuchPublishedMid(_ mid: String) -> VideoRoomError {
+        VideoRoomError(.noSuchFeed, "No such mid '\(mid)' published")
+    }
+
+    /// A `streams` element without `mid` ("all streams") next to other elements.
+    static let midlessStreamAmongOthers = VideoRoomError(.invalidElement, "Invalid value (mid can't be null in a streams array)")
+
+    /// moderate naming a stream the participant does not send (Janus puts no parentheses here).
+    static func noSuchStream(_ mid: String) -> VideoRoomError {
+        VideoRoomError(.noSuchFeed, "No such stream \(mid)")
+    }
+
+    /// stop_rtp_forward naming a forwarder that does not exist.
+    static func noSuchForwarder(_ id: UInt32) -> VideoRoomError {
+        VideoRoomError(.noSuchFeed, "No such stream (\(id))")
+    }
+
+    /// A JSEP offer to publish (join/joinandconfigure/configure/publish): needs the media engine.
+    static let publishingUnsupported = VideoRoomError(.unknown, "Publishing media is not supported yet")
+    /// A subscription that passed every check: answering it needs an SDP offer from the media engine.
+    static let subscribingUnsupported = VideoRoomError(.unknown, "Subscribing to media is not supported yet")
 }

@@ -2,8 +2,8 @@ import JanusAPI
 import Logging
 
 /// janus.plugin.videoroom, Janus 1.x multistream flavour: rooms people join to publish media and
-/// subscribe to others'. This is the room-management half (create, edit, destroy, list, access
-/// lists, ...); requests that need participants with PeerConnections answer 499 for now.
+/// subscribe to others'. Rooms and participants work as in Janus 1.1.2; what needs PeerConnections
+/// (publishing, subscribing, RTP forwarding) answers 499 until the media engine exists.
 public final class VideoRoomPlugin: JanusPlugin {
     public static let packageName = "janus.plugin.videoroom"
 
@@ -46,73 +46,123 @@ public final class VideoRoomPlugin: JanusPlugin {
         handles.attach(handle)
     }
 
+    /// Synchronous requests are answered in the reply. The others are acknowledged and answered
+    /// with an event, errors included, as Janus's handler thread does; only a malformed or unknown
+    /// `request` is refused in the reply.
     public func handleMessage(_ message: PluginMessage) async -> PluginResult {
-        .success(respond(to: message.body, from: .handle(message.handle)))
+        let request: ParsedRequest
+        do {
+            request = try parse(message.body)
+        } catch {
+            return .success(failed(error))
+        }
+        guard !request.name.isSynchronous else {
+            return .success(respond(to: request))
+        }
+        return .ack { [self] in
+            guard let data = self.respondAsynchronously(to: request, message: message) else { return }
+            message.handle.pushEvent(transaction: message.transaction, data: data)
+        }
     }
 
     public func detach(_ handle: PluginHandle) {
         guard let entry = handles.detach(handle) else { return }
-        // The media issue also tells the room the participant left (`leaving`/`unpublished` events).
-        if let roomID = entry.roomID, let participantID = entry.participantID {
-            rooms.room(roomID)?.removeParticipant(participantID)
-        }
+        depart(entry)
     }
 
     public func hangup(_ handle: PluginHandle) {
-        // Nothing to tear down until participants have PeerConnections.
+        hangUp(handle)
     }
 
     /// `plugin_specific` of the Admin API's handle_info, shaped like janus_videoroom_query_session().
     public func query(_ handle: PluginHandle) -> JSON {
         guard let entry = handles.entry(handle) else { return [:] }
         var info: [String: JSON] = ["hangingup": 0, "destroyed": 0]
-        if let roomID = entry.roomID { info["room"] = JSON(roomID) }
-        if let participantID = entry.participantID { info["id"] = JSON(participantID) }
+        guard entry.role == .publisher else { return .object(info) }
+        info["type"] = "publisher"
+        if let seat = entry.seat, let participant = rooms.room(seat.room)?.participant(seat.participant) {
+            info["room"] = JSON(seat.room)
+            info["id"] = JSON(participant.id)
+            info["private_id"] = .int(Int64(participant.privateID))
+            if let display = participant.display { info["display"] = .string(display) }
+            info["bitrate"] = .int(Int64(participant.bitrate))
+            info["streams"] = []
+        }
         return .object(info)
     }
 
     /// Janus lets message_plugin send the synchronous requests; anything else is an unknown request.
     public func handleAdminMessage(_ body: JSON) async -> JSON? {
-        respond(to: body, from: .admin)
+        do throws(VideoRoomError) {
+            let request = try parse(body)
+            guard request.name.isSynchronous else { throw VideoRoomError.unknownRequest(request.text) }
+            return respond(to: request)
+        } catch {
+            return failed(error)
+        }
     }
 
     // MARK: Dispatch
 
-    enum Origin {
-        case handle(PluginHandle)
-        case admin
+    /// A request whose `request` member was understood.
+    struct ParsedRequest: Sendable {
+        let name: RequestName
+        /// As the client spelled it: Janus echoes it in "Unknown request '...'".
+        let text: String
+        let body: RequestBody
     }
 
-    /// The `data` of the answer: the request's result or its error event.
-    func respond(to body: JSON, from origin: Origin) -> JSON {
-        do {
-            return try dispatch(body, from: origin)
-        } catch {
-            logger.debug("videoroom request failed", metadata: ["error": "\(error)"])
-            return error.json
-        }
-    }
-
-    private func dispatch(_ body: JSON, from origin: Origin) throws(VideoRoomError) -> JSON {
+    private func parse(_ body: JSON) throws(VideoRoomError) -> ParsedRequest {
         guard let fields = body.objectValue else { throw VideoRoomError(.invalidJSON, "JSON error: not an object") }
         let request = RequestBody(fields)
         try request.validate([.string("request", required: true)])
         let text = request.string("request") ?? ""
         guard let name = RequestName(request: text) else { throw .unknownRequest(text) }
-        if case .admin = origin, !name.isSynchronous { throw .unknownRequest(text) }
-        switch name {
-        case .create: return try create(request)
-        case .edit: return try edit(request)
-        case .destroy: return try destroy(request)
-        case .exists: return try exists(request)
-        case .list: return try list(request)
-        case .allowed: return try allowed(request)
-        case .listParticipants: return try listParticipants(request)
-        case .listForwarders: return try listForwarders(request)
-        default:
-            precondition(name.needsMedia)
-            throw .notImplemented(name.rawValue)
+        return ParsedRequest(name: name, text: text, body: request)
+    }
+
+    /// The `data` of a synchronous answer: the request's result or its error event.
+    private func respond(to request: ParsedRequest) -> JSON {
+        do {
+            return try synchronous(request)
+        } catch {
+            return failed(error)
         }
+    }
+
+    private func synchronous(_ request: ParsedRequest) throws(VideoRoomError) -> JSON {
+        let body = request.body
+        switch request.name {
+        case .create: return try create(body)
+        case .edit: return try edit(body)
+        case .destroy: return try destroy(body)
+        case .exists: return try exists(body)
+        case .list: return try list(body)
+        case .allowed: return try allowed(body)
+        case .kick: return try kick(body)
+        case .moderate: return try moderate(body)
+        case .listParticipants: return try listParticipants(body)
+        case .listForwarders: return try listForwarders(body)
+        case .stopRTPForward: return try stopRTPForward(body)
+        case .enableRecording: return try enableRecording(body)
+        case .rtpForward: throw .notImplemented(request.name.rawValue)
+        default: throw .unknownRequest(request.text)
+        }
+    }
+
+    /// The event answering an asynchronous request (its error event included); nil when the
+    /// handle went away meanwhile, as Janus then drops the message.
+    private func respondAsynchronously(to request: ParsedRequest, message: PluginMessage) -> JSON? {
+        do {
+            return try asynchronous(request, message: message)
+        } catch {
+            return failed(error)
+        }
+    }
+
+    func failed(_ error: VideoRoomError) -> JSON {
+        logger.debug("videoroom request failed", metadata: ["error": "\(error)"])
+        return error.json
     }
 
     /// The room a request names; `No such room` when there is none.
@@ -120,5 +170,10 @@ public final class VideoRoomPlugin: JanusPlugin {
         let id = try request.room()
         guard let room = rooms.room(id) else { throw .noSuchRoom(id) }
         return room
+    }
+
+    /// Sends an event (without transaction) to each of `handles`.
+    func notify(_ handles: [PluginHandle], _ event: JSON) {
+        for handle in handles { handle.pushEvent(transaction: nil, data: event) }
     }
 }

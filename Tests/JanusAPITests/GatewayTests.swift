@@ -169,9 +169,11 @@ func errorCode(_ reply: JSON) -> Int64? { reply["error"]?["code"]?.intValue }
     @Test func longPollExpiresEmpty() async {
         let fixture = Fixture()
         let session = fixture.gateway.session(await fixture.createSession())!
-        async let events = session.nextEvents(max: 1, deadline: .now + .milliseconds(10))
+        // The deadline is fixed before the poll starts: `async let` would evaluate it in the child task.
+        let deadline = ContinuousClock.now + .milliseconds(10)
+        async let events = session.nextEvents(max: 1, deadline: deadline)
         try? await Task.sleep(for: .milliseconds(30))
-        fixture.gateway.sweep(now: .now)
+        fixture.gateway.sweep(now: .now)  // expires it if it was waiting; a late start sees the past deadline
         #expect(await events.isEmpty)
     }
 

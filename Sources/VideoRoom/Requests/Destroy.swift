@@ -17,14 +17,16 @@ extension VideoRoomPlugin {
         return ["videoroom": "destroyed", "room": JSON(room.id), "permanent": false]
     }
 
-    /// Tells everyone who was in a destroyed room, as Janus does. Hook for the media issue: this is
-    /// also where their PeerConnections get closed and their handles forget the room.
+    /// Tells everyone who was in a destroyed room, as Janus does. Their handles keep their role but
+    /// lose the room (so they cannot join again). Janus also asks the core to close their
+    /// PeerConnections, which sets the hangup flag; closing them is the media issue's part.
     func notifyDestroyed(_ roomID: UInt64, _ participants: [Participant]) {
         let event: JSON = ["videoroom": "destroyed", "room": JSON(roomID)]
-        for participant in participants {
+        for participant in participants.sorted(by: { $0.id < $1.id }) {
             handles.update(participant.handle) { entry in
                 entry.roomID = nil
                 entry.participantID = nil
+                entry.hungUp = true
             }
             participant.handle.pushEvent(transaction: nil, data: event)
         }

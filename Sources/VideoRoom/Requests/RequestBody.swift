@@ -7,6 +7,10 @@ struct RequestBody {
 
     init(_ fields: [String: JSON]) { self.fields = fields }
 
+    /// An element of a request's array (`streams`, `descriptions`). Janus validates whatever the
+    /// element is as if it were an object, so a non-object simply has no members.
+    init(element: JSON) { self.fields = element.objectValue ?? [:] }
+
     subscript(key: String) -> JSON? { fields[key] }
 
     func validate(_ parameters: [Parameter]) throws(VideoRoomError) {
@@ -26,6 +30,17 @@ struct RequestBody {
     func bool(_ key: String) -> Bool? { fields[key]?.boolValue }
     func integer(_ key: String) -> UInt64? { fields[key]?.uint64Value }
 
+    /// Janus's json_integer_value(): the member as an unsigned id when it is an integer, else 0.
+    /// Requests that look a room up without having validated `room` (kick, moderate,
+    /// enable_recording) end up with "No such room (0)" for a missing or mistyped one.
+    func janusInteger(_ key: String) -> UInt64 {
+        switch fields[key] {
+        case .int(let value)?: return UInt64(bitPattern: value)
+        case let value?: return value.uint64Value ?? 0
+        case nil: return 0
+        }
+    }
+
     /// The mandatory `room` (a positive integer).
     func room() throws(VideoRoomError) -> UInt64 {
         try validate([.positiveInteger("room", required: true)])
@@ -39,6 +54,8 @@ struct Parameter {
         case string, boolean, array
         /// JSON_INTEGER with JANUS_JSON_PARAM_POSITIVE: zero or more.
         case positiveInteger
+        /// JSON_INTEGER without flags: any whole number.
+        case integer
 
         func accepts(_ value: JSON) -> Bool {
             switch self {
@@ -46,6 +63,7 @@ struct Parameter {
             case .boolean: return value.boolValue != nil
             case .array: return value.arrayValue != nil
             case .positiveInteger: return value.uint64Value != nil
+            case .integer: return value.intValue != nil
             }
         }
 
@@ -56,6 +74,7 @@ struct Parameter {
             case .boolean: return "a boolean"
             case .array: return "an array"
             case .positiveInteger: return "a positive integer"
+            case .integer: return "an integer"
             }
         }
     }
@@ -70,4 +89,5 @@ struct Parameter {
     static func positiveInteger(_ name: String, required: Bool = false) -> Parameter {
         Parameter(name: name, kind: .positiveInteger, required: required)
     }
+    static func integer(_ name: String, required: Bool = false) -> Parameter { Parameter(name: name, kind: .integer, required: required) }
 }

@@ -7,7 +7,7 @@ enum RequestName: String, CaseIterable {
     case rtpForward = "rtp_forward"
     case stopRTPForward = "stop_rtp_forward"
     case enableRecording = "enable_recording"
-    // Asynchronous in Janus (ack, then an event): they all need a participant.
+    // Asynchronous in Janus (ack, then an event): they act on the handle's participant.
     case join, joinAndConfigure = "joinandconfigure", configure, publish, unpublish
     case start, pause, switchFeeds = "switch", update, subscribe, unsubscribe, leave
 
@@ -24,13 +24,6 @@ enum RequestName: String, CaseIterable {
         }
     }
 
-    /// Requests that act on participants or media, answered with 499 until the media half lands.
-    var needsMedia: Bool {
-        switch self {
-        case .create, .edit, .destroy, .exists, .list, .allowed, .listParticipants, .listForwarders:
-            return false
-        default:
-            return true
-        }
-    }
+    /// The ones that make a handle a participant.
+    var isJoin: Bool { self == .join || self == .joinAndConfigure }
 }

@@ -1,0 +1,13 @@
+import JanusAPI
+
+/// `leave`: the participant goes; everyone else hears "leaving". The handle stays a (roomless)
+/// publisher, as in Janus, so it cannot join again.
+extension VideoRoomPlugin {
+    func leave(room: Room, participantID: UInt64, handle: PluginHandle) throws(VideoRoomError) -> JSON {
+        guard let removed = room.remove(participantID) else { throw .roomGone }
+        handles.leftRoom(handle)
+        notify(removed.others, ["videoroom": "event", "room": JSON(room.id), "leaving": JSON(participantID)])
+        logger.info("participant left", metadata: ["room": "\(room.id)", "id": "\(participantID)"])
+        return ["videoroom": "event", "room": JSON(room.id), "leaving": "ok"]
+    }
+}
