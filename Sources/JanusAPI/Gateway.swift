@@ -349,6 +349,13 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Stopping: destroys every session (plugins are told) and ends waiting long polls, so the
+    /// HTTP listeners can drain instead of waiting for requests that would never finish.
+    public func shutdown() {
+        runtime.withLock { $0.acceptingSessions = false }
+        for session in allSessions { destroySession(session, reason: "shutdown") }
+    }
+
     func sweep(now: ContinuousClock.Instant) {
         let timeout = runtime.withLock { $0.sessionTimeout }
         let reclaim = configuration.reclaimSessionTimeout

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import JanusAPI
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The Janus WebSocket transport (`janus-protocol`), and the Admin API's (`janus-admin-protocol`).
@@ -49,14 +50,17 @@ struct JanusWebSocket: Sendable {
                     do { try await outbound.write(.text(message.serialized())) } catch { break }
                 }
             }
+            // On SIGTERM the read loop is cancelled, so the server can close the socket and stop.
             do {
-                for try await message in inbound.messages(maxSize: Self.maxMessageSize) {
-                    let bytes: [UInt8]
-                    switch message {
-                    case .text(let text): bytes = Array(text.utf8)
-                    case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+                try await cancelWhenGracefulShutdown {
+                    for try await message in inbound.messages(maxSize: Self.maxMessageSize) {
+                        let bytes: [UInt8]
+                        switch message {
+                        case .text(let text): bytes = Array(text.utf8)
+                        case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+                        }
+                        await handle(bytes, sink: sink, reply: { continuation.yield($0) })
                     }
-                    await handle(bytes, sink: sink, reply: { continuation.yield($0) })
                 }
             } catch {
                 logger.debug("websocket closed with error", metadata: ["error": "\(error)"])

@@ -81,10 +81,12 @@ struct Confab: AsyncParsableCommand {
     }
 }
 
-/// Runs the gateway's once-a-second timers (long-poll and session expiry) as a service.
+/// Runs the gateway's once-a-second timers (long-poll and session expiry) as a service. Listed
+/// last, it stops first: its shutdown ends every session so the listeners can drain.
 struct GatewayTimers: Service {
     let gateway: Gateway
     func run() async throws {
         await cancelWhenGracefulShutdown { await gateway.runTimers() }
+        gateway.shutdown()
     }
 }
