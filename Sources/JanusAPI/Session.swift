@@ -16,7 +16,8 @@ public final class Session: Sendable {
         let id: UInt64
         let maxEvents: Int
         let deadline: ContinuousClock.Instant
-        let continuation: CheckedContinuation<[JSON], Never>
+        /// Called once, off the session's lock, with the events (or none at the deadline).
+        let deliver: @Sendable ([JSON]) -> Void
     }
 
     struct State {
@@ -94,14 +95,14 @@ public final class Session: Sendable {
 
     /// Delivers an event: to the owning socket, to a waiting long poll, or into the queue.
     public func deliver(_ event: JSON) {
-        enum Route { case drop, sink(EventSink), waiter(CheckedContinuation<[JSON], Never>, [JSON]), queued }
+        enum Route { case drop, sink(EventSink), waiter(@Sendable ([JSON]) -> Void, [JSON]), queued }
         let route: Route = state.withLock { state in
             if state.destroyed { return .drop }
             if let sink = state.sink { return .sink(sink) }
             state.queue.append(event)
             if !state.waiters.isEmpty {
                 let waiter = state.waiters.removeFirst()
-                return .waiter(waiter.continuation, Self.take(&state.queue, max: waiter.maxEvents))
+                return .waiter(waiter.deliver, Self.take(&state.queue, max: waiter.maxEvents))
             }
             if state.queue.count > Self.maxQueuedEvents {
                 state.queue.removeFirst()
@@ -112,30 +113,45 @@ public final class Session: Sendable {
         switch route {
         case .drop, .queued: break
         case .sink(let sink): sink.deliver(event)
-        case .waiter(let continuation, let events): continuation.resume(returning: events)
+        case .waiter(let deliver, let events): deliver(events)
         }
     }
 
     /// A long poll: returns queued events at once, or waits until one arrives or `deadline` passes
     /// (then an empty list, which the transport turns into a `keepalive`).
     public func nextEvents(max: Int, deadline: ContinuousClock.Instant) async -> [JSON] {
-        let waiterID = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+        let waiterID = Mutex<UInt64?>(nil)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ready: [JSON]? = state.withLock { state in
-                    if !state.queue.isEmpty { return Self.take(&state.queue, max: max) }
-                    if state.destroyed || deadline <= .now { return [] }
-                    state.waiters.append(Waiter(id: waiterID, maxEvents: max, deadline: deadline, continuation: continuation))
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
+                let id = waitForEvents(max: max, deadline: deadline) { continuation.resume(returning: $0) }
+                waiterID.withLock { $0 = id }
             }
         } onCancel: {
-            self.releaseWaiters { $0.id == waiterID }
+            if let id = waiterID.withLock({ $0 }) { self.releaseWaiter(id) }
         }
+    }
+
+    /// The callback form of a long poll, for transports that park requests without a task:
+    /// `deliver` runs exactly once, at once when events are queued (or the session is gone or the
+    /// deadline past), otherwise when one arrives, the deadline passes or `releaseWaiter` is called.
+    /// Returns the waiter's id while it waits.
+    @discardableResult
+    public func waitForEvents(max: Int, deadline: ContinuousClock.Instant,
+                              deliver: @escaping @Sendable ([JSON]) -> Void) -> UInt64? {
+        let (ready, id): ([JSON]?, UInt64?) = state.withLock { state in
+            if !state.queue.isEmpty { return (Self.take(&state.queue, max: max), nil) }
+            if state.destroyed || deadline <= .now { return ([], nil) }
+            state.nextWaiterID += 1
+            state.waiters.append(Waiter(id: state.nextWaiterID, maxEvents: max, deadline: deadline, deliver: deliver))
+            return (nil, state.nextWaiterID)
+        }
+        if let ready { deliver(ready) }
+        return id
+    }
+
+    /// Ends one waiting long poll now (its client went away), delivering no events.
+    public func releaseWaiter(_ id: UInt64) {
+        releaseWaiters { $0.id == id }
     }
 
     /// Ends long polls whose deadline has passed (called by the gateway's once-a-second sweep).
@@ -149,7 +165,7 @@ public final class Session: Sendable {
             if !matching.isEmpty { state.waiters.removeAll(where: predicate) }
             return matching
         }
-        for waiter in released { waiter.continuation.resume(returning: []) }
+        for waiter in released { waiter.deliver([]) }
     }
 
     private static func take(_ queue: inout [JSON], max: Int) -> [JSON] {
@@ -176,7 +192,7 @@ public final class Session: Sendable {
             }
             return (Array(state.handles.values), state.waiters)
         }
-        for waiter in waiters { waiter.continuation.resume(returning: []) }
+        for waiter in waiters { waiter.deliver([]) }
         return handles
     }
 

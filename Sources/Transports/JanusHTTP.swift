@@ -8,7 +8,6 @@ import NIOCore
 /// polls and `GET <path>/info`.
 struct JanusHTTP {
     static let package = "janus.transport.http"
-    static let longPollTimeout: Duration = .seconds(30)
 
     let gateway: Gateway
     let path: String
@@ -49,22 +48,19 @@ struct JanusHTTP {
         return .json(reply.json)
     }
 
-    /// Waits up to 30 s for events; `maxev` > 1 batches them into an array, as Janus does.
+    /// The routed long poll; `LongPollHandler` parks most long polls before they get here.
     private func longPoll(_ request: Request, session sessionText: String?) async -> Response {
-        // Janus answers a long poll for an unknown session, or without credentials, with a bare status.
-        guard let id = pathID(sessionText), let session = gateway.session(id), !session.isDestroyed else {
-            return Response(status: .notFound)
+        guard let id = pathID(sessionText) else { return Response(status: .notFound) }
+        let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
+        let poll = LongPoll(sessionID: id, query: query)
+        switch poll.check(with: gateway) {
+        case .notFound: return Response(status: .notFound)
+        case .forbidden: return Response(status: .forbidden)
+        case .wait(let session):
+            // As in Janus, a waiting long poll is not activity: clients send keepalives.
+            let events = await session.nextEvents(max: poll.maxEvents, deadline: .now + LongPoll.timeout)
+            return .json(poll.body(for: events))
         }
-        let query = request.uri.queryParameters
-        var credentials: [String: JSON] = [:]
-        if let secret = query["apisecret"] { credentials["apisecret"] = .string(String(secret)) }
-        if let token = query["token"] { credentials["token"] = .string(String(token)) }
-        guard gateway.auth.authorizes(credentials) else { return Response(status: .forbidden) }
-        let maxEvents = query["maxev"].flatMap { Int(String($0)) }.map { max(1, min($0, 100)) } ?? 1
-        // As in Janus, a waiting long poll is not activity: clients send keepalives.
-        let events = await session.nextEvents(max: maxEvents, deadline: .now + Self.longPollTimeout)
-        if events.isEmpty { return .json(["janus": "keepalive"]) }
-        return .json(maxEvents > 1 ? .array(events) : events[0])
     }
 
     /// Janus answers `GET /janus/info` with a transaction id of its own.

@@ -60,11 +60,16 @@ public struct Listeners: Sendable {
         return router
     }
 
-    private func webSocketConfiguration() -> HTTP1WebSocketUpgradeChannel.Configuration {
+    /// `parkLongPolls`: the API port parks Janus long polls in the pipeline (`LongPollHandler`).
+    private func webSocketConfiguration(parkLongPolls: Bool = false) -> HTTP1WebSocketUpgradeChannel.Configuration {
         let ping = settings.websockets.pingInterval
-        return .init(ws: .init(
-            maxFrameSize: JanusWebSocket.maxMessageSize,
-            autoPing: ping > 0 ? .enabled(timePeriod: .seconds(ping)) : .disabled))
+        let (gateway, path, origin) = (gateway, settings.http.path, settings.http.allowOrigin)
+        return .init(
+            http1: .init(additionalChannelHandlers: parkLongPolls
+                ? [LongPollHandler(gateway: gateway, basePath: path, allowOrigin: origin)] : []),
+            ws: .init(
+                maxFrameSize: JanusWebSocket.maxMessageSize,
+                autoPing: ping > 0 ? .enabled(timePeriod: .seconds(ping)) : .disabled))
     }
 
     private func upgradeRouter(_ kind: JanusWebSocket.Kind, paths: [String]) -> Router<BasicWebSocketRequestContext> {
@@ -78,7 +83,7 @@ public struct Listeners: Sendable {
             router: apiRouter(),
             server: .http1WebSocketUpgrade(
                 webSocketRouter: upgradeRouter(.api, paths: ["/", settings.http.path]),
-                configuration: webSocketConfiguration()),
+                configuration: webSocketConfiguration(parkLongPolls: true)),
             configuration: .init(address: .hostname(settings.http.bind, port: settings.http.port), serverName: "Confab"),
             logger: logger)
     }

@@ -135,7 +135,7 @@ enum StaticSiteRange: Equatable {
 }
 
 extension Character {
-    fileprivate var isASCIIDigit: Bool { self >= "0" && self <= "9" }
+    var isASCIIDigit: Bool { self >= "0" && self <= "9" }
 }
 
 /// Conditional request evaluation (RFC 9110 §13).
