@@ -221,7 +221,7 @@ def _q(s: str) -> str:
 def confab_config(opts: ServerOptions, http_port: int, ws_port: int, admin_port: int,
                   site_root: str) -> str:
     lvl = opts.log_level
-    cfg = f"""general: {{ session_timeout = {opts.session_timeout}; log_level = {_q(lvl)}; public_url = ""; }};
+    cfg = f"""general: {{ session_timeout = {opts.session_timeout}; reclaim_session_timeout = {opts.reclaim_session_timeout}; log_level = {_q(lvl)}; public_url = ""; }};
 http: {{ bind = "{LOOPBACK}"; port = {http_port}; path = "/janus"; }};
 websockets: {{ bind = "{LOOPBACK}"; port = {ws_port}; }};
 admin: {{ bind = "{LOOPBACK}"; port = {admin_port}; path = "/admin"; secret = {_q(opts.admin_secret)}; }};

@@ -287,3 +287,34 @@ def test_admin_over_websocket(server):
         finally:
             await c.close()
     run(body())
+
+
+@pytest.mark.confab_only
+def test_reclaim_session_after_socket_drop(server_factory):
+    """With reclaim_session_timeout a dropped socket's session survives for a `claim` from a new
+    socket; without a claim it is destroyed when the timeout passes. (Janus 1.1.2 claims alike but,
+    in this run, kept the unclaimed session until its session_timeout.)"""
+    srv = server_factory(reclaim_session_timeout=3)
+    adm = JanusAdmin(srv.admin_url, srv.admin_secret)
+
+    async def body():
+        first = await JanusWS.connect(srv.ws_url)
+        kept = await first.create()
+        lost = await first.create()
+        await first.close()
+        await asyncio.sleep(0.5)
+        assert {kept, lost} <= set(adm.request("list_sessions")["sessions"])
+        second = await JanusWS.connect(srv.ws_url)
+        try:
+            t = tx()
+            assert await second.call({"janus": "claim", "session_id": kept, "transaction": t}) == \
+                {"janus": "success", "session_id": kept, "transaction": t}
+            await asyncio.sleep(5)  # past the reclaim timeout, with keepalives for the claimed one
+            t = tx()
+            assert (await second.call({"janus": "keepalive", "session_id": kept, "transaction": t},
+                                      skip_ack=False))["janus"] == "ack"
+            sessions = set(adm.request("list_sessions")["sessions"])
+            assert kept in sessions and lost not in sessions, sessions
+        finally:
+            await second.close()
+    run(body())
