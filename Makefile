@@ -4,7 +4,7 @@
 SWIFT        ?= swift
 PYTHON       ?= python3
 APT_PACKAGES  = pkg-config libnice-dev libsrtp2-dev libssl-dev libconfig-dev libopus-dev \
-                chromium chromium-driver iproute2 util-linux
+                chromium chromium-driver libjs-janus-gateway iproute2 util-linux
 # Loopback-only private network for the end-to-end tests (falls back to the host's loopback).
 NETNS        := $(shell unshare --net true 2>/dev/null && echo "unshare --net --")
 
@@ -36,7 +36,7 @@ swift-test:
 # End-to-end tests against the real binary, in a private network namespace whose only
 # interface is loopback when the machine allows it.
 e2e: build
-	$(NETNS) bash -c 'ip link set lo up 2>/dev/null; exec $(PYTHON) -m pytest -q tests'
+	$(NETNS) bash -c 'ip link set lo up 2>/dev/null; CONFAB_REQUIRE_ALL=1 exec $(PYTHON) -m pytest -q tests'
 
 check-config:
 	./.build/debug/confab --check-config confab.cfg
