@@ -36,6 +36,10 @@ let package = Package(
             "CLibConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // STUN messages (RFC 8489), shared by ICE and the TURN server.
+        .target(name: "STUN", dependencies: ["COpenSSL"]),
+        // SDP offers and answers (RFC 8866, JSEP/RFC 8829 as browsers send them).
+        .target(name: "SDP"),
         // Janus API core: sessions, handles, transactions, errors, plugins, auth. No I/O.
         .target(name: "JanusAPI", dependencies: [
             "COpenSSL",
@@ -70,6 +74,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [

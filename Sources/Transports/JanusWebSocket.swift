@@ -12,6 +12,8 @@ import Synchronization
 struct JanusWebSocket: Sendable {
     static let package = "janus.transport.websockets"
     static let maxMessageSize = 1 << 20
+    /// Replies and events waiting to be written to one socket.
+    static let maxQueuedMessages = 10_000
     private static let nextConnectionID = Atomic<UInt64>(0)
 
     enum Kind: Sendable {
@@ -42,12 +44,23 @@ struct JanusWebSocket: Sendable {
     }
 
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
-        let (queue, continuation) = AsyncStream<JSON>.makeStream()
-        let sink = EventSink(id: Self.nextConnectionID.add(1, ordering: .relaxed).newValue) { continuation.yield($0) }
+        // Bounded: a client that stops reading is disconnected rather than left to grow memory.
+        let (queue, continuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .bufferingOldest(Self.maxQueuedMessages))
+        let overflowed = OverflowFlag()
+        let send: @Sendable (JSON) -> Void = { message in
+            if case .dropped = continuation.yield(message), overflowed.raise() {
+                continuation.finish()
+            }
+        }
+        let sink = EventSink(id: Self.nextConnectionID.add(1, ordering: .relaxed).newValue, send: send)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in queue {
                     do { try await outbound.write(.text(message.serialized())) } catch { break }
+                }
+                if overflowed.isRaised {
+                    logger.warning("websocket client is not reading its events; closing it")
+                    try? await outbound.close(.policyViolation, reason: "too many undelivered messages")
                 }
             }
             // On SIGTERM the read loop is cancelled, so the server can close the socket and stop.
@@ -59,7 +72,7 @@ struct JanusWebSocket: Sendable {
                         case .text(let text): bytes = Array(text.utf8)
                         case .binary(let buffer): bytes = Array(buffer.readableBytesView)
                         }
-                        await handle(bytes, sink: sink, reply: { continuation.yield($0) })
+                        await handle(bytes, sink: sink, reply: send)
                     }
                 }
             } catch {
@@ -71,7 +84,7 @@ struct JanusWebSocket: Sendable {
         }
     }
 
-    private func handle(_ bytes: [UInt8], sink: EventSink, reply: (JSON) -> Void) async {
+    private func handle(_ bytes: [UInt8], sink: EventSink, reply: @Sendable (JSON) -> Void) async {
         switch kind {
         case .api:
             let result = await gateway.process(bytes, origin: RequestOrigin(transport: Self.package, sink: sink))
@@ -81,4 +94,12 @@ struct JanusWebSocket: Sendable {
             reply(await gateway.processAdmin(bytes, origin: RequestOrigin(transport: Self.package)))
         }
     }
+}
+
+/// Set once when a socket's outbound queue overflows.
+private final class OverflowFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// True for the one caller that raised it.
+    func raise() -> Bool { !flag.exchange(true, ordering: .relaxed) }
+    var isRaised: Bool { flag.load(ordering: .relaxed) }
 }
