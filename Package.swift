@@ -40,6 +40,10 @@ let package = Package(
         .target(name: "STUN", dependencies: ["COpenSSL"]),
         // SDP offers and answers (RFC 8866, JSEP/RFC 8829 as browsers send them).
         .target(name: "SDP"),
+        // RTP/RTCP packets, header extensions, sequence arithmetic.
+        .target(name: "RTP"),
+        // SRTP/SRTCP contexts on libsrtp2, protecting and unprotecting in place.
+        .target(name: "SRTP", dependencies: ["CSRTP"]),
         // Janus API core: sessions, handles, transactions, errors, plugins, auth. No I/O.
         .target(name: "JanusAPI", dependencies: [
             "COpenSSL",
@@ -76,6 +80,8 @@ let package = Package(
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [
