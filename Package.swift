@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "RTP"),
         // SRTP/SRTCP contexts on libsrtp2, protecting and unprotecting in place.
         .target(name: "SRTP", dependencies: ["CSRTP"]),
+        // DTLS-SRTP handshake on OpenSSL (memory BIOs; certificates and fingerprints).
+        .target(name: "DTLS", dependencies: ["COpenSSL", "SRTP"]),
         // Janus API core: sessions, handles, transactions, errors, plugins, auth. No I/O.
         .target(name: "JanusAPI", dependencies: [
             "COpenSSL",
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [
