@@ -15,6 +15,7 @@ extension Gateway {
         case .success(let fields): (transaction, verb) = fields
         case .failure(let error): return fail(error, transaction: nil)
         }
+        if origin.invalidPath { return fail(Self.unhandled(verb), transaction: transaction) }
         let ids: (session: UInt64, handle: UInt64)
         switch Self.target(of: request, origin: origin) {
         case .success(let target): ids = target

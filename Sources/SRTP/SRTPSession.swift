@@ -99,40 +99,36 @@ public final class SRTPSession {
     /// `buffer.count - length` must be at least `maxRTPTrailer`.
     /// - Returns: the SRTP packet length (`length + profile.rtpOverhead`).
     public func protect(rtp buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        let base = try Self.validate(buffer, length: length, trailer: Self.maxRTPTrailer)
-        var len = Int32(truncatingIfNeeded: length)
-        let status = srtp_protect(context, base, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(status: status) }
-        return Int(len)
+        try transform(buffer, length: length, trailer: Self.maxRTPTrailer, srtp_protect)
     }
 
     /// Verifies and decrypts the SRTP packet in `buffer[0..<length]` in place.
     /// - Returns: the plain RTP packet length (tag stripped).
     public func unprotect(rtp buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        let base = try Self.validate(buffer, length: length, trailer: 0)
-        var len = Int32(truncatingIfNeeded: length)
-        let status = srtp_unprotect(context, base, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(status: status) }
-        return Int(len)
+        try transform(buffer, length: length, trailer: 0, srtp_unprotect)
     }
 
     /// Protects the (compound) RTCP packet in `buffer[0..<length]` in place.
     /// `buffer.count - length` must be at least `maxRTCPTrailer`.
     /// - Returns: the SRTCP packet length (`length + profile.rtcpOverhead`).
     public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        let base = try Self.validate(buffer, length: length, trailer: Self.maxRTCPTrailer)
-        var len = Int32(truncatingIfNeeded: length)
-        let status = srtp_protect_rtcp(context, base, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(status: status) }
-        return Int(len)
+        try transform(buffer, length: length, trailer: Self.maxRTCPTrailer, srtp_protect_rtcp)
     }
 
     /// Verifies and decrypts the SRTCP packet in `buffer[0..<length]` in place.
     /// - Returns: the plain RTCP length (index and tag stripped).
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        let base = try Self.validate(buffer, length: length, trailer: 0)
+        try transform(buffer, length: length, trailer: 0, srtp_unprotect_rtcp)
+    }
+
+    /// One libsrtp call in place: bounds checked first, the new length returned.
+    private func transform(
+        _ buffer: UnsafeMutableRawBufferPointer, length: Int, trailer: Int,
+        _ operation: (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t
+    ) throws(SRTPError) -> Int {
+        let base = try Self.validate(buffer, length: length, trailer: trailer)
         var len = Int32(truncatingIfNeeded: length)
-        let status = srtp_unprotect_rtcp(context, base, &len)
+        let status = operation(context, base, &len)
         guard status == srtp_err_status_ok else { throw SRTPError(status: status) }
         return Int(len)
     }

@@ -27,18 +27,8 @@ struct AdminHTTP {
     }
 
     private func post(_ request: Request, session: String?, handle: String?) async -> Response {
-        guard let body = try? await request.body.collect(upTo: maxBodySize) else {
-            return .json(JanusError(.invalidJSON, "Request body too large").reply(transaction: nil), status: .contentTooLarge)
-        }
-        var origin = RequestOrigin(transport: JanusHTTP.package)
-        if let session {
-            guard let id = pathID(session) else { return .json(JanusError(.sessionNotFound).reply(transaction: nil)) }
-            origin.pathSessionID = id
-        }
-        if let handle {
-            guard let id = pathID(handle) else { return .json(JanusError(.handleNotFound).reply(transaction: nil)) }
-            origin.pathHandleID = id
-        }
+        guard let body = await JanusPost.read(request, maxBodySize: maxBodySize) else { return JanusPost.tooLarge(maxBodySize) }
+        let origin = JanusPost.origin(transport: JanusHTTP.package, session: session, handle: handle)
         return .json(await gateway.processAdmin(body.readableBytesView, origin: origin))
     }
 }

@@ -32,17 +32,8 @@ struct JanusHTTP {
     }
 
     private func post<Context: RequestContext>(_ request: Request, _ context: Context, session: String?, handle: String?) async -> Response {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxBodySize)
-        } catch {
-            let tooLarge = JanusError(.invalidJSON, "Request body too large (limit \(maxBodySize) bytes)")
-            return .json(tooLarge.reply(transaction: nil), status: .contentTooLarge)
-        }
-        var origin = RequestOrigin(transport: Self.package)
-        origin.pathSessionID = session.flatMap(pathID)
-        origin.pathHandleID = handle.flatMap(pathID)
-        origin.invalidPath = (session != nil && origin.pathSessionID == nil) || (handle != nil && origin.pathHandleID == nil)
+        guard let body = await JanusPost.read(request, maxBodySize: maxBodySize) else { return JanusPost.tooLarge(maxBodySize) }
+        let origin = JanusPost.origin(transport: Self.package, session: session, handle: handle)
         let reply = await gateway.process(body.readableBytesView, origin: origin)
         if let after = reply.afterSending { Task { await after() } }
         return .json(reply.json)

@@ -290,5 +290,9 @@ func errorCode(_ reply: JSON) -> Int64? { reply["error"]?["code"]?.intValue }
         #expect(await admin(["janus": "get_status", "transaction": "t"])["status"]?["session_timeout"] == 5)
         #expect(errorCode(await admin(["janus": "set_log_level", "transaction": "t", "level": 9])) == 467)
         #expect(errorCode(await admin(["janus": "nonsense", "transaction": "t"])) == 457)
+        var badPath = RequestOrigin(transport: "test")
+        badPath.invalidPath = true  // e.g. POST /admin/abc
+        let reply = await fixture.gateway.processAdmin(["janus": "list_handles", "transaction": "t", "admin_secret": "admin"], origin: badPath)
+        #expect(errorCode(reply) == 457)
     }
 }
