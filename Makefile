@@ -21,7 +21,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import pytest, requests, websockets, selenium" 2>/dev/null || \
+	@$(PYTHON) -c "import pytest, requests, websockets, selenium, aiortc, numpy" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q -r tests/requirements.txt
 
 build:

@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "confab", targets: ["confab"]),
+        .executable(name: "confab-media-bench", targets: ["MediaBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -46,6 +47,26 @@ let package = Package(
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         // DTLS-SRTP handshake on OpenSSL (memory BIOs; certificates and fingerprints).
         .target(name: "DTLS", dependencies: ["COpenSSL", "SRTP"]),
+        // UDP sockets with batched I/O (recvmmsg/sendmmsg), compact addresses, interface list.
+        .target(name: "CLinux"),
+        .target(name: "Net", dependencies: ["CLinux"]),
+        // ICE-lite on the shared media port: credentials, host candidates, Binding checks, consent.
+        .target(name: "ICE", dependencies: ["STUN", "Net"]),
+        // PeerConnections (ICE + DTLS + SRTP + streams), the shared-port reader threads, forwarding.
+        .target(name: "Media", dependencies: [
+            "Net", "ICE", "STUN", "DTLS", "SRTP", "RTP", "SDP", "CLinux",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Joins a Janus plugin handle to its PeerConnection: jsep answers, webrtcup/media/hangup events.
+        .target(name: "JanusMedia", dependencies: [
+            "JanusAPI", "Media", "SDP", "DTLS",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // janus.plugin.echotest: media echoed back to its sender.
+        .target(name: "EchoTest", dependencies: [
+            "JanusAPI", "JanusMedia", "Media", "RTP", "SDP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Janus API core: sessions, handles, transactions, errors, plugins, auth. No I/O.
         .target(name: "JanusAPI", dependencies: [
             "COpenSSL",
@@ -72,11 +93,18 @@ let package = Package(
         ]),
         // The executable only wires the targets together.
         .executableTarget(name: "confab", dependencies: [
-            "Settings", "JanusAPI", "VideoRoom", "Transports",
+            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        // Hot-path benchmark: one in-process browser echoing SRTP through the shared-port engine.
+        .executableTarget(name: "MediaBench", dependencies: [
+            "Media", "DTLS", "SRTP", "ICE", "Net", "STUN", "SDP",
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
@@ -85,6 +113,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [

@@ -10,6 +10,12 @@ Environment:
   CONFAB_EXTRA_CONFIG  extra libconfig text appended to Confab's generated config
   JANUS_BIN            Janus binary (default /usr/bin/janus)
   CONFAB_KEEP_LOGS     if set, server log files are kept (path printed)
+
+ServerOptions(media=True) (used by the echotest media tests) additionally enables WebRTC media:
+for Confab a free UDP port is picked and `media: { udp_port = N; interfaces = ("127.0.0.1"); };`
+is written to the config (Server.udp_port); for Janus the EchoTest plugin is enabled too, and
+`nat.ice_keepalive_conncheck` is switched on so that a vanished peer is noticed at all
+(see tests/test_echotest_hangup.py).
 """
 from __future__ import annotations
 
@@ -105,6 +111,8 @@ class ServerOptions:
     admin_secret: str = DEFAULT_ADMIN_SECRET
     log_level: str = "info"
     reclaim_session_timeout: int = 0
+    # WebRTC media (EchoTest): Confab gets `media.udp_port`, Janus loads the EchoTest plugin too.
+    media: bool = False
 
 
 @dataclass
@@ -120,6 +128,8 @@ class Server:
     proc: Optional[subprocess.Popen] = None
     argv: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    # Confab's media.udp_port when started with ServerOptions(media=True); None otherwise.
+    udp_port: Optional[int] = None
 
     # --- addresses -----------------------------------------------------------------
     @property
@@ -219,7 +229,7 @@ def _q(s: str) -> str:
 
 
 def confab_config(opts: ServerOptions, http_port: int, ws_port: int, admin_port: int,
-                  site_root: str) -> str:
+                  site_root: str, udp_port: Optional[int] = None) -> str:
     lvl = opts.log_level
     cfg = f"""general: {{ session_timeout = {opts.session_timeout}; reclaim_session_timeout = {opts.reclaim_session_timeout}; log_level = {_q(lvl)}; public_url = ""; }};
 http: {{ bind = "{LOOPBACK}"; port = {http_port}; path = "/janus"; }};
@@ -232,6 +242,9 @@ turn: {{ enabled = false; }};
 videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "adminpwd"; publishers = 6;
                           bitrate = 128000; fir_freq = 10; }} ); }};
 """
+    if udp_port is not None:
+        # All media on one UDP port; announce loopback only (the tests never leave 127.0.0.1).
+        cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}"); }};\n'
     extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
     if extra:
         cfg += extra.rstrip() + "\n"
@@ -247,10 +260,12 @@ def start_confab(opts: ServerOptions) -> Server:
     workdir = Path(tempfile.mkdtemp(prefix="confab-test-"))
     http_port, ws_port, admin_port = free_port(), free_port(), free_port()
     site_root = os.environ.get("CONFAB_SITE_ROOT", str(REPO / "html"))
+    # Every Confab binds its media port; a free one per instance keeps parallel servers apart.
+    udp_port = free_port()
     cfg = workdir / "confab.cfg"
-    cfg.write_text(confab_config(opts, http_port, ws_port, admin_port, site_root))
+    cfg.write_text(confab_config(opts, http_port, ws_port, admin_port, site_root, udp_port))
     srv = Server("confab", opts, http_port, ws_port, admin_port, admin_port, workdir,
-                 workdir / "confab.log", argv=[binary, "--config", str(cfg)])
+                 workdir / "confab.log", argv=[binary, "--config", str(cfg)], udp_port=udp_port)
     _spawn(srv)
     srv.wait_ready()
     return srv
@@ -298,6 +313,13 @@ def janus_configs(opts: ServerOptions, cfgdir: Path, http_port: int, ws_port: in
         general.append("token_auth = true")
     if opts.token_auth_secret:
         general.append(f"token_auth_secret = {_q(opts.token_auth_secret)}")
+    keep_plugins = {'libjanus_videoroom.so'}
+    nat_extra = ""
+    if opts.media:
+        keep_plugins.add('libjanus_echotest.so')
+        # libnice keepalive connectivity checks: without them Janus 1.1.2 never notices a peer that
+        # vanished without a DTLS alert (with them: "ICE failed" after ~53 s; test_echotest_hangup.py).
+        nat_extra = "\n\tice_keepalive_conncheck = true"
     janus_jcfg = "general: {\n\t" + "\n\t".join(general) + "\n}\n" + f"""
 certificates: {{
 }}
@@ -306,10 +328,10 @@ media: {{
 nat: {{
 	nice_debug = false
 	ignore_mdns = true
-	ice_enforce_list = "{LOOPBACK}"
+	ice_enforce_list = "{LOOPBACK}"{nat_extra}
 }}
 plugins: {{
-	disable = "{plugin_list('plugins', {'libjanus_videoroom.so'})}"
+	disable = "{plugin_list('plugins', keep_plugins)}"
 }}
 transports: {{
 	disable = "{plugin_list('transports', {'libjanus_http.so', 'libjanus_websockets.so'})}"
@@ -372,12 +394,16 @@ room-1234: {
 	record = false
 }
 """
-    return {
+    configs = {
         "janus.jcfg": janus_jcfg,
         "janus.transport.http.jcfg": http_jcfg,
         "janus.transport.websockets.jcfg": ws_jcfg,
         "janus.plugin.videoroom.jcfg": videoroom,
     }
+    if opts.media:
+        echo = JANUS_ETC / "janus.plugin.echotest.jcfg"
+        configs["janus.plugin.echotest.jcfg"] = echo.read_text() if echo.exists() else "general: {\n}\n"
+    return configs
 
 
 def start_janus(opts: ServerOptions) -> Server:

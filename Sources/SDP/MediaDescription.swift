@@ -78,7 +78,8 @@ public struct MediaDescription: Sendable, Equatable, Hashable {
     public var iceUfrag: String?
     public var icePwd: String?
     public var iceOptions: [String]?
-    public var fingerprint: Fingerprint?
+    /// Every `a=fingerprint` in order: RFC 8122 allows several (aiortc sends sha-256, -384 and -512).
+    public var fingerprints: [Fingerprint]
     public var setup: SetupRole?
     public var candidates: [Candidate]
     public var endOfCandidates: Bool
@@ -129,7 +130,7 @@ public struct MediaDescription: Sendable, Equatable, Hashable {
         self.iceUfrag = iceUfrag
         self.icePwd = icePwd
         self.iceOptions = iceOptions
-        self.fingerprint = fingerprint
+        self.fingerprints = fingerprint.map { [$0] } ?? []
         self.setup = setup
         self.candidates = candidates
         self.endOfCandidates = endOfCandidates
@@ -160,6 +161,12 @@ public struct MediaDescription: Sendable, Equatable, Hashable {
 
     /// The numeric formats, i.e. the RTP payload types in preference order.
     public var payloadTypes: [UInt8] { isRTP ? formats.compactMap { decimal($0, as: UInt8.self) } : [] }
+
+    /// The first fingerprint; setting it replaces them all.
+    public var fingerprint: Fingerprint? {
+        get { fingerprints.first }
+        set { fingerprints = newValue.map { [$0] } ?? [] }
+    }
 
     /// The first uninterpreted attribute named `name`, e.g. "rtcp".
     public func attribute(_ name: String) -> Attribute? { attributes.first { $0.name == name } }

@@ -170,7 +170,7 @@ struct Parser {
         case "ice-ufrag": target.iceUfrag = String(try required(value))
         case "ice-pwd": target.icePwd = String(try required(value))
         case "ice-options": target.iceOptions = try required(value).fields.map(String.init)
-        case "fingerprint": target.fingerprint = try Fingerprint.parse(required(value))
+        case "fingerprint": target.fingerprints.append(try Fingerprint.parse(required(value)))
         case "setup":
             let text = try required(value).trimmed
             guard let role = SetupRole(rawValue: String(text)) else {

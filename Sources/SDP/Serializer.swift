@@ -65,7 +65,7 @@ private struct Writer {
         if let ufrag = source.iceUfrag { attribute("ice-ufrag", ufrag) }
         if let pwd = source.icePwd { attribute("ice-pwd", pwd) }
         if let options = source.iceOptions { attribute("ice-options", options.joined(separator: " ")) }
-        if let fingerprint = source.fingerprint { attribute("fingerprint", fingerprint.text) }
+        for fingerprint in source.fingerprints { attribute("fingerprint", fingerprint.text) }
         if let setup = source.setup { attribute("setup", setup.rawValue) }
     }
 

@@ -74,7 +74,8 @@ public struct SessionDescription: Sendable, Equatable, Hashable {
     public var iceUfrag: String?
     public var icePwd: String?
     public var iceOptions: [String]?
-    public var fingerprint: Fingerprint?
+    /// Every session-level `a=fingerprint` in order (RFC 8122 allows several).
+    public var fingerprints: [Fingerprint]
     public var setup: SetupRole?
 
     /// Session attributes not interpreted above, in the order written.
@@ -103,11 +104,17 @@ public struct SessionDescription: Sendable, Equatable, Hashable {
         self.iceUfrag = iceUfrag
         self.icePwd = icePwd
         self.iceOptions = iceOptions
-        self.fingerprint = fingerprint
+        self.fingerprints = fingerprint.map { [$0] } ?? []
         self.setup = setup
         self.attributes = attributes
         self.otherLines = otherLines
         self.media = media
+    }
+
+    /// The first session-level fingerprint; setting it replaces them all.
+    public var fingerprint: Fingerprint? {
+        get { fingerprints.first }
+        set { fingerprints = newValue.map { [$0] } ?? [] }
     }
 
     /// The section with this `a=mid`, as BUNDLE groups and RTP `mid` header extensions name them.
@@ -122,6 +129,10 @@ public struct SessionDescription: Sendable, Equatable, Hashable {
 
     /// The DTLS fingerprint for a section: its own, else the session-level one.
     public func fingerprint(for media: MediaDescription) -> Fingerprint? { media.fingerprint ?? fingerprint }
+    /// All DTLS fingerprints for a section: its own, else the session-level ones.
+    public func fingerprints(for media: MediaDescription) -> [Fingerprint] {
+        media.fingerprints.isEmpty ? fingerprints : media.fingerprints
+    }
     /// The DTLS role for a section: its own, else the session-level one.
     public func setup(for media: MediaDescription) -> SetupRole? { media.setup ?? setup }
     /// ICE username fragment and password for a section, falling back to session level.
@@ -139,7 +150,7 @@ protocol SharedAttributes {
     var iceUfrag: String? { get set }
     var icePwd: String? { get set }
     var iceOptions: [String]? { get set }
-    var fingerprint: Fingerprint? { get set }
+    var fingerprints: [Fingerprint] { get set }
     var setup: SetupRole? { get set }
 }
 

@@ -1,7 +1,9 @@
 import ArgumentParser
+import EchoTest
 import Foundation
 import JanusAPI
 import Logging
+import Media
 import Metrics
 import Prometheus
 import ServiceLifecycle
@@ -33,13 +35,22 @@ struct Confab: AsyncParsableCommand {
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
 
-        let gateway = Gateway(configuration: gatewayConfiguration(settings), plugins: plugins(settings, logger: logger), logger: logger)
+        let media: MediaEngine
+        do {
+            media = try MediaSetup.engine(settings, logger: logger)
+        } catch {
+            logger.critical("media: cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let gateway = Gateway(configuration: gatewayConfiguration(settings),
+                              plugins: plugins(settings, media: media, logger: logger), logger: logger)
         let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics, logger: logger)
-        let services: [any Service] = listeners.services() + [GatewayTimers(gateway: gateway)]
+        let services: [any Service] = [MediaService(engine: media)] + listeners.services() + [GatewayTimers(gateway: gateway)]
         logger.info("confab starting", metadata: [
             "http": "\(settings.http.bind):\(settings.http.port)\(settings.http.path)",
             "websockets": "\(settings.websockets.bind):\(settings.websockets.port)",
             "admin": "\(settings.admin.bind):\(settings.admin.port)\(settings.admin.path)",
+            "media": "udp \(media.port)",
         ])
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
@@ -76,8 +87,11 @@ struct Confab: AsyncParsableCommand {
         return configuration
     }
 
-    private func plugins(_ settings: Settings, logger: Logger) -> [any JanusPlugin] {
-        [VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey, logger: logger)]
+    private func plugins(_ settings: Settings, media: MediaEngine, logger: Logger) -> [any JanusPlugin] {
+        [
+            VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey, logger: logger),
+            EchoTestPlugin(engine: media, logger: logger),
+        ]
     }
 }
 

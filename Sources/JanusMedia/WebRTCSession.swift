@@ -1,0 +1,203 @@
+// Connects one Janus plugin handle to its PeerConnection: turns a jsep offer into an answer,
+// reports the connection's life as Janus core events (`webrtcup`, `media`, `hangup`) and passes
+// media to the plugin.
+
+import DTLS
+import JanusAPI
+import Logging
+import Media
+import SDP
+import Synchronization
+
+/// What a plugin does with its handle's media (called on reader threads; see
+/// `PeerConnectionDelegate` for the rules).
+public protocol MediaSink: AnyObject, Sendable {
+    func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                 route: InboundRoute, context: MediaSendContext)
+    func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                 context: MediaSendContext)
+    /// The PeerConnection is up (after `webrtcup` went out).
+    func sessionDidConnect(_ session: WebRTCSession)
+    /// The PeerConnection ended (after `hangup` went out); the session can negotiate anew.
+    func session(_ session: WebRTCSession, didHangUpWithReason reason: String)
+}
+
+public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomStringConvertible {
+    public let handle: PluginHandle
+    let engine: MediaEngine
+    private weak let sink: MediaSink?
+    private let state = Mutex(State())
+
+    struct State {
+        var connection: PeerConnection?
+        /// Local SSRCs per mid, kept across renegotiations so the browser's tracks stay the same.
+        var localStreams: [String: LocalStream] = [:]
+        var sdpSessionID = UInt64.random(in: 1..<(1 << 53))
+        var sdpVersion: UInt64 = 1
+        var connected = false
+    }
+
+    public init(handle: PluginHandle, engine: MediaEngine, sink: MediaSink) {
+        self.handle = handle
+        self.engine = engine
+        self.sink = sink
+    }
+
+    public var description: String { "webrtc \(handle)" }
+    public var connection: PeerConnection? { state.withLock { $0.connection } }
+    public var isConnected: Bool { state.withLock { $0.connected } }
+    public var streams: [MediaStream] { connection?.streams ?? [] }
+
+    // MARK: - Negotiation
+
+    /// Answers a browser's offer (a jsep `{"type":"offer","sdp":...}`); errors carry Janus codes.
+    /// - Parameter direction: what the plugin wants on each m-line (e.g. sendrecv for echo).
+    public func answer(offer jsep: JSON, codecs: CodecPreferences = CodecPreferences(),
+                       direction: (MediaDescription) -> Direction) throws(JanusError) -> JSON {
+        let offer = try Self.parseOffer(jsep)
+        let connection = state.withLock { state in
+            if let existing = state.connection, !existing.isClosed { return existing }
+            let created = engine.makePeerConnection(label: "handle \(handle.id)", delegate: self)
+            state.connection = created
+            state.connected = false
+            return created
+        }
+        guard let ufrag = offer.media.lazy.compactMap({ offer.iceCredentials(for: $0)?.ufrag }).first else {
+            throw JanusError(.jsepInvalidSDP, "Missing ICE credentials in the offer")
+        }
+        let credentials = connection.applyRemoteICE(ufrag: ufrag)
+        let local = LocalTransport(
+            ufrag: credentials.ufrag, pwd: credentials.pwd,
+            fingerprint: Fingerprint(hashFunction: engine.certificate.fingerprint.algorithm.rawValue,
+                                     value: engine.certificate.fingerprint.hex),
+            setup: .actpass, candidates: engine.sdpCandidates)
+        let streamsByMid = state.withLock { state in
+            for media in offer.media {
+                guard let mid = media.mid, state.localStreams[mid] == nil else { continue }
+                state.localStreams[mid] = Self.newLocalStream(mid: mid, kind: media.kind, handle: handle)
+            }
+            state.sdpVersion += 1
+            return (state.localStreams, state.sdpSessionID, state.sdpVersion)
+        }
+        let negotiated: (answer: SessionDescription, media: [NegotiatedMedia])
+        do {
+            negotiated = try Answerer.answer(offer: offer, local: local, codecs: codecs, direction: direction,
+                                             localStreams: { media in media.mid.flatMap { streamsByMid.0[$0] } },
+                                             sessionID: streamsByMid.1, sessionVersion: streamsByMid.2)
+        } catch {
+            throw JanusError(.jsepInvalidSDP, "\(error)")
+        }
+        try configure(connection, negotiated: negotiated.media, localStreams: streamsByMid.0)
+        return ["type": "answer", "sdp": .string(negotiated.answer.serialized())]
+    }
+
+    private func configure(_ connection: PeerConnection, negotiated: [NegotiatedMedia],
+                           localStreams: [String: LocalStream]) throws(JanusError) {
+        guard let transport = negotiated.first?.transport,
+              let fingerprint = try? DTLSFingerprint(
+                sdpValue: "\(transport.remoteFingerprint.hashFunction) \(transport.remoteFingerprint.value)") else {
+            throw JanusError(.jsepInvalidSDP, "Missing or unsupported DTLS fingerprint in the offer")
+        }
+        let role: DTLSEndpoint.Role = transport.localSetup == .active ? .client : .server
+        let streams = negotiated.map { Self.mediaStream($0, local: localStreams[$0.mid]) }
+        do {
+            try connection.configure(remoteFingerprint: fingerprint, dtlsRole: role, streams: streams)
+        } catch {
+            throw JanusError(.webRTCState, "\(error)")
+        }
+    }
+
+    static func parseOffer(_ jsep: JSON) throws(JanusError) -> SessionDescription {
+        guard let type = jsep["type"]?.stringValue else {
+            throw JanusError(.missingMandatoryElement, "Missing mandatory element (type)")
+        }
+        guard type == "offer" else {
+            throw JanusError(.jsepUnknownType, "JSEP type '\(type)' is not an offer")
+        }
+        guard let sdp = jsep["sdp"]?.stringValue else {
+            throw JanusError(.missingMandatoryElement, "Missing mandatory element (sdp)")
+        }
+        do {
+            return try SessionDescription.parse(sdp)
+        } catch {
+            throw JanusError(.jsepInvalidSDP, "Error parsing SDP: \(error)")
+        }
+    }
+
+    static func newLocalStream(mid: String, kind: MediaKind, handle: PluginHandle) -> LocalStream {
+        LocalStream(ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: kind == .video ? UInt32.random(in: 1...UInt32.max) : nil,
+                    cname: "confab-\(handle.id)", streamID: "confab-\(handle.id)", trackID: "\(kind)-\(mid)")
+    }
+
+    static func mediaStream(_ negotiated: NegotiatedMedia, local: LocalStream?) -> MediaStream {
+        let codec = negotiated.codec
+        var stream = MediaStream(
+            index: negotiated.mLineIndex, mid: negotiated.mid, kind: negotiated.kind, codec: codec.name,
+            clockRate: codec.clockRate, payloadType: codec.payloadType, localSSRC: local?.ssrc ?? 0,
+            sends: negotiated.localDirection.sends, receives: negotiated.localDirection.receives)
+        stream.rtxPayloadType = codec.rtxPayloadType
+        stream.localRTXSSRC = codec.rtxPayloadType == nil ? nil : local?.rtxSSRC
+        stream.extensions = negotiated.extensions
+        stream.feedback = codec.feedback
+        stream.remoteSSRCs = negotiated.remoteSources.map(\.ssrc)
+        stream.remoteRTXSSRCs = negotiated.remoteSources.compactMap(\.rtxSSRC)
+        stream.remoteRids = negotiated.simulcastRIDs
+        return stream
+    }
+
+    // MARK: - Ending
+
+    /// Closes the PeerConnection (client `hangup`, plugin decision); `hangup` goes out once.
+    public func hangUp(reason: String) {
+        connection?.close(reason: reason)
+    }
+
+    /// The handle is going away: close without telling the client (its handle is gone).
+    public func destroy() {
+        let connection = state.withLock { state -> PeerConnection? in
+            defer { state.connection = nil }
+            return state.connection
+        }
+        connection?.close(reason: "Detach")
+    }
+
+    // MARK: - PeerConnectionDelegate
+
+    public func peerConnectionDidConnect(_ connection: PeerConnection) {
+        guard state.withLock({ state -> Bool in
+            guard state.connection === connection, !state.connected else { return false }
+            state.connected = true
+            return true
+        }) else { return }
+        handle.pushCoreEvent("webrtcup")
+        sink?.sessionDidConnect(self)
+    }
+
+    public func peerConnection(_ connection: PeerConnection, stream: MediaStream, receiving: Bool) {
+        handle.pushCoreEvent("media", [
+            "mid": .string(stream.mid), "type": .string(stream.kind.rawValue), "receiving": .bool(receiving),
+        ])
+    }
+
+    public func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String) {
+        let wasCurrent = state.withLock { state -> Bool in
+            guard state.connection === connection else { return false }
+            state.connection = nil
+            state.connected = false
+            return true
+        }
+        guard wasCurrent else { return }
+        handle.pushCoreEvent("hangup", ["reason": .string(reason)])
+        sink?.session(self, didHangUpWithReason: reason)
+    }
+
+    public func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                               route: InboundRoute, context: MediaSendContext) {
+        sink?.session(self, didReceiveRTP: packet, route: route, context: context)
+    }
+
+    public func peerConnection(_ connection: PeerConnection, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                               context: MediaSendContext) {
+        sink?.session(self, didReceiveRTCP: compound, context: context)
+    }
+}

@@ -1,0 +1,203 @@
+// The media transport: one UDP port shared by every PeerConnection, read by a few reader
+// threads (SO_REUSEPORT), with ICE-lite demultiplexing — STUN by USERNAME ufrag, everything
+// else by the sender's address — and a timer thread for DTLS retransmissions and consent.
+
+import DTLS
+import ICE
+import Logging
+import Net
+import SDP
+import STUN
+import Synchronization
+
+public struct MediaConfiguration: Sendable {
+    public var udpPort: UInt16
+    /// Reader threads on the shared port; 0 = one per core.
+    public var readerThreads: Int
+    /// Addresses announced as host candidates (the port is filled in).
+    public var announcedAddresses: [TransportAddress]
+    public var preferIPv6Socket: Bool
+
+    public init(udpPort: UInt16, readerThreads: Int = 0, announcedAddresses: [TransportAddress],
+                preferIPv6Socket: Bool = true) {
+        self.udpPort = udpPort
+        self.readerThreads = readerThreads
+        self.announcedAddresses = announcedAddresses
+        self.preferIPv6Socket = preferIPv6Socket
+    }
+}
+
+public final class MediaEngine: Sendable {
+    public let configuration: MediaConfiguration
+    public let certificate: DTLSCertificate
+    let dtlsContext: DTLSContext
+    public let counters = MediaCounters()
+    let logger: Logger
+    let sockets: [UDPSocket]
+    public let port: UInt16
+
+    private let registry = Mutex(Registry())
+    /// Bumped whenever an address→connection binding disappears, so readers drop their caches.
+    let routingGeneration = Atomic<UInt64>(0)
+    private let running = Atomic<Bool>(true)
+    private let nextID = Atomic<UInt64>(1)
+    private let stoppedThreads = Atomic<Int>(0)
+
+    struct Registry {
+        var byUfrag: [String: PeerConnection] = [:]
+        var byAddress: [TransportAddress: PeerConnection] = [:]
+        var all: [UInt64: PeerConnection] = [:]
+    }
+
+    /// Binds the shared port (every reader socket) at once, so a busy port fails start-up.
+    public init(configuration: MediaConfiguration, certificate: DTLSCertificate, logger: Logger) throws {
+        self.configuration = configuration
+        self.certificate = certificate
+        self.dtlsContext = try DTLSContext(certificate: certificate)
+        self.logger = logger
+        let readers = configuration.readerThreads > 0 ? configuration.readerThreads : Self.coreCount()
+        var sockets: [UDPSocket] = []
+        var port = configuration.udpPort
+        // SO_REUSEPORT would let a second Confab (same user) silently share the port and steal
+        // half the packets; an exclusive bind first turns that into a clear start-up error.
+        if port != 0 {
+            let probe = try UDPSocket(port: port, reusePort: false, preferIPv6: configuration.preferIPv6Socket)
+            probe.close()
+        }
+        for _ in 0..<readers {
+            let socket = try UDPSocket(port: port, reusePort: true, preferIPv6: configuration.preferIPv6Socket)
+            port = socket.localPort  // port 0 (tests): every reader joins the first one's port
+            sockets.append(socket)
+        }
+        self.sockets = sockets
+        self.port = port
+    }
+
+    /// Host candidates on the shared port, most preferred first.
+    public var hostCandidates: [HostCandidate] {
+        configuration.announcedAddresses.enumerated().map { HostCandidate(address: $1.with(port: port), index: $0) }
+    }
+
+    public func start() {
+        for (index, socket) in sockets.enumerated() {
+            spawnThread(name: "confab-media\(index)") { [self] in
+                MediaReader(engine: self, socket: socket).run()
+                stoppedThreads.add(1, ordering: .relaxed)
+            }
+        }
+        spawnThread(name: "confab-mtimers") { [self] in
+            runTimers()
+            stoppedThreads.add(1, ordering: .relaxed)
+        }
+        logger.info("media: ICE-lite on UDP port \(port) (\(sockets.count) reader(s)), candidates \(hostCandidates.map { $0.address.description })")
+    }
+
+    var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    /// Closes every connection and stops the threads (they notice within one poll interval).
+    public func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        for connection in registry.withLock({ Array($0.all.values) }) { connection.close(reason: "Shutting down") }
+        for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < sockets.count + 1 {
+            usleepMilliseconds(10)
+        }
+        for socket in sockets { socket.close() }
+    }
+
+    // MARK: - Connections
+
+    public func makePeerConnection(label: String, delegate: PeerConnectionDelegate) -> PeerConnection {
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        let connection = PeerConnection(id: id, label: label, engine: self, delegate: delegate)
+        registry.withLock { $0.all[id] = connection }
+        connection.registerCredentials()
+        MediaCounters.bump(counters.peerConnectionsOpened)
+        return connection
+    }
+
+    public var connectionCount: Int { registry.withLock { $0.all.count } }
+
+    func register(_ connection: PeerConnection, ufrag: String) {
+        registry.withLock { $0.byUfrag[ufrag] = connection }
+    }
+
+    func reregister(_ connection: PeerConnection, oldUfrag: String, newUfrag: String) {
+        registry.withLock { registry in
+            if registry.byUfrag[oldUfrag] === connection { registry.byUfrag[oldUfrag] = nil }
+            registry.byUfrag[newUfrag] = connection
+        }
+    }
+
+    /// An authenticated check came from `address`: route its datagrams to `connection`
+    /// (a browser that moved, or a second candidate pair, gets its own binding).
+    func bind(_ address: TransportAddress, to connection: PeerConnection) {
+        let replaced: Bool = registry.withLock { registry in
+            let previous = registry.byAddress.updateValue(connection, forKey: address)
+            return previous != nil && previous !== connection
+        }
+        if replaced { routingGeneration.add(1, ordering: .releasing) }
+    }
+
+    func unregister(_ connection: PeerConnection) {
+        registry.withLock { registry in
+            registry.all[connection.id] = nil
+            registry.byUfrag = registry.byUfrag.filter { $0.value !== connection }
+            registry.byAddress = registry.byAddress.filter { $0.value !== connection }
+        }
+        routingGeneration.add(1, ordering: .releasing)
+        MediaCounters.bump(counters.peerConnectionsClosed)
+    }
+
+    func connection(ufrag: Substring) -> PeerConnection? {
+        registry.withLock { $0.byUfrag[String(ufrag)] }
+    }
+
+    func connection(address: TransportAddress) -> PeerConnection? {
+        registry.withLock { $0.byAddress[address] }
+    }
+
+    /// A direct send outside a reader's batch (timers, close_notify, control RTCP).
+    func sendNow(_ bytes: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        if sockets[0].send(bytes, to: destination) {
+            MediaCounters.bump(counters.datagramsSent)
+        } else {
+            MediaCounters.bump(counters.sendFailures)
+        }
+    }
+
+    func sendNow(_ bytes: [UInt8], to destination: TransportAddress) {
+        bytes.withUnsafeBytes { sendNow($0, to: destination) }
+    }
+
+    // MARK: - Timers
+
+    private func runTimers() {
+        while isRunning {
+            usleepMilliseconds(20)
+            let now = MonotonicClock.nanoseconds()
+            for connection in registry.withLock({ Array($0.all.values) }) { connection.tick(now: now) }
+        }
+    }
+
+    private static func coreCount() -> Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usleepMilliseconds(_ milliseconds: UInt32) {
+    usleep(milliseconds * 1000)
+}
+
+extension MediaEngine {
+    /// The host candidates as SDP `a=candidate` values for answers and offers.
+    public var sdpCandidates: [Candidate] {
+        hostCandidates.map { candidate in
+            Candidate(foundation: candidate.foundation, component: 1, transport: "udp", priority: candidate.priority,
+                      address: candidate.address.ip, port: candidate.address.port, type: .host)
+        }
+    }
+}

@@ -1,0 +1,336 @@
+// One WebRTC PeerConnection on the shared UDP port: ICE-lite + DTLS-SRTP + the negotiated
+// streams, with the per-packet work of receiving (unprotect, route) and sending (rewrite SSRC,
+// protect into the reader's send batch).
+//
+// Concurrency: the receive side (ICE, DTLS, inbound SRTP, routes) and the send side (outbound
+// SRTP, destination) sit behind two Mutexes, so one subscriber's sends from several publishers'
+// reader threads serialise on the send side only. Locks are held for the CPU work on one
+// packet, never across a system call or a delegate callback.
+
+import DTLS
+import ICE
+import Net
+import RTP
+import SDP
+import SRTP
+import STUN
+import Synchronization
+
+public final class PeerConnection: Sendable, CustomStringConvertible {
+    public let id: UInt64
+    public let label: String
+    unowned let engine: MediaEngine
+    // weak: the plugin owns the connection, not the other way round.
+    private let delegateBox: Mutex<WeakDelegate>
+
+    private let receiver: Mutex<ReceiveState>
+    private let sender: Mutex<SendState>
+    private let closedFlag = Atomic<Bool>(false)
+    /// Negotiated streams, replaced wholesale on renegotiation (read per packet by index).
+    private let streamTable: Mutex<[MediaStream]>
+
+    init(id: UInt64, label: String, engine: MediaEngine, delegate: PeerConnectionDelegate) {
+        self.id = id
+        self.label = label
+        self.engine = engine
+        self.delegateBox = Mutex(WeakDelegate(delegate))
+        self.receiver = Mutex(ReceiveState(ice: ICELiteAgent()))
+        self.sender = Mutex(SendState())
+        self.streamTable = Mutex([])
+    }
+
+    public var description: String { "pc \(id) (\(label))" }
+    public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+    public var localCredentials: ICECredentials { receiver.withLock { $0.ice.local } }
+    public var streams: [MediaStream] { streamTable.withLock { $0 } }
+    var delegate: PeerConnectionDelegate? { delegateBox.withLock { $0.value } }
+
+    // MARK: - Negotiation
+
+    /// The browser's ICE ufrag from an offer. A changed ufrag is an ICE restart: the local
+    /// credentials change too, and the caller puts the returned ones in its answer.
+    public func applyRemoteICE(ufrag: String) -> ICECredentials {
+        let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
+            let old = state.ice.local
+            if let known = state.ice.remoteUfrag, known != ufrag {
+                return (old, state.ice.restart(remoteUfrag: ufrag, now: MonotonicClock.nanoseconds()))
+            }
+            state.ice.setRemote(ufrag: ufrag)
+            return (old, old)
+        }
+        if old != current { engine.reregister(self, oldUfrag: old.ufrag, newUfrag: current.ufrag) }
+        return current
+    }
+
+    /// Applies the rest of a negotiation: DTLS parameters (fixed after the first one) and the
+    /// streams.
+    public func configure(remoteFingerprint: DTLSFingerprint, dtlsRole: DTLSEndpoint.Role,
+                          streams: [MediaStream]) throws(MediaError) {
+        guard !isClosed else { throw .closed }
+        try receiver.withLock { state throws(MediaError) in
+            if let dtls = state.dtls {
+                guard dtls.remoteFingerprint == remoteFingerprint else {
+                    throw .negotiation("the DTLS fingerprint changed during renegotiation")
+                }
+            } else {
+                do {
+                    state.dtls = try DTLSEndpoint(context: engine.dtlsContext, role: dtlsRole,
+                                                  remoteFingerprint: remoteFingerprint)
+                } catch {
+                    throw .dtlsSetup("\(error)")
+                }
+            }
+            state.rebuildRoutes(for: streams)
+        }
+        streamTable.withLock { $0 = streams }
+    }
+
+    /// Prepares the local ICE credentials before the first answer (the ufrag is registered for
+    /// demultiplexing from now on).
+    func registerCredentials() { engine.register(self, ufrag: localCredentials.ufrag) }
+
+    // MARK: - Receive path (reader threads)
+
+    /// A Binding request for this connection's ufrag. Returns the response to send.
+    func handleBindingRequest(_ request: STUNMessage, from source: TransportAddress, context: MediaSendContext) {
+        let now = MonotonicClock.nanoseconds()
+        let (outcome, activeClient) = receiver.withLock { state in
+            let outcome = state.ice.handle(request: request, from: source, now: now)
+            // A DTLS client starts its handshake once ICE has a pair (we are client only when
+            // the browser answered `passive`).
+            var started: [[UInt8]] = []
+            if case .selected = outcome.event, let dtls = state.dtls, dtls.role == .client, dtls.state == .idle {
+                dtls.start()
+                started = dtls.drainOutbound()
+            }
+            return (outcome, started)
+        }
+        if let rejection = outcome.rejection {
+            MediaCounters.bump(engine.counters.stunDropped)
+            engine.logger.debug("\(self): STUN check from \(source) refused: \(rejection)")
+        } else {
+            engine.bind(source, to: self)
+        }
+        if let response = outcome.response { context.enqueue(response, to: source) }
+        if case .selected(let address) = outcome.event {
+            engine.logger.debug("\(self): ICE selected \(address)")
+            sender.withLock { $0.destination = address }
+        }
+        for datagram in activeClient { context.enqueue(datagram, to: source) }
+    }
+
+    func handleDTLS(_ datagram: UnsafeRawBufferPointer, from source: TransportAddress, context: MediaSendContext) {
+        let result = receiver.withLock { state -> DTLSStep in
+            guard let dtls = state.dtls else { return DTLSStep() }
+            let wasConnected = dtls.isConnected
+            dtls.receive(datagram: datagram)
+            var step = DTLSStep(outbound: dtls.drainOutbound())
+            switch dtls.state {
+            case .connected where !wasConnected:
+                step.keys = dtls.keyingMaterial
+            case .closed:
+                step.closeReason = "DTLS alert"
+            case .failed(let error):
+                step.closeReason = "DTLS failed: \(error)"
+            default:
+                break
+            }
+            return step
+        }
+        let destination = sender.withLock { $0.destination } ?? source
+        for datagram in result.outbound { context.enqueue(datagram, to: destination) }
+        if let keys = result.keys { installKeys(keys) }
+        if let reason = result.closeReason { close(reason: reason) }
+    }
+
+    private func installKeys(_ keys: SRTPKeyingMaterial) {
+        do {
+            let inbound = try SRTPSession(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
+            let outbound = try SRTPSession(profile: keys.profile, masterKey: keys.local, direction: .outbound)
+            receiver.withLock { $0.srtp = inbound }
+            sender.withLock { $0.srtp = outbound }
+        } catch {
+            close(reason: "SRTP setup failed: \(error)")
+            return
+        }
+        engine.logger.debug("\(self): DTLS connected, SRTP \(keys.profile)")
+        delegate?.peerConnectionDidConnect(self)
+    }
+
+    /// One SRTP or SRTCP packet in `slot[0..<length]`, decrypted in place and handed on.
+    func handleSRTP(_ slot: UnsafeMutableRawBufferPointer, length: Int, context: MediaSendContext) {
+        guard length >= 8 else { return dropSRTP() }
+        if PacketDemux.isRTCPPacketType(secondByte: slot[1]) {
+            handleSRTCP(slot, length: length, context: context)
+            return
+        }
+        let now = MonotonicClock.nanoseconds()
+        let result = receiver.withLock { state in state.unprotectRTP(slot, length: length, now: now) }
+        guard let (plainLength, route, started) = result else { return dropSRTP() }
+        if let started { notifyReceiving(stream: started, receiving: true) }
+        delegate?.peerConnection(self, didReceiveRTP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
+                                 route: route, context: context)
+    }
+
+    private func handleSRTCP(_ slot: UnsafeMutableRawBufferPointer, length: Int, context: MediaSendContext) {
+        let plainLength: Int? = receiver.withLock { state in
+            guard let srtp = state.srtp else { return nil }
+            return try? srtp.unprotectRTCP(slot, length: length)
+        }
+        guard let plainLength,
+              RTCPCompound.isValid(UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])) else { return dropSRTP() }
+        receiver.withLock { $0.rtcpPacketsReceived += 1 }
+        delegate?.peerConnection(self, didReceiveRTCP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
+                                 context: context)
+    }
+
+    private func dropSRTP() {
+        MediaCounters.bump(engine.counters.srtpDropped)
+        receiver.withLock { $0.packetsDropped += 1 }
+    }
+
+    // MARK: - Send path
+
+    /// Sends an RTP packet on `stream` (its SSRC is replaced by the stream's local SSRC, or the
+    /// local RTX SSRC when `rtx`), protected into `context`'s batch. Dropped silently before
+    /// DTLS completes or when the stream does not send.
+    public func sendRTP(_ packet: UnsafeRawBufferPointer, stream index: Int, rtx: Bool = false,
+                        context: MediaSendContext, rewrite: (RTPHeaderView) -> Void = { _ in }) {
+        guard packet.count >= 12, packet.count + SRTPSession.maxRTPTrailer <= datagramSlotSize else { return }
+        guard let ssrc = localSSRC(stream: index, rtx: rtx) else { return }
+        let slot = context.reserve()
+        let sent: (Int, TransportAddress)? = sender.withLock { state in
+            guard let srtp = state.srtp, let destination = state.destination else { return nil }
+            slot.copyMemory(from: packet)
+            let view = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
+            guard let header = RTPHeaderView(view) else { return nil }
+            header.ssrc = ssrc
+            rewrite(header)
+            guard let length = try? srtp.protect(rtp: slot, length: packet.count) else { return nil }
+            state.packetsSent += 1
+            state.bytesSent += packet.count
+            return (length, destination)
+        }
+        if let (length, destination) = sent { context.commit(length: length, to: destination) }
+    }
+
+    /// Sends a compound RTCP packet (already carrying the SSRCs the browser knows).
+    public func sendRTCP(_ compound: UnsafeRawBufferPointer, context: MediaSendContext?) {
+        guard compound.count >= 8, compound.count + SRTPSession.maxRTCPTrailer <= datagramSlotSize else { return }
+        if let context {
+            let slot = context.reserve()
+            if let (length, destination) = protectRTCP(compound, into: slot) {
+                context.commit(length: length, to: destination)
+            }
+            return
+        }
+        // Off the media path (timers, signalling): a one-off buffer and a direct send.
+        var buffer = [UInt8](repeating: 0, count: datagramSlotSize)
+        let result = buffer.withUnsafeMutableBytes { protectRTCP(compound, into: $0) }
+        if let (length, destination) = result {
+            _ = buffer.withUnsafeBytes { engine.sendNow(UnsafeRawBufferPointer(rebasing: $0[0..<length]), to: destination) }
+        }
+    }
+
+    private func protectRTCP(_ compound: UnsafeRawBufferPointer, into slot: UnsafeMutableRawBufferPointer) -> (Int, TransportAddress)? {
+        sender.withLock { state in
+            guard let srtp = state.srtp, let destination = state.destination else { return nil }
+            slot.copyMemory(from: compound)
+            guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return nil }
+            state.rtcpPacketsSent += 1
+            return (length, destination)
+        }
+    }
+
+    private func localSSRC(stream index: Int, rtx: Bool) -> UInt32? {
+        streamTable.withLock { streams in
+            guard streams.indices.contains(index), streams[index].sends else { return nil }
+            return rtx ? streams[index].localRTXSSRC : streams[index].localSSRC
+        }
+    }
+
+    /// Every incoming SSRC seen or announced so far and where it goes (control paths only: it
+    /// copies the table).
+    public var inboundSources: [(ssrc: UInt32, route: InboundRoute)] {
+        receiver.withLock { state in state.routes.map { ($0.key, $0.value) } }
+    }
+
+    // MARK: - Timers (engine's timer thread)
+
+    /// DTLS retransmissions, consent expiry, media-stopped detection.
+    func tick(now: UInt64) {
+        guard !isClosed else { return }
+        let step = receiver.withLock { state in state.tick(now: now) }
+        if !step.outbound.isEmpty, let destination = sender.withLock({ $0.destination }) {
+            for datagram in step.outbound { engine.sendNow(datagram, to: destination) }
+        }
+        for stream in step.stoppedStreams { notifyReceiving(stream: stream, receiving: false) }
+        if let reason = step.closeReason { close(reason: reason) }
+    }
+
+    private func notifyReceiving(stream index: Int, receiving: Bool) {
+        let stream = streamTable.withLock { $0.indices.contains(index) ? $0[index] : nil }
+        if let stream { delegate?.peerConnection(self, stream: stream, receiving: receiving) }
+    }
+
+    // MARK: - Closing
+
+    /// Ends the connection (close_notify to the browser), unregisters it, tells the delegate once.
+    public func close(reason: String) {
+        guard closedFlag.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
+        let farewell: [[UInt8]] = receiver.withLock { state in
+            state.ice.close()
+            guard let dtls = state.dtls else { return [] }
+            dtls.close()
+            return dtls.drainOutbound()
+        }
+        if let destination = sender.withLock({ $0.destination }) {
+            for datagram in farewell { engine.sendNow(datagram, to: destination) }
+        }
+        engine.unregister(self)
+        engine.logger.debug("\(self): closed: \(reason)")
+        delegate?.peerConnection(self, didCloseWithReason: reason)
+    }
+
+    // MARK: - Introspection
+
+    public var statistics: PeerConnectionStatistics {
+        var stats = receiver.withLock { $0.statistics }
+        sender.withLock { state in
+            stats.selectedAddress = state.destination
+            stats.packetsSent = state.packetsSent
+            stats.bytesSent = state.bytesSent
+            stats.rtcpPacketsSent = state.rtcpPacketsSent
+        }
+        stats.streams = streams
+        return stats
+    }
+}
+
+/// Holds the delegate weakly inside a Mutex (a plain weak var would not be Sendable).
+struct WeakDelegate {
+    weak var value: PeerConnectionDelegate?
+    init(_ value: PeerConnectionDelegate) { self.value = value }
+}
+
+struct DTLSStep {
+    var outbound: [[UInt8]] = []
+    var keys: SRTPKeyingMaterial?
+    var closeReason: String?
+}
+
+public enum MediaError: Error, Sendable, CustomStringConvertible {
+    case negotiation(String)
+    case dtlsSetup(String)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .negotiation(let reason): reason
+        case .dtlsSetup(let reason): "DTLS setup failed: \(reason)"
+        case .closed: "the PeerConnection is closed"
+        }
+    }
+}

@@ -1,0 +1,18 @@
+// What a plugin learns from its PeerConnection. Media callbacks run on a reader thread with
+// the packet still in that thread's receive buffer: they must not block, allocate per packet
+// or hop to async code; forwarding goes through `PeerConnection.sendRTP` with the given context.
+
+public protocol PeerConnectionDelegate: AnyObject, Sendable {
+    /// ICE selected a pair and DTLS completed: Janus's `webrtcup`.
+    func peerConnectionDidConnect(_ connection: PeerConnection)
+    /// Media started or stopped arriving on a stream (Janus's `media` event, after 1 s silence).
+    func peerConnection(_ connection: PeerConnection, stream: MediaStream, receiving: Bool)
+    /// The connection is gone for good (consent lost, DTLS alert, close()). Called once.
+    func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String)
+    /// One decrypted RTP packet (the buffer may be rewritten in place).
+    func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                        route: InboundRoute, context: MediaSendContext)
+    /// One decrypted, well-formed compound RTCP packet.
+    func peerConnection(_ connection: PeerConnection, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                        context: MediaSendContext)
+}

@@ -1,0 +1,197 @@
+// The mutable halves of a PeerConnection, each owned by one of its Mutexes.
+
+import DTLS
+import ICE
+import Net
+import RTP
+import SRTP
+
+/// Receive side: ICE, DTLS, inbound SRTP, how SSRCs map to streams, what arrives.
+///
+/// @unchecked Sendable: it holds non-thread-safe objects (OpenSSL's SSL, libsrtp's context), and
+/// lives only inside `PeerConnection.receiver`'s Mutex, which serialises every access; the
+/// conformance lets region checking accept packet buffers passed in under that lock.
+struct ReceiveState: @unchecked Sendable {
+    var ice: ICELiteAgent
+    var dtls: DTLSEndpoint?
+    var srtp: SRTPSession?
+    /// SSRC → stream, learned from the SDP and from the first packets of unannounced SSRCs.
+    var routes: [UInt32: InboundRoute] = [:]
+    var streams: [InboundStreamState] = []
+    var midExtensionID: UInt8?
+    var ridExtensionID: UInt8?
+    var repairedRidExtensionID: UInt8?
+    var packetsReceived = 0
+    var bytesReceived = 0
+    var rtcpPacketsReceived = 0
+    var packetsDropped = 0
+    let createdNanos = MonotonicClock.nanoseconds()
+
+    /// Browsers can invent SSRCs (probing, simulcast); a cap keeps a hostile peer from growing
+    /// the route table without bound.
+    static let maxRoutes = 64
+    /// Janus's no-media timer: a stream counts as stopped after 1 s without packets.
+    static let mediaTimeoutNanos: UInt64 = 1_000_000_000
+    /// A handshake that has not finished 30 s after the connection was created has failed.
+    static let dtlsTimeoutNanos: UInt64 = 30_000_000_000
+
+    init(ice: ICELiteAgent) {
+        self.ice = ice
+    }
+
+    mutating func rebuildRoutes(for negotiated: [MediaStream]) {
+        routes.removeAll(keepingCapacity: true)
+        streams = negotiated.map { InboundStreamState(stream: $0) }
+        midExtensionID = negotiated.lazy.compactMap(\.extensions.mid).first
+        ridExtensionID = negotiated.lazy.compactMap(\.extensions.rid).first
+        repairedRidExtensionID = negotiated.lazy.compactMap(\.extensions.repairedRid).first
+        // Routes name streams by position in `negotiated` (rejected m-lines have none).
+        for (position, stream) in negotiated.enumerated() where stream.receives && stream.remoteRids.isEmpty {
+            let video = stream.kind == .video
+            for ssrc in stream.remoteSSRCs { routes[ssrc] = InboundRoute(stream: position, isVideo: video, isRTX: false) }
+            for ssrc in stream.remoteRTXSSRCs { routes[ssrc] = InboundRoute(stream: position, isVideo: video, isRTX: true) }
+        }
+    }
+
+    /// Decrypts and routes one RTP packet; nil to drop it. Also says whether the stream just
+    /// started receiving (for the `media` event).
+    mutating func unprotectRTP(_ slot: UnsafeMutableRawBufferPointer, length: Int, now: UInt64)
+        -> (length: Int, route: InboundRoute, started: Int?)? {
+        guard let srtp, let plainLength = try? srtp.unprotect(rtp: slot, length: length),
+              let header = RTPHeaderView(UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength])) else {
+            return nil
+        }
+        guard let route = routes[header.ssrc] ?? learnRoute(header) else { return nil }
+        packetsReceived += 1
+        bytesReceived += plainLength
+        var started: Int?
+        if !streams[route.stream].receiving {
+            streams[route.stream].receiving = true
+            started = route.stream
+        }
+        streams[route.stream].lastPacketNanos = now
+        streams[route.stream].packets += 1
+        streams[route.stream].bytes += plainLength
+        return (plainLength, route, started)
+    }
+
+    /// An SSRC the SDP did not announce: find its stream by the mid extension, else by payload
+    /// type (unique per m-line within a bundle); simulcast layers by rid. Allocates once per SSRC.
+    private mutating func learnRoute(_ header: RTPHeaderView) -> InboundRoute? {
+        guard routes.count < Self.maxRoutes else { return nil }
+        let mid = midExtensionID.flatMap { header.stringExtension(id: $0) }
+        let rid = ridExtensionID.flatMap { header.stringExtension(id: $0) }
+        let repairedRid = repairedRidExtensionID.flatMap { header.stringExtension(id: $0) }
+        let pt = header.payloadType
+        for (position, candidate) in streams.enumerated() where candidate.stream.receives {
+            let stream = candidate.stream
+            let byMid = mid.map { $0 == stream.mid } ?? false
+            let byPT = mid == nil && (pt == stream.payloadType || pt == stream.rtxPayloadType)
+            guard byMid || byPT else { continue }
+            let isRTX = pt == stream.rtxPayloadType && stream.rtxPayloadType != nil
+            let layerRid = isRTX ? (repairedRid ?? rid) : rid
+            let layer = layerRid.flatMap { stream.remoteRids.firstIndex(of: $0) } ?? 0
+            let route = InboundRoute(stream: position, isVideo: stream.kind == .video, isRTX: isRTX, layer: layer,
+                                     layerCount: max(1, stream.remoteRids.count))
+            routes[header.ssrc] = route
+            return route
+        }
+        return nil
+    }
+
+    /// Timer work; returns what the PeerConnection must do outside the lock.
+    mutating func tick(now: UInt64) -> TickStep {
+        var step = TickStep()
+        if let dtls {
+            if let timeout = dtls.retransmissionTimeout, timeout <= .zero {
+                dtls.handleTimeout()
+                step.outbound = dtls.drainOutbound()
+            }
+            if case .failed(let error) = dtls.state { step.closeReason = "DTLS failed: \(error)" }
+            if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos, ice.state == .connected {
+                step.closeReason = "DTLS handshake timed out"
+            }
+        }
+        if ice.state != .new, ice.consentExpired(now: now) { step.closeReason = "ICE consent lost" }
+        if ice.state == .new, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
+            step.closeReason = "ICE failed: no connectivity check arrived"
+        }
+        for index in streams.indices where streams[index].receiving
+            && elapsed(since: streams[index].lastPacketNanos, now) > Self.mediaTimeoutNanos {
+            streams[index].receiving = false
+            step.stoppedStreams.append(index)
+        }
+        return step
+    }
+
+    var statistics: PeerConnectionStatistics {
+        var stats = PeerConnectionStatistics()
+        stats.iceState = ice.state.rawValue
+        stats.localUfrag = ice.local.ufrag
+        stats.remoteUfrag = ice.remoteUfrag
+        stats.checksAnswered = ice.checksAnswered
+        stats.checksRejected = ice.checksRejected
+        stats.dtlsState = dtls.map { "\($0.state)" } ?? "none"
+        stats.dtlsRole = dtls.map { $0.role == .client ? "client" : "server" }
+        stats.srtpProfile = srtp?.profile.name
+        stats.packetsReceived = packetsReceived
+        stats.bytesReceived = bytesReceived
+        stats.rtcpPacketsReceived = rtcpPacketsReceived
+        stats.packetsDropped = packetsDropped
+        stats.remoteSSRCs = routes.keys.sorted()
+        return stats
+    }
+}
+
+/// Time from `start` to `now`, 0 when `start` is later: the timer thread reads its clock before
+/// walking the connections, so a reader thread may stamp a packet after that reading.
+func elapsed(since start: UInt64, _ now: UInt64) -> UInt64 {
+    now > start ? now - start : 0
+}
+
+struct InboundStreamState {
+    let stream: MediaStream
+    var receiving = false
+    var lastPacketNanos: UInt64 = 0
+    var packets = 0
+    var bytes = 0
+}
+
+struct TickStep {
+    var outbound: [[UInt8]] = []
+    var stoppedStreams: [Int] = []
+    var closeReason: String?
+}
+
+/// Send side: outbound SRTP and where to send.
+///
+/// @unchecked Sendable: like `ReceiveState`, only ever touched inside `PeerConnection.sender`'s Mutex.
+struct SendState: @unchecked Sendable {
+    var srtp: SRTPSession?
+    var destination: TransportAddress?
+    var packetsSent = 0
+    var bytesSent = 0
+    var rtcpPacketsSent = 0
+}
+
+/// A snapshot for the Admin API's handle_info.
+public struct PeerConnectionStatistics: Sendable {
+    public var iceState = "new"
+    public var localUfrag = ""
+    public var remoteUfrag: String?
+    public var selectedAddress: TransportAddress?
+    public var checksAnswered = 0
+    public var checksRejected = 0
+    public var dtlsState = "none"
+    public var dtlsRole: String?
+    public var srtpProfile: String?
+    public var packetsReceived = 0
+    public var bytesReceived = 0
+    public var rtcpPacketsReceived = 0
+    public var packetsDropped = 0
+    public var packetsSent = 0
+    public var bytesSent = 0
+    public var rtcpPacketsSent = 0
+    public var remoteSSRCs: [UInt32] = []
+    public var streams: [MediaStream] = []
+}

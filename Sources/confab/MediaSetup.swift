@@ -1,0 +1,67 @@
+import DTLS
+import Foundation
+import ICE
+import Logging
+import Media
+import Net
+import ServiceLifecycle
+import Settings
+
+/// Builds the media engine from `media` settings: the shared UDP port, the addresses to
+/// announce, the DTLS certificate.
+enum MediaSetup {
+    static func engine(_ settings: Settings, logger: Logger) throws -> MediaEngine {
+        let media = settings.media
+        if media.iceMode == .full {
+            logger.warning("media.ice_mode = \"full\" (libnice) is not available yet; using the single-port ICE-lite transport")
+        }
+        let policy = HostCandidatePolicy(
+            allow: media.interfaces, ignore: media.ignoreInterfaces, ipv6: media.ipv6,
+            publicAddress: publicAddress(media.nat11Mapping, publicURL: settings.general.publicURL, logger: logger),
+            keepPrivate: media.keepPrivateHost)
+        let announced = policy.select(from: NetworkInterfaces.list())
+        if announced.isEmpty {
+            logger.warning("media: no usable interface address to announce; check media.interfaces / media.ignore_interfaces")
+        }
+        let certificate: DTLSCertificate
+        if !media.dtlsCertificate.isEmpty {
+            certificate = try DTLSCertificate.load(certificatePath: media.dtlsCertificate, privateKeyPath: media.dtlsKey)
+        } else {
+            certificate = try DTLSCertificate.generate(commonName: "confab")
+        }
+        let configuration = MediaConfiguration(udpPort: UInt16(media.udpPort), announcedAddresses: announced,
+                                               preferIPv6Socket: media.ipv6)
+        return try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
+    }
+
+    /// `nat_1_1_mapping`: an IP, or "auto" = the address `general.public_url`'s host resolves to.
+    static func publicAddress(_ mapping: String, publicURL: String, logger: Logger) -> TransportAddress? {
+        guard !mapping.isEmpty else { return nil }
+        if let address = TransportAddress(ip: mapping, port: 0) { return address }
+        guard mapping == "auto" else { return nil }
+        guard let host = URL(string: publicURL)?.host, !host.isEmpty else {
+            logger.warning("media.nat_1_1_mapping = \"auto\" needs general.public_url; announcing local addresses")
+            return nil
+        }
+        if let literal = TransportAddress(ip: host, port: 0) { return literal }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
+            logger.warning("media.nat_1_1_mapping = \"auto\": cannot resolve \(host); announcing local addresses")
+            return nil
+        }
+        defer { freeaddrinfo(result) }
+        return first.pointee.ai_addr.flatMap { TransportAddress(sockaddr: UnsafeRawPointer($0)) }
+    }
+}
+
+/// Runs the media engine's threads for the life of the service group.
+struct MediaService: Service {
+    let engine: MediaEngine
+    func run() async throws {
+        engine.start()
+        try? await gracefulShutdown()
+        engine.stop()
+    }
+}

@@ -1,0 +1,121 @@
+"""janus.plugin.echotest with aiortc as an independent WebRTC stack: media really flows back.
+
+aiortc sends a 440 Hz sine (Opus) and a 320x240 grey picture with a moving white bar (VP8); the
+test decodes what the server sends back and checks it is that: enough frames, the same size, the
+bar in many different places (a moving picture, not a frozen or blank one) and a loud tone (not
+silence). Signalling over the HTTP API (long poll collects the events) and over WebSocket.
+
+Recorded from Janus 1.1.2 (all asserted below):
+- the offer message is answered `{"janus":"ack","session_id","transaction","hint":"I'm taking my time!"}`,
+  then an event with the same transaction:
+  `plugindata: {"plugin":"janus.plugin.echotest","data":{"echotest":"event","result":"ok"}}` + jsep answer
+- `{"janus":"webrtcup","session_id","sender"}` ~30 ms after the answer
+- `{"janus":"media","session_id","sender","mid":"0","type":"audio","receiving":true}` and the same for
+  mid "1" / video, right after webrtcup
+- closing the peer (DTLS close_notify) gives `{"echotest":"event","result":"done"}` (no transaction)
+  and `{"janus":"hangup","session_id","sender","reason":"DTLS alert"}` within a few ms
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import media_peers as mp
+from janus_client import assert_keys
+
+
+@pytest.fixture
+def media_srv(request):
+    srv = mp.media_server(request.config)
+    yield srv
+    assert srv.alive(), f"server under test died during the test\n--- log tail ---\n{srv.log_tail()}"
+
+
+def run(coro, timeout: float = 60.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def check_answer_event(ev: dict, session_id: int, handle_id: int, transaction: str) -> str:
+    """The echotest event carrying the answer; returns the answer SDP."""
+    assert_keys(ev, {"janus", "session_id", "transaction", "sender", "plugindata", "jsep"}, "echotest answer event")
+    assert ev["janus"] == "event" and ev["session_id"] == session_id and ev["sender"] == handle_id
+    assert ev["transaction"] == transaction
+    assert ev["plugindata"] == {"plugin": mp.ECHOTEST, "data": {"echotest": "event", "result": "ok"}}, ev
+    jsep = ev["jsep"]
+    assert jsep["type"] == "answer" and isinstance(jsep["sdp"], str), mp.strip_sdp(ev)
+    sdp = jsep["sdp"]
+    for needle in ("m=audio ", "m=video ", "a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:sha-256 ",
+                   "a=rtcp-mux", "a=group:BUNDLE", "opus/48000/2", "VP8/90000"):
+        assert needle in sdp, f"answer SDP lacks {needle!r}:\n{sdp}"
+    cands = mp.sdp_candidates(sdp)
+    assert cands, f"answer SDP has no candidate:\n{sdp}"
+    assert any(c.split()[4] == "127.0.0.1" and c.split()[7] == "host" for c in cands), cands
+    return sdp
+
+
+def check_ack(ack: dict, session_id: int) -> None:
+    assert ack["janus"] == "ack" and ack["session_id"] == session_id, ack
+    assert {"janus", "session_id", "transaction"} <= set(ack) <= {"janus", "session_id", "transaction", "hint"}, ack
+
+
+async def check_up_events(sig: mp.Signalling, session_id: int, handle_id: int) -> None:
+    """webrtcup, then media receiving=true for audio (mid 0) and video (mid 1)."""
+    up = await sig.wait_event(mp.is_ev("webrtcup", handle_id), 15, "webrtcup")
+    assert_keys(up, {"janus", "session_id", "sender"}, "webrtcup")
+    assert up["session_id"] == session_id
+    for kind, mid in (("audio", "0"), ("video", "1")):
+        m = await sig.wait_event(lambda e: mp.is_ev("media", handle_id)(e) and e.get("type") == kind
+                                 and e.get("receiving") is True, 10, f"media {kind} receiving=true")
+        assert_keys(m, {"janus", "session_id", "sender", "mid", "type", "receiving"}, "media event")
+        assert m["session_id"] == session_id and m["mid"] == mid, m
+
+
+def check_media(stats: mp.ReceiveStats) -> None:
+    s = stats.summary()
+    assert s["video_sizes"] == [(mp.WIDTH, mp.HEIGHT)], s
+    assert s["distinct_bar_positions"] >= 5, f"the echoed picture does not move: {s}"
+    assert s["max_bar_contrast"] > 40, f"the echoed picture has no bar: {s}"
+    assert s["max_audio_rms"] > 1000, f"the echoed audio is silence: {s}"
+    assert s["audio_rates"] == [48000], s
+
+
+async def echo_call(sig: mp.Signalling) -> None:
+    sid = await sig.start()
+    peer = mp.EchoPeer()
+    try:
+        call = await mp.start_echo_call(sig, peer)
+        hid = call["handle_id"]
+        check_ack(call["ack"], sid)
+        check_answer_event(call["event"], sid, hid, call["event"]["transaction"])
+        await check_up_events(sig, sid, hid)
+        await peer.wait_media(video_frames=30, audio_frames=50, timeout=15)
+        check_media(peer.stats)
+        # still flowing a second later (not a burst that stopped)
+        v, a = peer.stats.video_frames, peer.stats.audio_frames
+        await asyncio.sleep(1.0)
+        assert peer.stats.video_frames - v >= 10 and peer.stats.audio_frames - a >= 25, peer.stats.summary()
+        assert peer.pc.connectionState == "connected", peer.connection_states
+
+        # Closing the PeerConnection sends a DTLS close_notify: the server ends the call.
+        await peer.close()
+        done = await sig.wait_event(
+            lambda e: mp.is_ev("event", hid)(e) and e["plugindata"]["data"] == {"echotest": "event", "result": "done"},
+            10, "echotest result=done")
+        assert "transaction" not in done, done
+        hang = await sig.wait_event(mp.is_ev("hangup", hid), 10, "hangup")
+        assert_keys(hang, {"janus", "session_id", "sender", "reason"}, "hangup")
+        assert hang["reason"] == "DTLS alert", hang
+    finally:
+        await peer.close()
+        await sig.close()
+
+
+def test_echotest_aiortc_over_http(media_srv):
+    sig = mp.HttpSignalling(media_srv.janus_url)
+    run(echo_call(sig))
+    assert not sig.poll_errors, sig.poll_errors
+
+
+def test_echotest_aiortc_over_websocket(media_srv):
+    run(echo_call(mp.WsSignalling(media_srv.ws_url)))
