@@ -119,3 +119,41 @@ def test_echotest_aiortc_over_http(media_srv):
 
 def test_echotest_aiortc_over_websocket(media_srv):
     run(echo_call(mp.WsSignalling(media_srv.ws_url)))
+
+
+def test_echotest_handle_info_and_metrics_show_the_call(media_srv):
+    """Admin handle_info reports the PeerConnection (ICE, DTLS, counters) and /metrics the engine."""
+    from janus_client import JanusAdmin
+
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        peer = mp.EchoPeer()
+        try:
+            call = await mp.start_echo_call(sig, peer)
+            await peer.wait_media(video_frames=10, audio_frames=20, timeout=15)
+            adm = JanusAdmin(media_srv.admin_url, media_srv.admin_secret)
+            info = adm.request("handle_info", session_id=call["event"]["session_id"], handle_id=call["handle_id"])["info"]
+            assert info["plugin"] == mp.ECHOTEST, info
+            # The shape both servers share (Janus 1.1.2's handle_info "webrtc" section).
+            webrtc = info["webrtc"]
+            assert info["flags"]["ready"] is True and info["ice-role"] == "controlled", info["flags"]
+            assert webrtc["ice"]["state"] == "ready" and "127.0.0.1" in webrtc["ice"]["selected-pair"], webrtc["ice"]
+            assert webrtc["dtls"]["dtls-state"] == "connected" and webrtc["dtls"]["ready"] is True, webrtc["dtls"]
+            assert sorted(m["type"] for m in webrtc["media"].values()) == ["audio", "video"], webrtc["media"]
+            for m in webrtc["media"].values():
+                assert m["direction"] == {"send": True, "recv": True}, m
+                assert m["stats"]["in"]["packets"] > 0 and m["stats"]["out"]["packets"] > 0, m
+                assert {"ssrc", "ssrc-peer"} <= set(m["ssrc"]), m
+            if media_srv.target == "confab":
+                assert info["ice-mode"] == "lite", info
+                await asyncio.sleep(1.2)   # the metrics are published once a second
+                import urllib.request
+                text = urllib.request.urlopen(media_srv.admin_url.rsplit("/", 1)[0] + "/metrics").read().decode()
+                assert "confab_media_datagrams_received_total" in text, text[:2000]
+                assert "confab_media_peerconnections 1" in text or "confab_media_peerconnections 1.0" in text, text[:2000]
+        finally:
+            await peer.close()
+            await sig.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -74,6 +74,10 @@ public final class EchoTestPlugin: JanusPlugin {
         session(handle)?.media.summary ?? [:]
     }
 
+    public func webrtcInfo(_ handle: PluginHandle) -> JSON? {
+        session(handle)?.webrtc.adminInfo
+    }
+
     private func session(_ handle: PluginHandle) -> EchoSession? {
         sessions.withLock { $0[handle.id] }
     }

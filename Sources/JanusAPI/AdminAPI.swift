@@ -187,6 +187,7 @@ extension Gateway {
             "streams": [],
         ]
         if let opaque = handle.opaqueID { info["opaque_id"] = .string(opaque) }
+        if case .object(let webrtc)? = handle.plugin.webrtcInfo(handle) { info.merge(webrtc) { $1 } }
         return .object(info)
     }
 }

@@ -16,6 +16,9 @@ public protocol JanusPlugin: Sendable {
     func hangup(_ handle: PluginHandle)
     /// Plugin-specific state for the Admin API's `handle_info`.
     func query(_ handle: PluginHandle) -> JSON
+    /// The handle's WebRTC state for `handle_info` (`flags`, `sdps`, `streams`, ...), merged at
+    /// the top level as Janus's core reports it; nil when the handle has no media.
+    func webrtcInfo(_ handle: PluginHandle) -> JSON?
     /// An Admin API `message_plugin` request; nil when the plugin takes none.
     func handleAdminMessage(_ body: JSON) async -> JSON?
 }
@@ -23,6 +26,7 @@ public protocol JanusPlugin: Sendable {
 extension JanusPlugin {
     public func hangup(_ handle: PluginHandle) {}
     public func query(_ handle: PluginHandle) -> JSON { [:] }
+    public func webrtcInfo(_ handle: PluginHandle) -> JSON? { nil }
     public func handleAdminMessage(_ body: JSON) async -> JSON? { nil }
 }
 

@@ -35,6 +35,8 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         var sdpSessionID = UInt64.random(in: 1..<(1 << 53))
         var sdpVersion: UInt64 = 1
         var connected = false
+        var localSDP: String?
+        var remoteSDP: String?
     }
 
     public init(handle: PluginHandle, engine: MediaEngine, sink: MediaSink) {
@@ -47,6 +49,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
     public var connection: PeerConnection? { state.withLock { $0.connection } }
     public var isConnected: Bool { state.withLock { $0.connected } }
     public var streams: [MediaStream] { connection?.streams ?? [] }
+    var sdpsAndState: (String?, String?, Bool) { state.withLock { ($0.localSDP, $0.remoteSDP, $0.connected) } }
 
     // MARK: - Negotiation
 
@@ -88,7 +91,12 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             throw JanusError(.jsepInvalidSDP, "\(error)")
         }
         try configure(connection, negotiated: negotiated.media, localStreams: streamsByMid.0)
-        return ["type": "answer", "sdp": .string(negotiated.answer.serialized())]
+        let answer = negotiated.answer.serialized()
+        state.withLock { state in
+            state.localSDP = answer
+            state.remoteSDP = jsep["sdp"]?.stringValue
+        }
+        return ["type": "answer", "sdp": .string(answer)]
     }
 
     private func configure(_ connection: PeerConnection, negotiated: [NegotiatedMedia],

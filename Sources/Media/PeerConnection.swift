@@ -82,6 +82,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             }
             state.rebuildRoutes(for: streams)
         }
+        sender.withLock { state in
+            if state.perStream.count != streams.count { state.perStream = Array(repeating: PacketCount(), count: streams.count) }
+        }
         streamTable.withLock { $0 = streams }
     }
 
@@ -179,7 +182,11 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         }
         guard let plainLength,
               RTCPCompound.isValid(UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])) else { return dropSRTP() }
-        receiver.withLock { $0.rtcpPacketsReceived += 1 }
+        let plain = UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])
+        receiver.withLock { state in
+            state.rtcpPacketsReceived += 1
+            state.feedbackReceived.count(plain)
+        }
         delegate?.peerConnection(self, didReceiveRTCP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
                                  context: context)
     }
@@ -209,6 +216,10 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             guard let length = try? srtp.protect(rtp: slot, length: packet.count) else { return nil }
             state.packetsSent += 1
             state.bytesSent += packet.count
+            if state.perStream.indices.contains(index) {
+                state.perStream[index].packets += 1
+                state.perStream[index].bytes += packet.count
+            }
             return (length, destination)
         }
         if let (length, destination) = sent { context.commit(length: length, to: destination) }
@@ -235,6 +246,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     private func protectRTCP(_ compound: UnsafeRawBufferPointer, into slot: UnsafeMutableRawBufferPointer) -> (Int, TransportAddress)? {
         sender.withLock { state in
             guard let srtp = state.srtp, let destination = state.destination else { return nil }
+            state.feedbackSent.count(compound)
             slot.copyMemory(from: compound)
             guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return nil }
             state.rtcpPacketsSent += 1
@@ -303,6 +315,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             stats.packetsSent = state.packetsSent
             stats.bytesSent = state.bytesSent
             stats.rtcpPacketsSent = state.rtcpPacketsSent
+            stats.feedbackSent = state.feedbackSent
+            stats.outbound = state.perStream
         }
         stats.streams = streams
         return stats

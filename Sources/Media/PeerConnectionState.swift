@@ -24,6 +24,7 @@ struct ReceiveState: @unchecked Sendable {
     var packetsReceived = 0
     var bytesReceived = 0
     var rtcpPacketsReceived = 0
+    var feedbackReceived = FeedbackCounts()
     var packetsDropped = 0
     let createdNanos = MonotonicClock.nanoseconds()
 
@@ -137,8 +138,14 @@ struct ReceiveState: @unchecked Sendable {
         stats.packetsReceived = packetsReceived
         stats.bytesReceived = bytesReceived
         stats.rtcpPacketsReceived = rtcpPacketsReceived
+        stats.feedbackReceived = feedbackReceived
         stats.packetsDropped = packetsDropped
         stats.remoteSSRCs = routes.keys.sorted()
+        stats.inbound = streams.map { PacketCount(packets: $0.packets, bytes: $0.bytes) }
+        stats.remoteSSRCsByStream = streams.indices.map { index in
+            routes.filter { $0.value.stream == index }.map { ($0.key, $0.value.isRTX) }.sorted { $0.0 < $1.0 }
+                .map { RemoteSSRC(ssrc: $0.0, isRTX: $0.1) }
+        }
         return stats
     }
 }
@@ -172,6 +179,24 @@ struct SendState: @unchecked Sendable {
     var packetsSent = 0
     var bytesSent = 0
     var rtcpPacketsSent = 0
+    var feedbackSent = FeedbackCounts()
+    /// Per stream (by position), sized when the streams are configured.
+    var perStream: [PacketCount] = []
+}
+
+public struct PacketCount: Sendable, Equatable {
+    public var packets = 0
+    public var bytes = 0
+
+    public init(packets: Int = 0, bytes: Int = 0) {
+        self.packets = packets
+        self.bytes = bytes
+    }
+}
+
+public struct RemoteSSRC: Sendable, Equatable {
+    public var ssrc: UInt32
+    public var isRTX: Bool
 }
 
 /// A snapshot for the Admin API's handle_info.
@@ -192,6 +217,36 @@ public struct PeerConnectionStatistics: Sendable {
     public var packetsSent = 0
     public var bytesSent = 0
     public var rtcpPacketsSent = 0
+    public var feedbackReceived = FeedbackCounts()
+    public var feedbackSent = FeedbackCounts()
     public var remoteSSRCs: [UInt32] = []
+    /// Per stream, by position in `streams`.
+    public var inbound: [PacketCount] = []
+    public var outbound: [PacketCount] = []
+    public var remoteSSRCsByStream: [[RemoteSSRC]] = []
     public var streams: [MediaStream] = []
+}
+
+/// RTCP feedback messages counted per direction (for handle_info).
+public struct FeedbackCounts: Sendable, Equatable {
+    public var nacks = 0
+    public var plis = 0
+    public var firs = 0
+    public var rembs = 0
+
+    public init() {}
+
+    /// Counts the feedback packets in a well-formed compound.
+    mutating func count(_ compound: UnsafeRawBufferPointer) {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            switch (packet.packetType, packet.format) {
+            case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.nack): nacks += 1
+            case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.pli): plis += 1
+            case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.fir): firs += 1
+            case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.applicationLayer): rembs += 1
+            default: break
+            }
+        }
+    }
 }

@@ -45,7 +45,7 @@ struct Confab: AsyncParsableCommand {
         let gateway = Gateway(configuration: gatewayConfiguration(settings),
                               plugins: plugins(settings, media: media, logger: logger), logger: logger)
         let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics, logger: logger)
-        let services: [any Service] = [MediaService(engine: media)] + listeners.services() + [GatewayTimers(gateway: gateway)]
+        let services: [any Service] = [MediaService(engine: media), MediaMetricsService(engine: media)] + listeners.services() + [GatewayTimers(gateway: gateway)]
         logger.info("confab starting", metadata: [
             "http": "\(settings.http.bind):\(settings.http.port)\(settings.http.path)",
             "websockets": "\(settings.websockets.bind):\(settings.websockets.port)",

@@ -2,6 +2,7 @@ import DTLS
 import Foundation
 import ICE
 import Logging
+import Metrics
 import Media
 import Net
 import ServiceLifecycle
@@ -63,5 +64,24 @@ struct MediaService: Service {
         engine.start()
         try? await gracefulShutdown()
         engine.stop()
+    }
+}
+
+/// Publishes the media engine's counters to /metrics once a second (the engine keeps plain
+/// atomics on its hot path; this turns them into Prometheus counters off it).
+struct MediaMetricsService: Service {
+    let engine: MediaEngine
+    func run() async throws {
+        var published: [String: Int] = [:]
+        let connections = Gauge(label: "confab_media_peerconnections")
+        while !Task.isShuttingDownGracefully {
+            for (name, value) in engine.counters.snapshot {
+                let delta = value - published[name, default: 0]
+                if delta > 0 { Counter(label: "confab_media_\(name)_total").increment(by: delta) }
+                published[name] = value
+            }
+            connections.record(engine.connectionCount)
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 }
