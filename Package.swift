@@ -75,7 +75,7 @@ let package = Package(
         ]),
         // janus.plugin.videoroom (room management now; media with the VideoRoom issue).
         .target(name: "VideoRoom", dependencies: [
-            "JanusAPI",
+            "JanusAPI", "JanusMedia", "Media", "RTP", "SDP",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // HTTP long poll, WebSocket, Admin API, /metrics, static site and /config.js.

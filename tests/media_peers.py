@@ -273,6 +273,66 @@ class EchoPeer:
             t.cancel()
 
 
+class SubscriberPeer:
+    """aiortc peer that only receives: answers a server's offer (VideoRoom subscriber) and decodes
+    every track it gets, per track kind (stats) and per mid (stats_by_mid)."""
+
+    def __init__(self):
+        _patch_aioice()
+        from aiortc import RTCConfiguration, RTCPeerConnection
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.stats = ReceiveStats()
+        self.stats_by_mid: dict[str, ReceiveStats] = {}
+        self.remote_kinds: list[str] = []
+        self._tasks: list[asyncio.Task] = []
+        self.connection_states: list[str] = []
+
+        @self.pc.on("track")
+        def on_track(track):
+            self.remote_kinds.append(track.kind)
+            mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+            per_mid = self.stats_by_mid.setdefault(str(mid), ReceiveStats())
+            self._tasks.append(asyncio.ensure_future(self._consume(track, per_mid)))
+
+        @self.pc.on("connectionstatechange")
+        def on_state():
+            self.connection_states.append(self.pc.connectionState)
+
+    async def _consume(self, track, per_mid: ReceiveStats) -> None:
+        from aiortc.mediastreams import MediaStreamError
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            for stats in (self.stats, per_mid):
+                (stats.on_video if track.kind == "video" else stats.on_audio)(frame)
+
+    async def answer(self, jsep: dict) -> dict:
+        """The answer (complete, 127.0.0.1 only) to the server's offer jsep."""
+        from aiortc import RTCSessionDescription
+        assert jsep.get("type") == "offer", f"expected an offer jsep, got {jsep!r}"
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return {"type": "answer", "sdp": loopback_only_sdp(self.pc.localDescription.sdp)}
+
+    async def wait_media(self, video_frames: int = 30, audio_frames: int = 50,
+                         timeout: float = 20.0) -> ReceiveStats:
+        end = time.time() + timeout
+        while time.time() < end:
+            s = self.stats
+            if s.video_frames >= video_frames and s.audio_frames >= audio_frames:
+                return s
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"media did not arrive within {timeout}s: {self.stats.summary()} "
+                             f"(remote tracks {self.remote_kinds}, states {self.connection_states})")
+
+    async def close(self) -> None:
+        await self.pc.close()
+        for t in self._tasks:
+            t.cancel()
+
+
 # ----------------------------------------------------------------------------------------------
 # Janus signalling (HTTP long poll / WebSocket), both with every event recorded
 # ----------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
     public let handle: PluginHandle
     let engine: MediaEngine
     private weak let sink: MediaSink?
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     struct State {
         var connection: PeerConnection?
@@ -37,6 +37,10 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         var connected = false
         var localSDP: String?
         var remoteSDP: String?
+        /// What the last completed negotiation agreed, per accepted m-line.
+        var negotiated: [NegotiatedMedia] = []
+        /// Confab's own offer waiting for the browser's answer (`offer(streams:)`).
+        var pendingOffer: SessionDescription?
     }
 
     public init(handle: PluginHandle, engine: MediaEngine, sink: MediaSink) {
@@ -50,6 +54,8 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
     public var isConnected: Bool { state.withLock { $0.connected } }
     public var streams: [MediaStream] { connection?.streams ?? [] }
     var sdpsAndState: (String?, String?, Bool) { state.withLock { ($0.localSDP, $0.remoteSDP, $0.connected) } }
+    /// The m-lines the last negotiation accepted (codecs, extensions, simulcast), in m-line order.
+    public var negotiatedMedia: [NegotiatedMedia] { state.withLock { $0.negotiated } }
 
     // MARK: - Negotiation
 
@@ -95,11 +101,12 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         state.withLock { state in
             state.localSDP = answer
             state.remoteSDP = jsep["sdp"]?.stringValue
+            state.negotiated = negotiated.media
         }
         return ["type": "answer", "sdp": .string(answer)]
     }
 
-    private func configure(_ connection: PeerConnection, negotiated: [NegotiatedMedia],
+    func configure(_ connection: PeerConnection, negotiated: [NegotiatedMedia],
                            localStreams: [String: LocalStream]) throws(JanusError) {
         guard let transport = negotiated.first?.transport,
               let fingerprint = try? DTLSFingerprint(

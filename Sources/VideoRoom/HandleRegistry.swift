@@ -13,6 +13,8 @@ final class HandleRegistry: Sendable {
             /// Joined as a publisher. Janus keeps the role after leave, kick or destroy, which is why
             /// such a handle can never join again ("create a new handle").
             case publisher
+            /// Joined as a subscriber (`attached`); it stays one after `leave`.
+            case subscriber
         }
 
         var role: Role = .none

@@ -1,9 +1,10 @@
 import JanusAPI
 import Logging
+import Media
 
 /// janus.plugin.videoroom, Janus 1.x multistream flavour: rooms people join to publish media and
-/// subscribe to others'. Rooms and participants work as in Janus 1.1.2; what needs PeerConnections
-/// (publishing, subscribing, RTP forwarding) answers 499 until the media engine exists.
+/// subscribe to others'. Rooms and participants work as in Janus 1.1.2; publishing and subscribing
+/// need a media engine (without one, as in unit tests, they answer 499).
 public final class VideoRoomPlugin: JanusPlugin {
     public static let packageName = "janus.plugin.videoroom"
 
@@ -17,13 +18,19 @@ public final class VideoRoomPlugin: JanusPlugin {
 
     let rooms: RoomRegistry
     let handles = HandleRegistry()
+    /// PeerConnections; nil: no media (publish/subscribe answer 499).
+    let engine: MediaEngine?
+    /// Each handle's media: a publisher's feed or a subscriber's subscription.
+    let media = MediaRegistry()
     /// Needed by `create` (and shows private rooms in `list`) when set.
     let adminKey: String?
     let logger: Logger
 
     /// `rooms` are the static rooms (Janus's `room-<id>` sections); an empty `adminKey` lets anyone create rooms.
-    public init(rooms: [RoomOptions], adminKey: String = "", logger: Logger = Logger(label: "confab.videoroom")) {
+    public init(rooms: [RoomOptions], adminKey: String = "", engine: MediaEngine? = nil,
+                logger: Logger = Logger(label: "confab.videoroom")) {
         self.adminKey = adminKey.isEmpty ? nil : adminKey
+        self.engine = engine
         self.logger = logger
         var seen = Set<UInt64>()
         var accepted: [Room] = []

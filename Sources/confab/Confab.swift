@@ -89,7 +89,8 @@ struct Confab: AsyncParsableCommand {
 
     private func plugins(_ settings: Settings, media: MediaEngine, logger: Logger) -> [any JanusPlugin] {
         [
-            VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey, logger: logger),
+            VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey,
+                            engine: media, logger: logger),
             EchoTestPlugin(engine: media, logger: logger),
         ]
     }

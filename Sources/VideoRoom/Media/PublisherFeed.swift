@@ -1,0 +1,203 @@
+// A publisher's media (mediasoup's producer): its PeerConnection, the streams it publishes and
+// the subscriber streams each one fans out to. The fan-out list is an immutable snapshot
+// swapped on subscribe/unsubscribe, so the forwarding path takes a lock only to copy one
+// reference per packet.
+
+import JanusAPI
+import JanusMedia
+import Media
+import RTP
+import SDP
+import Synchronization
+
+/// One stream a publisher negotiated, as the room describes it (`publishers`, `configured`).
+struct PublishedStream: Sendable {
+    /// Position in the publisher's PeerConnection streams (what `InboundRoute.stream` says).
+    let position: Int
+    let media: NegotiatedMedia
+    var description: String?
+
+    var kind: MediaKind { media.kind }
+    var codecName: String { media.codec.name.lowercased() }
+    var isSimulcast: Bool { media.simulcastRIDs.count > 1 || media.remoteSimulcastSSRCs.count > 1 }
+
+    /// One entry of `streams` in `configured` and in the `publishers` lists (Janus 1.1.2 order).
+    var json: JSON {
+        var entry: [String: JSON] = [
+            "type": .string(kind.rawValue), "mindex": JSON(media.mLineIndex), "mid": .string(media.mid),
+            "codec": .string(codecName),
+        ]
+        if let description { entry["description"] = .string(description) }
+        if isSimulcast { entry["simulcast"] = true }
+        return .object(entry)
+    }
+}
+
+/// Who receives each published stream, by stream position. Immutable: replaced, never changed.
+final class FanOut: Sendable {
+    let targets: [[SubscriberStream]]
+
+    init(targets: [[SubscriberStream]]) {
+        self.targets = targets
+    }
+
+    static let empty = FanOut(targets: [])
+}
+
+final class PublisherFeed: MediaSink, Sendable {
+    let participantID: UInt64
+    let roomID: UInt64
+    let handle: PluginHandle
+    /// Set right after init (the session needs the feed as its sink).
+    private let session = Mutex<WebRTCSession?>(nil)
+    private let published = Mutex<[PublishedStream]>([])
+    private let fanOut = Mutex<FanOut>(.empty)
+    /// Monotonic nanoseconds of the last keyframe request per stream position.
+    private let lastKeyframeRequest = Mutex<[UInt64]>([])
+    private let lastREMB = Atomic<UInt64>(0)
+    /// The REMB cap in bits per second (0: none).
+    let bitrate: Atomic<UInt32>
+    /// Called on the control path when the PeerConnection comes up or goes away.
+    private let events: FeedEvents
+
+    struct FeedEvents: Sendable {
+        let connected: @Sendable (PublisherFeed) -> Void
+        let hungUp: @Sendable (PublisherFeed, String) -> Void
+    }
+
+    /// At most one keyframe request per stream this often (subscribers' PLIs are merged).
+    static let keyframeInterval: UInt64 = 500_000_000
+    static let rembInterval: UInt64 = 1_000_000_000
+
+    init(participantID: UInt64, roomID: UInt64, handle: PluginHandle, bitrate: UInt32, engine: MediaEngine,
+         events: FeedEvents) {
+        self.participantID = participantID
+        self.roomID = roomID
+        self.handle = handle
+        self.bitrate = Atomic(bitrate)
+        self.events = events
+        session.withLock { $0 = WebRTCSession(handle: handle, engine: engine, sink: self) }
+    }
+
+    var webrtc: WebRTCSession { session.withLock { $0! } }
+    var streams: [PublishedStream] { published.withLock { $0 } }
+    var isPublishing: Bool { !streams.isEmpty }
+
+    /// Records what the negotiation accepted (`descriptions` name streams by mid).
+    func setPublished(_ media: [NegotiatedMedia], positions: [String: Int], descriptions: [String: String]) {
+        let streams = media.compactMap { item -> PublishedStream? in
+            guard let position = positions[item.mid], item.localDirection.receives else { return nil }
+            return PublishedStream(position: position, media: item, description: descriptions[item.mid])
+        }
+        let count = (positions.values.max() ?? -1) + 1
+        published.withLock { $0 = streams }
+        lastKeyframeRequest.withLock { $0 = Array(repeating: 0, count: count) }
+    }
+
+    /// Stops publishing: nothing is forwarded any more; returns the subscriber streams that were fed.
+    func unpublish() -> [SubscriberStream] {
+        published.withLock { $0 = [] }
+        let old = fanOut.withLock { fanOut -> FanOut in
+            defer { fanOut = .empty }
+            return fanOut
+        }
+        return old.targets.flatMap { $0 }
+    }
+
+    // MARK: - Subscribers (control path)
+
+    func add(_ stream: SubscriberStream) {
+        changeFanOut { targets in
+            guard targets.indices.contains(stream.feedPosition) else { return }
+            targets[stream.feedPosition].append(stream)
+        }
+    }
+
+    func remove(_ stream: SubscriberStream) {
+        changeFanOut { targets in
+            guard targets.indices.contains(stream.feedPosition) else { return }
+            targets[stream.feedPosition].removeAll { $0 === stream }
+        }
+    }
+
+    private func changeFanOut(_ change: (inout [[SubscriberStream]]) -> Void) {
+        let count = lastKeyframeRequest.withLock { $0.count }
+        fanOut.withLock { fanOut in
+            var targets = fanOut.targets
+            if targets.count < count { targets += Array(repeating: [], count: count - targets.count) }
+            change(&targets)
+            fanOut = FanOut(targets: targets)
+        }
+    }
+
+    // MARK: - MediaSink (reader threads)
+
+    func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                 route: InboundRoute, context: MediaSendContext) {
+        let table = fanOut.withLock { $0 }
+        guard table.targets.indices.contains(route.stream) else { return }
+        let packet = UnsafeRawBufferPointer(packet)
+        for target in table.targets[route.stream] {
+            target.forward(packet, route: route, context: context)
+        }
+    }
+
+    func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                 context: MediaSendContext) {
+        // The publisher's reports arrive about once a second: the beat for the REMB cap.
+        let now = MonotonicClock.nanoseconds()
+        let last = lastREMB.load(ordering: .relaxed)
+        guard now &- last >= Self.rembInterval,
+              lastREMB.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
+        sendREMB(context: context)
+    }
+
+    func sessionDidConnect(_ session: WebRTCSession) {
+        sendREMB(context: nil)
+        events.connected(self)
+    }
+
+    func session(_ session: WebRTCSession, didHangUpWithReason reason: String) {
+        events.hungUp(self, reason)
+    }
+
+    // MARK: - Feedback toward the publisher
+
+    /// Asks the publisher for a keyframe on stream `position` (every simulcast layer), at most
+    /// once per `keyframeInterval`. `context`: the caller's reader thread, nil off the media path.
+    func requestKeyframe(position: Int, context: MediaSendContext?) {
+        let now = MonotonicClock.nanoseconds()
+        let due = lastKeyframeRequest.withLock { last -> Bool in
+            guard last.indices.contains(position), now &- last[position] >= Self.keyframeInterval else { return false }
+            last[position] = now
+            return true
+        }
+        guard due, let connection = webrtc.connection else { return }
+        let sender = connection.streams.first?.localSSRC ?? 1
+        withUnsafeTemporaryAllocation(byteCount: 12 * 4, alignment: 4) { buffer in
+            var used = 0
+            for (ssrc, route) in connection.inboundSources where route.stream == position && !route.isRTX {
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[used...])
+                guard let written = RTCPWriter.writePictureLossIndication(senderSSRC: sender, mediaSSRC: ssrc, into: slice)
+                else { break }
+                used += written
+            }
+            guard used > 0 else { return }
+            connection.sendRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), context: context)
+        }
+    }
+
+    /// The room's (or configure's) bitrate cap as a REMB for every video SSRC; nothing without a cap.
+    func sendREMB(context: MediaSendContext?) {
+        let cap = bitrate.load(ordering: .relaxed)
+        guard cap > 0, let connection = webrtc.connection else { return }
+        let ssrcs = connection.inboundSources.filter { $0.route.isVideo && !$0.route.isRTX }.map(\.ssrc)
+        guard !ssrcs.isEmpty else { return }
+        let sender = connection.streams.first?.localSSRC ?? 1
+        withUnsafeTemporaryAllocation(byteCount: 20 + 4 * ssrcs.count, alignment: 4) { buffer in
+            guard let length = RTCPWriter.writeReceiverEstimatedBitrate(
+                senderSSRC: sender, bitrate: UInt64(cap), ssrcs: ssrcs, into: buffer) else { return }
+            connection.sendRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), context: context)
+        }
+    }
+}

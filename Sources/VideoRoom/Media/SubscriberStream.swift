@@ -1,0 +1,173 @@
+// One m-line of a subscriber's PeerConnection fed by one publisher stream (mediasoup's
+// consumer): it owns the sequence/timestamp rewriting, the simulcast layer choice and the
+// "wait for a keyframe" gate, so pauses, layer switches and resubscriptions stay seamless
+// for the receiver's decoder.
+
+import JanusAPI
+import Media
+import RTP
+import SDP
+import Synchronization
+
+/// The per-packet decisions of one subscriber stream, as plain values (unit-tested on their own).
+struct ForwardingState: Sendable {
+    var sequence = SequenceRewriter()
+    var timestamp = TimestampRewriter()
+    /// Video only: nothing goes out until a keyframe of the current layer arrives.
+    var waitingForKeyframe: Bool
+    /// The simulcast layer being forwarded, nil until the first packet picks one.
+    var currentLayer: Int?
+    /// The layer the subscriber asked for (`substream`), clamped to what the publisher sends.
+    var targetLayer: Int
+    /// The last incoming timestamp forwarded, and when, to size the gap at a layer switch.
+    var lastArrival: UInt64 = 0
+
+    init(isVideo: Bool, targetLayer: Int = 2) {
+        waitingForKeyframe = isVideo
+        self.targetLayer = targetLayer
+    }
+
+    enum Verdict: Equatable {
+        /// Send with these numbers.
+        case send(sequence: UInt16, timestamp: UInt32)
+        /// Not this layer / not yet: drop silently.
+        case drop
+        /// Drop, and the publisher should send a keyframe (of the wanted layer).
+        case dropNeedingKeyframe
+    }
+
+    /// Decides what happens to one packet of layer `layer` (of `layerCount`); `isKeyframe` is
+    /// always true for audio.
+    mutating func admit(sequence: UInt16, timestamp: UInt32, layer: Int, layerCount: Int, isKeyframe: Bool,
+                        clockRate: UInt32, now: UInt64) -> Verdict {
+        let wanted = min(targetLayer, max(layerCount, 1) - 1)
+        if layer != currentLayer {
+            // Another layer (or the first packet after a (re)start): switch only to the wanted
+            // one, and only at one of its keyframes; the current layer goes on meanwhile.
+            guard layer == wanted else { return .drop }
+            guard isKeyframe else { return .dropNeedingKeyframe }
+            if lastArrival != 0 {
+                let elapsedMilliseconds = (now &- lastArrival) / 1_000_000
+                self.sequence.switchSource()
+                self.timestamp.switchSource(gap: UInt32(truncatingIfNeeded: elapsedMilliseconds * UInt64(clockRate) / 1000))
+            }
+            currentLayer = layer
+            waitingForKeyframe = false
+        } else if waitingForKeyframe {
+            guard isKeyframe else { return .dropNeedingKeyframe }
+            waitingForKeyframe = false
+        }
+        guard let outSequence = self.sequence.rewrite(sequence) else { return .drop }
+        lastArrival = now
+        return .send(sequence: outSequence, timestamp: self.timestamp.rewrite(timestamp))
+    }
+
+    /// The next packets start a new source after a pause or resubscription (numbering continues).
+    mutating func restart(isVideo: Bool) {
+        waitingForKeyframe = isVideo
+        currentLayer = nil
+    }
+}
+
+final class SubscriberStream: Sendable {
+    /// The subscriber's m-line.
+    let mid: String
+    let mLineIndex: Int
+    let feed: PublisherFeed
+    let feedStream: PublishedStream
+    var feedPosition: Int { feedStream.position }
+    let local: LocalStream
+    let isVideo: Bool
+    private let videoCodec: VideoCodec?
+    /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
+    private let position = Atomic<Int>(-1)
+    /// Started and not paused (and `send` not turned off).
+    let active = Atomic<Bool>(false)
+    let sendEnabled = Atomic<Bool>(true)
+    private let connectionBox = Mutex<PeerConnection?>(nil)
+    private let state: Mutex<ForwardingState>
+
+    init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, local: LocalStream) {
+        self.mid = mid
+        self.mLineIndex = mLineIndex
+        self.feed = feed
+        self.feedStream = feedStream
+        self.local = local
+        isVideo = feedStream.kind == .video
+        videoCodec = VideoCodec(encodingName: feedStream.media.codec.name)
+        state = Mutex(ForwardingState(isVideo: isVideo))
+    }
+
+    /// The negotiated m-line: where to send, on which PeerConnection.
+    func attach(to connection: PeerConnection, position: Int) {
+        connectionBox.withLock { $0 = connection }
+        self.position.store(position, ordering: .releasing)
+    }
+
+    func setActive(_ on: Bool) {
+        let was = active.exchange(on, ordering: .acquiringAndReleasing)
+        guard on, !was else { return }
+        state.withLock { $0.restart(isVideo: isVideo) }
+        if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
+    }
+
+    func setSubstream(_ layer: Int) {
+        state.withLock { $0.targetLayer = layer }
+        if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
+    }
+
+    // MARK: - Forwarding (the publisher's reader thread)
+
+    func forward(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
+        // RTX is not forwarded: the subscriber's losses are repaired from Confab, not the publisher.
+        guard !route.isRTX, active.load(ordering: .relaxed), sendEnabled.load(ordering: .relaxed) else { return }
+        let index = position.load(ordering: .acquiring)
+        guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
+        let keyframe = !isVideo || Self.isKeyframe(packet, codec: videoCodec)
+        let (sequence, timestamp) = Self.readHeader(packet)
+        let now = MonotonicClock.nanoseconds()
+        let verdict = state.withLock { state in
+            state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
+                        isKeyframe: keyframe, clockRate: feedStream.media.codec.clockRate, now: now)
+        }
+        switch verdict {
+        case .drop:
+            return
+        case .dropNeedingKeyframe:
+            feed.requestKeyframe(position: feedPosition, context: context)
+        case .send(let outSequence, let outTimestamp):
+            connection.sendRTP(packet, stream: index, context: context) { header in
+                header.sequenceNumber = outSequence
+                header.timestamp = outTimestamp
+            }
+        }
+    }
+
+    private static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {
+        let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
+        let timestamp = UInt32(packet[4]) << 24 | UInt32(packet[5]) << 16 | UInt32(packet[6]) << 8 | UInt32(packet[7])
+        return (sequence, timestamp)
+    }
+
+    private static func isKeyframe(_ packet: UnsafeRawBufferPointer, codec: VideoCodec?) -> Bool {
+        guard let codec else { return true }
+        let mutable = UnsafeMutableRawBufferPointer(mutating: packet)
+        guard let header = RTPHeaderView(mutable) else { return false }
+        return KeyframeDetector.isKeyframe(codec: codec, packet: header)
+    }
+
+    // MARK: - Description
+
+    /// One entry of `streams` in `attached` / `updated` (Janus 1.1.2's shape).
+    func json(feedDisplay: String?, ready: Bool) -> JSON {
+        var entry: [String: JSON] = [
+            "type": .string(feedStream.kind.rawValue), "active": .bool(true), "mindex": JSON(mLineIndex),
+            "mid": .string(mid), "ready": .bool(ready), "send": .bool(sendEnabled.load(ordering: .relaxed)),
+            "feed_id": JSON(feed.participantID), "feed_mid": .string(feedStream.media.mid),
+            "codec": .string(feedStream.codecName),
+        ]
+        if let feedDisplay { entry["feed_display"] = .string(feedDisplay) }
+        if let description = feedStream.description { entry["feed_description"] = .string(description) }
+        return .object(entry)
+    }
+}

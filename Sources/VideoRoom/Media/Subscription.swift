@@ -1,0 +1,155 @@
+// A subscriber handle's media: one PeerConnection carrying the streams it asked for, from one
+// or more publishers. Confab offers, the browser answers; RTCP from the browser turns into
+// keyframe requests to the publishers (rate-limited there), never forwarded as is.
+
+import JanusAPI
+import JanusMedia
+import Media
+import RTP
+import SDP
+import Synchronization
+
+final class Subscription: MediaSink, Sendable {
+    let roomID: UInt64
+    let handle: PluginHandle
+    private let session = Mutex<WebRTCSession?>(nil)
+    private let table = Mutex<[SubscriberStream]>([])
+    /// Set by `start`, cleared by `pause`: forwarding runs only while started.
+    let started = Atomic<Bool>(false)
+    private let hungUp: @Sendable (Subscription, String) -> Void
+
+    init(roomID: UInt64, handle: PluginHandle, engine: MediaEngine,
+         hungUp: @escaping @Sendable (Subscription, String) -> Void) {
+        self.roomID = roomID
+        self.handle = handle
+        self.hungUp = hungUp
+        session.withLock { $0 = WebRTCSession(handle: handle, engine: engine, sink: self) }
+    }
+
+    var webrtc: WebRTCSession { session.withLock { $0! } }
+    var streams: [SubscriberStream] { table.withLock { $0 } }
+
+    /// Builds the subscriber streams for `wanted` publisher streams, mids "0", "1", ... in order.
+    static func makeStreams(for wanted: [(feed: PublisherFeed, stream: PublishedStream)],
+                            handle: PluginHandle) -> [SubscriberStream] {
+        wanted.enumerated().map { index, item in
+            let mid = String(index)
+            let local = LocalStream(
+                ssrc: UInt32.random(in: 1...UInt32.max),
+                rtxSSRC: item.stream.media.codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max),
+                cname: "confab-\(handle.id)", streamID: "confab-\(item.feed.participantID)",
+                trackID: "\(item.stream.kind)-\(item.feed.participantID)-\(item.stream.media.mid)")
+            return SubscriberStream(mid: mid, mLineIndex: index, feed: item.feed, feedStream: item.stream, local: local)
+        }
+    }
+
+    /// The offer for `streams`: each m-line forwards its publisher stream's codec as negotiated.
+    /// The mid and rid extensions are left out: a subscriber routes by SSRC, and the packets
+    /// still carry the publisher's mid values.
+    func offer(_ streams: [SubscriberStream]) throws(JanusError) -> JSON {
+        table.withLock { $0 = streams }
+        let offered = Self.withoutConflictingExtensions(streams.map { stream -> OfferStream in
+            var offer = OfferStream(mid: stream.mid, forwarding: stream.feedStream.media, stream: stream.local)
+            offer.extensions.mid = nil
+            offer.extensions.transportCC = nil
+            offer.codec.feedback.remove(.transportCC)
+            // RTX is not forwarded (see SubscriberStream.forward): do not announce it.
+            offer.codec.rtxPayloadType = nil
+            offer.stream?.rtxSSRC = nil
+            return offer
+        })
+        return try webrtc.offer(streams: offered)
+    }
+
+    /// One id per extension URI across the bundle (publishers may have picked different ids):
+    /// the first stream's choice wins, later conflicting ones are dropped.
+    static func withoutConflictingExtensions(_ streams: [OfferStream]) -> [OfferStream] {
+        var idFor: [HeaderExtension: UInt8] = [:]
+        var typeFor: [UInt8: HeaderExtension] = [:]
+        return streams.map { stream in
+            var stream = stream
+            for type in HeaderExtension.allCases {
+                guard let id = stream.extensions[type] else { continue }
+                if idFor[type, default: id] != id || typeFor[id, default: type] != type {
+                    stream.extensions[type] = nil
+                    continue
+                }
+                idFor[type] = id
+                typeFor[id] = type
+            }
+            return stream
+        }
+    }
+
+    /// The browser's answer: attaches each stream to its negotiated m-line.
+    func applyAnswer(_ jsep: JSON) throws(JanusError) {
+        let negotiated = try webrtc.applyAnswer(jsep)
+        guard let connection = webrtc.connection else { throw JanusError(.webRTCState, "No PeerConnection") }
+        let positions = Dictionary(uniqueKeysWithValues: connection.streams.enumerated().map { ($1.mid, $0) })
+        let accepted = Set(negotiated.map(\.mid))
+        for stream in streams {
+            guard accepted.contains(stream.mid), let position = positions[stream.mid] else { continue }
+            stream.attach(to: connection, position: position)
+            stream.feed.add(stream)
+        }
+    }
+
+    /// `start` (again) or `pause`. Forwarding waits for the PeerConnection: a keyframe sent
+    /// before SRTP is up would be lost and the decoder would wait for the next one.
+    func setStarted(_ on: Bool) {
+        started.store(on, ordering: .relaxed)
+        let forward = on && webrtc.isConnected
+        for stream in streams { stream.setActive(forward) }
+    }
+
+    /// Unhooks every stream from its publisher (leave, hangup, detach).
+    func detachFromFeeds() {
+        let old = table.withLock { table -> [SubscriberStream] in
+            defer { table = [] }
+            return table
+        }
+        for stream in old {
+            stream.active.store(false, ordering: .relaxed)
+            stream.feed.remove(stream)
+        }
+    }
+
+    // MARK: - MediaSink (reader threads)
+
+    func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                 route: InboundRoute, context: MediaSendContext) {
+        // Subscribers only receive; anything they send is ignored.
+    }
+
+    func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                 context: MediaSendContext) {
+        var iterator = RTCPCompoundIterator(UnsafeRawBufferPointer(compound))
+        while let packet = iterator.next() {
+            if let pli = RTCPPictureLossIndication(packet) {
+                requestKeyframe(forLocalSSRC: pli.mediaSSRC, context: context)
+            } else if packet.packetType == RTCPPacketType.payloadFeedback, packet.format == RTCPFeedbackFormat.fir,
+                      packet.bytes.count >= 20 {
+                // FIR: the first FCI entry names the SSRC (header media SSRC is 0).
+                let b = packet.bytes
+                let ssrc = UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])
+                requestKeyframe(forLocalSSRC: ssrc, context: context)
+            }
+        }
+    }
+
+    private func requestKeyframe(forLocalSSRC ssrc: UInt32, context: MediaSendContext) {
+        let target = table.withLock { table in table.first { $0.local.ssrc == ssrc } }
+        guard let target, target.isVideo else { return }
+        target.feed.requestKeyframe(position: target.feedPosition, context: context)
+    }
+
+    func sessionDidConnect(_ session: WebRTCSession) {
+        // Activating a video stream asks its publisher for a keyframe: a new viewer gets one fast.
+        guard started.load(ordering: .relaxed) else { return }
+        for stream in streams { stream.setActive(true) }
+    }
+
+    func session(_ session: WebRTCSession, didHangUpWithReason reason: String) {
+        hungUp(self, reason)
+    }
+}
