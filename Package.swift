@@ -75,7 +75,7 @@ let package = Package(
         ]),
         // janus.plugin.videoroom (room management now; media with the VideoRoom issue).
         .target(name: "VideoRoom", dependencies: [
-            "JanusAPI", "JanusMedia", "Media", "RTP", "SDP",
+            "JanusAPI", "JanusMedia", "Media", "Net", "RTP", "SDP",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // HTTP long poll, WebSocket, Admin API, /metrics, static site and /config.js.
@@ -101,9 +101,11 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        // A bare browser-like endpoint (ICE check, DTLS client, SRTP) for benchmarks and tests.
+        .target(name: "PeerClient", dependencies: ["DTLS", "SRTP", "ICE", "Net", "STUN"]),
         // Hot-path benchmark: one in-process browser echoing SRTP through the shared-port engine.
         .executableTarget(name: "MediaBench", dependencies: [
-            "Media", "DTLS", "SRTP", "ICE", "Net", "STUN", "SDP",
+            "Media", "DTLS", "SRTP", "ICE", "Net", "STUN", "SDP", "PeerClient",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -114,6 +116,8 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",
+                                                       .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [

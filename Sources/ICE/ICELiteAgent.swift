@@ -50,10 +50,13 @@ public final class ICELiteAgent {
     public private(set) var checksRejected = 0
 
     /// RFC 7675 §5.1: consent expires 30 s after the last authenticated check.
-    public static let consentTimeoutNanos: UInt64 = 30_000_000_000
+    public static let defaultConsentTimeoutNanos: UInt64 = 30_000_000_000
+    public let consentTimeoutNanos: UInt64
 
-    public init(local: ICECredentials = .random(), remoteUfrag: String? = nil, now: UInt64 = MonotonicClock.nanoseconds()) {
+    public init(local: ICECredentials = .random(), remoteUfrag: String? = nil, now: UInt64 = MonotonicClock.nanoseconds(),
+                consentTimeoutNanos: UInt64 = ICELiteAgent.defaultConsentTimeoutNanos) {
         self.local = local
+        self.consentTimeoutNanos = consentTimeoutNanos
         self.remoteUfrag = remoteUfrag
         self.lastConsentNanos = now
     }
@@ -94,7 +97,7 @@ public final class ICELiteAgent {
 
     /// True once no authenticated check arrived for 30 s.
     public func consentExpired(now: UInt64) -> Bool {
-        now > lastConsentNanos && now - lastConsentNanos > Self.consentTimeoutNanos
+        now > lastConsentNanos && now - lastConsentNanos > consentTimeoutNanos
     }
 
     public func close() { state = .failed }

@@ -11,10 +11,12 @@ public final class MediaCounters: Sendable {
     public let stunDropped = Atomic<Int>(0)
     /// Datagrams from an address no PeerConnection validated.
     public let unknownSourceDropped = Atomic<Int>(0)
-    /// Datagrams whose first byte is no protocol we speak (RFC 7983).
+    /// Empty datagrams, and those whose first byte is no protocol we speak (RFC 7983).
     public let unclassifiedDropped = Atomic<Int>(0)
     /// SRTP/SRTCP that failed authentication or replay checks, or RTP that did not parse.
     public let srtpDropped = Atomic<Int>(0)
+    /// DTLS datagrams a PeerConnection's endpoint dropped: malformed, forged or undecryptable
+    /// records, duplicates, or arriving after the association ended.
     public let dtlsDropped = Atomic<Int>(0)
     public let peerConnectionsOpened = Atomic<Int>(0)
     public let peerConnectionsClosed = Atomic<Int>(0)

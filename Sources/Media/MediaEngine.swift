@@ -17,6 +17,8 @@ public struct MediaConfiguration: Sendable {
     /// Addresses announced as host candidates (the port is filled in).
     public var announcedAddresses: [TransportAddress]
     public var preferIPv6Socket: Bool
+    /// RFC 7675: a connection whose browser sent no valid check for this long is hung up.
+    public var consentTimeout: Duration = .seconds(30)
 
     public init(udpPort: UInt16, readerThreads: Int = 0, announcedAddresses: [TransportAddress],
                 preferIPv6Socket: Bool = true) {

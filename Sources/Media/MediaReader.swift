@@ -52,7 +52,11 @@ final class MediaReader {
 
     private func dispatch(_ index: Int) {
         let length = batch.length(index)
-        guard length > 0, let source = batch.source(index) else { return }
+        guard length > 0, let source = batch.source(index) else {
+            // Empty datagrams (and unknown address families) are garbage too.
+            MediaCounters.bump(engine.counters.unclassifiedDropped)
+            return
+        }
         let slot = batch.slot(index)
         switch PacketDemux.classify(firstByte: slot[0]) {
         case .stun:

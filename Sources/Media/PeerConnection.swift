@@ -34,7 +34,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         self.label = label
         self.engine = engine
         self.delegateBox = Mutex(WeakDelegate(delegate))
-        self.receiver = Mutex(ReceiveState(ice: ICELiteAgent()))
+        let consent = engine.configuration.consentTimeout.components
+        let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
+        self.receiver = Mutex(ReceiveState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos)))
         self.sender = Mutex(SendState())
         self.streamTable = Mutex([])
     }
@@ -124,10 +126,11 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     func handleDTLS(_ datagram: UnsafeRawBufferPointer, from source: TransportAddress, context: MediaSendContext) {
         let result = receiver.withLock { state -> DTLSStep in
-            guard let dtls = state.dtls else { return DTLSStep() }
+            guard let dtls = state.dtls else { return DTLSStep(dropped: true) }
             let wasConnected = dtls.isConnected
+            let dropped = dtls.droppedDatagrams
             dtls.receive(datagram: datagram)
-            var step = DTLSStep(outbound: dtls.drainOutbound())
+            var step = DTLSStep(outbound: dtls.drainOutbound(), dropped: dtls.droppedDatagrams != dropped)
             switch dtls.state {
             case .connected where !wasConnected:
                 step.keys = dtls.keyingMaterial
@@ -140,6 +143,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             }
             return step
         }
+        if result.dropped { MediaCounters.bump(engine.counters.dtlsDropped) }
         let destination = sender.withLock { $0.destination } ?? source
         for datagram in result.outbound { context.enqueue(datagram, to: destination) }
         if let keys = result.keys { installKeys(keys) }
@@ -331,6 +335,8 @@ struct WeakDelegate {
 
 struct DTLSStep {
     var outbound: [[UInt8]] = []
+    /// The endpoint dropped the datagram (malformed, forged, duplicate, or after the end).
+    var dropped = false
     var keys: SRTPKeyingMaterial?
     var closeReason: String?
 }

@@ -14,6 +14,7 @@ import Foundation
 import ICE
 import Logging
 import Media
+import PeerClient
 import Net
 import SDP
 import SRTP
@@ -57,22 +58,22 @@ struct MediaBench {
 
         let echo = Echo()
         let connection = engine.makePeerConnection(label: "bench", delegate: echo)
-        let clientCertificate = try DTLSCertificate.generate()
-        let clientCredentials = ICECredentials.random()
-        let serverCredentials = connection.applyRemoteICE(ufrag: clientCredentials.ufrag)
+        let client = try PeerClient(server: loopback.with(port: engine.port))
+        let serverCredentials = connection.applyRemoteICE(ufrag: client.credentials.ufrag)
         let remoteSSRC: UInt32 = 0x1234_5678
         var stream = MediaStream(index: 0, mid: "0", kind: .video, codec: "VP8", clockRate: 90000, payloadType: 96,
                                  localSSRC: 0xBEEF_0001, sends: true, receives: true)
         stream.remoteSSRCs = [remoteSSRC]
-        try connection.configure(remoteFingerprint: clientCertificate.fingerprint, dtlsRole: .server, streams: [stream])
+        try connection.configure(remoteFingerprint: client.certificate.fingerprint, dtlsRole: .server, streams: [stream])
 
-        let socket = try UDPSocket(port: 0, reusePort: false, preferIPv6: false)
-        let server = loopback.with(port: engine.port)
-        try connectICE(socket, server, serverCredentials, clientCredentials)
-        let keys = try handshakeDTLS(socket, server, clientCertificate, serverCertificate.fingerprint)
-        guard echo.connected.load(ordering: .acquiring) else { throw BenchError(description: "server did not connect") }
-        let outbound = try SRTPSession(profile: keys.profile, masterKey: keys.local, direction: .outbound)
-        let inbound = try SRTPSession(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
+        try client.checkConnectivity(serverUfrag: serverCredentials.ufrag, serverPwd: serverCredentials.pwd)
+        try client.handshake(serverFingerprint: serverCertificate.fingerprint)
+        usleep(100_000)
+        guard echo.connected.load(ordering: .acquiring), let outbound = client.outbound, let inbound = client.inbound else {
+            throw BenchError(description: "server did not connect")
+        }
+        let socket = client.socket
+        let server = client.server
 
         // Warm up one second, then measure.
         let warmUp = blast(socket, server, outbound, inbound, ssrc: remoteSSRC, payloadBytes: payloadBytes, seconds: 1,
@@ -90,47 +91,6 @@ struct MediaBench {
                      cpu, perPacket, Double(result.echoed) / max(cpu, 0.001)))
         print("engine counters: " + engine.counters.snapshot.map { "\($0)=\($1)" }.joined(separator: " "))
         print("RESULT payload=\(payloadBytes) echoed=\(result.echoed) cpu_us_per_packet=\(String(format: "%.3f", perPacket)) pps_per_core=\(Int(Double(result.echoed) / max(cpu, 0.001)))")
-    }
-
-    /// A Binding request with USE-CANDIDATE, signed as a browser signs it, until answered.
-    static func connectICE(_ socket: UDPSocket, _ server: TransportAddress, _ serverCredentials: ICECredentials,
-                           _ clientCredentials: ICECredentials) throws {
-        let request = STUNMessage(
-            method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID(),
-            attributes: [.username("\(serverCredentials.ufrag):\(clientCredentials.ufrag)"), .priority(2_130_706_431),
-                         .iceControlling(tieBreaker: 7), .useCandidate])
-            .encoded(integrity: Array(serverCredentials.pwd.utf8), fingerprint: true)
-        let batch = ReceiveBatch(capacity: 8)
-        for _ in 0..<50 {
-            _ = socket.send(request, to: server)
-            if wait(socket, milliseconds: 100), socket.receive(into: batch) > 0, batch.slot(0)[0] == 0x01 { return }
-        }
-        throw BenchError(description: "no STUN answer from the engine")
-    }
-
-    static func handshakeDTLS(_ socket: UDPSocket, _ server: TransportAddress, _ certificate: DTLSCertificate,
-                              _ serverFingerprint: DTLSFingerprint) throws -> SRTPKeyingMaterial {
-        let client = try DTLSEndpoint(context: DTLSContext(certificate: certificate), role: .client,
-                                      remoteFingerprint: serverFingerprint)
-        client.start()
-        let batch = ReceiveBatch(capacity: 8)
-        let deadline = Date().addingTimeInterval(10)
-        while client.state == .handshaking, Date() < deadline {
-            for datagram in client.drainOutbound() { _ = socket.send(datagram, to: server) }
-            if wait(socket, milliseconds: 50) {
-                let count = socket.receive(into: batch)
-                for index in 0..<count {
-                    client.receive(datagram: UnsafeRawBufferPointer(rebasing: batch.slot(index)[0..<batch.length(index)]))
-                }
-            } else {
-                client.handleTimeout()
-            }
-        }
-        for datagram in client.drainOutbound() { _ = socket.send(datagram, to: server) }
-        guard let keys = client.keyingMaterial else { throw BenchError(description: "DTLS failed: \(client.state)") }
-        // Give the server a moment to install its SRTP keys after our last flight.
-        usleep(100_000)
-        return keys
     }
 
     struct BlastResult {
@@ -156,7 +116,8 @@ struct MediaBench {
             if result.sent - result.echoed - forgiven < window {
                 for _ in 0..<sendBatch.capacity {
                     let slot = sendBatch.nextSlot
-                    let length = writePacket(slot, sequence: sequence, ssrc: ssrc, payloadBytes: payloadBytes)
+                    let length = PeerClient.writeRTP(slot, sequence: UInt16(truncatingIfNeeded: sequence),
+                                                     timestamp: sequence &* 3000, ssrc: ssrc, payloadBytes: payloadBytes)
                     sequence &+= 1
                     guard let protected = try? outbound.protect(rtp: slot, length: length) else { continue }
                     sendBatch.commit(length: protected, to: server)
@@ -178,18 +139,6 @@ struct MediaBench {
         }
         result.nextSequence = sequence
         return result
-    }
-
-    static func writePacket(_ slot: UnsafeMutableRawBufferPointer, sequence: UInt32, ssrc: UInt32, payloadBytes: Int) -> Int {
-        slot[0] = 0x80
-        slot[1] = 96
-        slot[2] = UInt8(truncatingIfNeeded: sequence >> 8)
-        slot[3] = UInt8(truncatingIfNeeded: sequence)
-        let timestamp = sequence &* 3000
-        for i in 0..<4 { slot[4 + i] = UInt8(truncatingIfNeeded: timestamp >> (24 - 8 * UInt32(i))) }
-        for i in 0..<4 { slot[8 + i] = UInt8(truncatingIfNeeded: ssrc >> (24 - 8 * UInt32(i))) }
-        for i in 0..<payloadBytes { slot[12 + i] = UInt8(truncatingIfNeeded: i) }
-        return 12 + payloadBytes
     }
 
     static func wait(_ socket: UDPSocket, milliseconds: Int32) -> Bool {

@@ -1,0 +1,186 @@
+/// The shared-port engine against a browser-like client over real loopback sockets: ICE-lite
+/// checks, DTLS-SRTP, SRTP echo, address moves, ICE restart, consent loss and garbage input.
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import DTLS
+import ICE
+import Net
+import PeerClient
+@testable import Media
+
+/// Echoes every RTP packet back on its stream and records what the connection reports.
+final class RecordingEcho: PeerConnectionDelegate {
+    struct Events {
+        var connected = 0
+        var closeReasons: [String] = []
+        var receiving: [Bool] = []
+    }
+    let events = Mutex(Events())
+
+    func peerConnectionDidConnect(_ connection: PeerConnection) { events.withLock { $0.connected += 1 } }
+    func peerConnection(_ connection: PeerConnection, stream: MediaStream, receiving: Bool) {
+        events.withLock { $0.receiving.append(receiving) }
+    }
+    func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String) {
+        events.withLock { $0.closeReasons.append(reason) }
+    }
+    func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
+                        route: InboundRoute, context: MediaSendContext) {
+        connection.sendRTP(UnsafeRawBufferPointer(packet), stream: route.stream, rtx: route.isRTX, context: context)
+    }
+    func peerConnection(_ connection: PeerConnection, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
+                        context: MediaSendContext) {}
+}
+
+/// One engine, one connection, one client, connected and keyed.
+struct Call {
+    static let remoteSSRC: UInt32 = 0x0102_0304
+    static let localSSRC: UInt32 = 0xA0B0_C0D0
+    let engine: MediaEngine
+    let connection: PeerConnection
+    let client: PeerClient
+    let echo = RecordingEcho()
+    var serverCredentials: ICECredentials
+
+    init(consentTimeout: Duration = .seconds(30)) throws {
+        var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1,
+                                               announcedAddresses: [TransportAddress(ip: "127.0.0.1", port: 0)!],
+                                               preferIPv6Socket: false)
+        configuration.consentTimeout = consentTimeout
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let certificate = try DTLSCertificate.generate()
+        engine = try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
+        engine.start()
+        connection = engine.makePeerConnection(label: "test", delegate: echo)
+        client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: engine.port)!)
+        serverCredentials = connection.applyRemoteICE(ufrag: client.credentials.ufrag)
+        var stream = MediaStream(index: 0, mid: "0", kind: .audio, codec: "opus", clockRate: 48000, payloadType: 96,
+                                 localSSRC: Self.localSSRC, sends: true, receives: true)
+        stream.remoteSSRCs = [Self.remoteSSRC]
+        try connection.configure(remoteFingerprint: client.certificate.fingerprint, dtlsRole: .server, streams: [stream])
+        try client.checkConnectivity(serverUfrag: serverCredentials.ufrag, serverPwd: serverCredentials.pwd)
+        try client.handshake(serverFingerprint: certificate.fingerprint)
+    }
+
+    /// Sends `count` packets from `first` and returns the echoed ones (decrypted).
+    func echo(count: Int, first: UInt16) throws -> [[UInt8]] {
+        for offset in 0..<count {
+            let sequence = first &+ UInt16(offset)
+            try client.sendRTP(sequence: sequence, timestamp: UInt32(sequence) * 960, ssrc: Self.remoteSSRC)
+        }
+        var received: [[UInt8]] = []
+        let deadline = Date().addingTimeInterval(2)
+        while received.count < count, Date() < deadline { received += client.receiveRTP(milliseconds: 100) }
+        return received
+    }
+
+    func waitUntil(_ condition: () -> Bool, seconds: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition(), Date() < deadline { usleep(20_000) }
+        return condition()
+    }
+}
+
+extension [UInt8] {
+    var rtpSSRC: UInt32 { UInt32(self[8]) << 24 | UInt32(self[9]) << 16 | UInt32(self[10]) << 8 | UInt32(self[11]) }
+    var rtpSequence: UInt16 { UInt16(self[2]) << 8 | UInt16(self[3]) }
+}
+
+@Suite(.serialized) struct PeerConnectionTests {
+    @Test func echoesSRTPWithTheLocalSSRCAfterICEAndDTLS() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        let echoed = try call.echo(count: 20, first: 100)
+        #expect(echoed.count >= 18)
+        #expect(echoed.allSatisfy { $0.rtpSSRC == Call.localSSRC })
+        #expect(Set(echoed.map(\.rtpSequence)).isSubset(of: Set((100..<120).map { UInt16($0) })))
+        #expect(call.echo.events.withLock { $0.connected } == 1)
+        #expect(call.waitUntil { call.echo.events.withLock { $0.receiving } == [true] })
+        let stats = call.connection.statistics
+        #expect(stats.iceState == "connected" && stats.dtlsState == "connected")
+        #expect(stats.packetsReceived >= 18 && stats.packetsSent >= 18)
+        #expect(stats.selectedAddress?.port == call.client.socket.localPort)
+        // 1 s without packets: the stream is reported as no longer receiving (Janus's media event).
+        #expect(call.waitUntil({ call.echo.events.withLock { $0.receiving } == [true, false] }, seconds: 3))
+    }
+
+    @Test func wrongPasswordIs401AndItsSenderIsNotRouted() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        let stranger = try PeerClient(server: call.client.server)
+        let answer = try stranger.checkConnectivity(serverUfrag: call.serverCredentials.ufrag, serverPwd: "wrong-password-000000000")
+        #expect(answer.errorCode?.code == 401)
+        #expect(call.connection.statistics.checksRejected == 1)
+        // The real client is undisturbed.
+        #expect(try call.echo(count: 10, first: 1).count >= 9)
+    }
+
+    @Test func followsAClientToANewAddressOnlyAfterAnAuthenticatedNomination() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        #expect(try call.echo(count: 10, first: 1).count >= 9)
+        try call.client.moveToNewPort()
+        let unknownBefore = call.engine.counters.unknownSourceDropped.load(ordering: .relaxed)
+        #expect(try call.echo(count: 5, first: 11).isEmpty)
+        #expect(call.engine.counters.unknownSourceDropped.load(ordering: .relaxed) >= unknownBefore + 5)
+        try call.client.checkConnectivity(serverUfrag: call.serverCredentials.ufrag, serverPwd: call.serverCredentials.pwd)
+        #expect(try call.echo(count: 10, first: 16).count >= 9)
+        #expect(call.connection.statistics.selectedAddress?.port == call.client.socket.localPort)
+    }
+
+    @Test func iceRestartRetiresTheOldCredentialsAndKeepsTheMediaFlowing() throws {
+        var call = try Call()
+        defer { call.engine.stop() }
+        let old = call.serverCredentials
+        call.client.credentials = ICECredentials(ufrag: "restart1", pwd: "restart-password-0123456789")
+        call.serverCredentials = call.connection.applyRemoteICE(ufrag: "restart1")
+        #expect(call.serverCredentials != old)
+        #expect(throws: PeerClientError.self) {
+            try call.client.checkConnectivity(serverUfrag: old.ufrag, serverPwd: old.pwd, attempts: 3)
+        }
+        try call.client.checkConnectivity(serverUfrag: call.serverCredentials.ufrag, serverPwd: call.serverCredentials.pwd)
+        #expect(try call.echo(count: 10, first: 1).count >= 9)
+    }
+
+    @Test func consentLossHangsUpAndFreesTheConnection() throws {
+        let call = try Call(consentTimeout: .seconds(1))
+        defer { call.engine.stop() }
+        #expect(try call.echo(count: 5, first: 1).count >= 4)
+        // No more checks: after the consent timeout the connection ends once, with a reason.
+        #expect(call.waitUntil({ !call.echo.events.withLock { $0.closeReasons }.isEmpty }, seconds: 4))
+        #expect(call.echo.events.withLock { $0.closeReasons } == ["ICE consent lost"])
+        #expect(call.engine.connectionCount == 0)
+        #expect(call.connection.isClosed)
+        #expect(try call.echo(count: 3, first: 6).isEmpty)
+    }
+
+    @Test func garbageIsCountedAndDroppedWhileTheCallGoesOn() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        var generator = SystemRandomNumberGenerator()
+        let noise = try UDPSocket(port: 0, reusePort: false, preferIPv6: false)
+        defer { noise.close() }
+        let before = call.engine.counters.datagramsReceived.load(ordering: .relaxed)
+        for index in 0..<5_000 {
+            var bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Make a share of them look like STUN, DTLS and RTP so every parser sees them.
+            if !bytes.isEmpty { bytes[0] = [bytes[0], 0x00, 0x01, 22, 0x80, 0x90][index % 6] }
+            _ = noise.send(bytes, to: call.client.server)
+            // The call's own client sends garbage too (its address is validated).
+            if index % 10 == 0 { _ = call.client.socket.send(bytes, to: call.client.server) }
+        }
+        #expect(try call.echo(count: 20, first: 1).count >= 18)
+        let counters = call.engine.counters
+        let dropped = counters.stunDropped.load(ordering: .relaxed) + counters.unknownSourceDropped.load(ordering: .relaxed)
+            + counters.unclassifiedDropped.load(ordering: .relaxed) + counters.srtpDropped.load(ordering: .relaxed)
+            + counters.dtlsDropped.load(ordering: .relaxed)
+        let received = counters.datagramsReceived.load(ordering: .relaxed) - before
+        #expect(received >= 5_000)
+        // Everything that arrived except the 20 real packets (and DTLS the endpoint ignores) was dropped.
+        #expect(dropped >= received - 20 - 500 / 6 - 100)
+        #expect(!call.connection.isClosed)
+    }
+}
