@@ -35,25 +35,18 @@ enum MediaSetup {
         return try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
     }
 
-    /// `nat_1_1_mapping`: an IP, or "auto" = the address `general.public_url`'s host resolves to.
+    /// `nat_1_1_mapping`, resolved; a mapping that cannot be used is logged, not fatal.
     static func publicAddress(_ mapping: String, publicURL: String, logger: Logger) -> TransportAddress? {
-        guard !mapping.isEmpty else { return nil }
-        if let address = TransportAddress(ip: mapping, port: 0) { return address }
-        guard mapping == "auto" else { return nil }
-        guard let host = URL(string: publicURL)?.host, !host.isEmpty else {
-            logger.warning("media.nat_1_1_mapping = \"auto\" needs general.public_url; announcing local addresses")
+        switch PublicAddress.resolve(mapping: mapping, publicURL: publicURL) {
+        case .none:
+            return nil
+        case .address(let address):
+            logger.info("media: announcing \(address.ip) (media.nat_1_1_mapping)")
+            return address
+        case .unusable(let reason):
+            logger.warning("media: \(reason); announcing local addresses")
             return nil
         }
-        if let literal = TransportAddress(ip: host, port: 0) { return literal }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
-            logger.warning("media.nat_1_1_mapping = \"auto\": cannot resolve \(host); announcing local addresses")
-            return nil
-        }
-        defer { freeaddrinfo(result) }
-        return first.pointee.ai_addr.flatMap { TransportAddress(sockaddr: UnsafeRawPointer($0)) }
     }
 }
 
