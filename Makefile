@@ -4,7 +4,8 @@
 SWIFT        ?= swift
 PYTHON       ?= python3
 APT_PACKAGES  = pkg-config libnice-dev libsrtp2-dev libssl-dev libconfig-dev libopus-dev \
-                chromium chromium-driver libjs-janus-gateway iproute2 util-linux
+                chromium chromium-driver libjs-janus-gateway iproute2 util-linux \
+                nginx libnginx-mod-stream gettext-base openssl docker-compose
 # Loopback-only private network for the end-to-end tests (falls back to the host's loopback).
 NETNS        := $(shell unshare --net true 2>/dev/null && echo "unshare --net --")
 
