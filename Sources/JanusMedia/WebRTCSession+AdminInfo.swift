@@ -99,6 +99,12 @@ extension WebRTCSession {
                         "firs": .int(Int64(feedbackOut.firs))],
             ],
         ]
+        if let peer = remote.first(where: { !$0.isRTX }), let reception = stats.reception[peer.ssrc] {
+            json["rtcp"] = ["main": [
+                "base": .int(Int64(stream.clockRate)), "lost": .int(reception.cumulativeLost),
+                "jitter-local": .int(Int64(reception.jitter)),
+            ]]
+        }
         if !stream.remoteRids.isEmpty { json["rid-simulcast"] = .array(stream.remoteRids.map { .string($0) }) }
         return .object(json)
     }

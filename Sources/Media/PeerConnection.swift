@@ -187,9 +187,11 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         guard let plainLength,
               RTCPCompound.isValid(UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])) else { return dropSRTP() }
         let plain = UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])
+        let now = MonotonicClock.nanoseconds()
         receiver.withLock { state in
             state.rtcpPacketsReceived += 1
             state.feedbackReceived.count(plain)
+            state.recordSenderReports(plain, now: now)
         }
         delegate?.peerConnection(self, didReceiveRTCP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
                                  context: context)
@@ -276,12 +278,24 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// DTLS retransmissions, consent expiry, media-stopped detection.
     func tick(now: UInt64) {
         guard !isClosed else { return }
-        let step = receiver.withLock { state in state.tick(now: now) }
+        let reporter = reportSenderSSRC
+        let step = receiver.withLock { state in
+            var step = state.tick(now: now)
+            step.receiverReport = state.receiverReport(now: now, senderSSRC: reporter)
+            return step
+        }
+        if let report = step.receiverReport { report.withUnsafeBytes { sendRTCP($0, context: nil) } }
         if !step.outbound.isEmpty, let destination = sender.withLock({ $0.destination }) {
             for datagram in step.outbound { engine.sendNow(datagram, to: destination) }
         }
         for stream in step.stoppedStreams { notifyReceiving(stream: stream, receiving: false) }
         if let reason = step.closeReason { close(reason: reason) }
+    }
+
+    /// The SSRC our receiver reports come from: the first stream's local SSRC, which the browser
+    /// knows from our SDP when we send; any SSRC is valid for a pure receiver (RFC 3550 §6.4.2).
+    private var reportSenderSSRC: UInt32 {
+        streamTable.withLock { $0.first?.localSSRC ?? 1 }
     }
 
     private func notifyReceiving(stream index: Int, receiving: Bool) {

@@ -18,6 +18,9 @@ struct ReceiveState: @unchecked Sendable {
     /// SSRC → stream, learned from the SDP and from the first packets of unannounced SSRCs.
     var routes: [UInt32: InboundRoute] = [:]
     var streams: [InboundStreamState] = []
+    /// RFC 3550 reception statistics per incoming media SSRC (RTX excluded), for our RRs.
+    var reception: [UInt32: ReceiverStatistics] = [:]
+    var lastReportNanos: UInt64 = 0
     var midExtensionID: UInt8?
     var ridExtensionID: UInt8?
     var repairedRidExtensionID: UInt8?
@@ -35,6 +38,8 @@ struct ReceiveState: @unchecked Sendable {
     static let mediaTimeoutNanos: UInt64 = 1_000_000_000
     /// A handshake that has not finished 30 s after the connection was created has failed.
     static let dtlsTimeoutNanos: UInt64 = 30_000_000_000
+    /// Receiver reports once a second, as browsers and Janus send them.
+    static let reportIntervalNanos: UInt64 = 1_000_000_000
 
     init(ice: ICELiteAgent) {
         self.ice = ice
@@ -49,7 +54,10 @@ struct ReceiveState: @unchecked Sendable {
         // Routes name streams by position in `negotiated` (rejected m-lines have none).
         for (position, stream) in negotiated.enumerated() where stream.receives && stream.remoteRids.isEmpty {
             let video = stream.kind == .video
-            for ssrc in stream.remoteSSRCs { routes[ssrc] = InboundRoute(stream: position, isVideo: video, isRTX: false) }
+            for ssrc in stream.remoteSSRCs {
+                routes[ssrc] = InboundRoute(stream: position, isVideo: video, isRTX: false)
+                if reception[ssrc] == nil { reception[ssrc] = ReceiverStatistics(ssrc: ssrc, clockRate: stream.clockRate) }
+            }
             for ssrc in stream.remoteRTXSSRCs { routes[ssrc] = InboundRoute(stream: position, isVideo: video, isRTX: true) }
         }
     }
@@ -63,6 +71,7 @@ struct ReceiveState: @unchecked Sendable {
             return nil
         }
         guard let route = routes[header.ssrc] ?? learnRoute(header) else { return nil }
+        if !route.isRTX { _ = reception[header.ssrc]?.record(header, arrivalNanoseconds: now) }
         packetsReceived += 1
         bytesReceived += plainLength
         var started: Int?
@@ -95,9 +104,44 @@ struct ReceiveState: @unchecked Sendable {
             let route = InboundRoute(stream: position, isVideo: stream.kind == .video, isRTX: isRTX, layer: layer,
                                      layerCount: max(1, stream.remoteRids.count))
             routes[header.ssrc] = route
+            if !isRTX { reception[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: stream.clockRate) }
             return route
         }
         return nil
+    }
+
+    /// Notes the NTP time of each sender report (for LSR/DLSR in our receiver reports).
+    mutating func recordSenderReports(_ compound: UnsafeRawBufferPointer, now: UInt64) {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            guard packet.packetType == RTCPPacketType.senderReport, packet.bytes.count >= 16 else { continue }
+            let bytes = packet.bytes
+            var ssrc: UInt32 = 0
+            var ntp: UInt64 = 0
+            for i in 4..<8 { ssrc = ssrc << 8 | UInt32(bytes[i]) }
+            for i in 8..<16 { ntp = ntp << 8 | UInt64(bytes[i]) }
+            reception[ssrc]?.recordSenderReport(ntpTimestamp: ntp, arrivalNanoseconds: now)
+        }
+    }
+
+    /// A compound RR + SDES about every incoming stream, once per report interval.
+    mutating func receiverReport(now: UInt64, senderSSRC: UInt32) -> [UInt8]? {
+        guard srtp != nil, !reception.isEmpty, elapsed(since: lastReportNanos, now) >= Self.reportIntervalNanos else {
+            return nil
+        }
+        lastReportNanos = now
+        var blocks: [RTCPReportBlock] = []
+        for ssrc in reception.keys.sorted().prefix(31) {
+            if let block = reception[ssrc]?.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
+        }
+        guard !blocks.isEmpty else { return nil }
+        var out = [UInt8](repeating: 0, count: 64 + blocks.count * RTCPReportBlock.length)
+        let length = out.withUnsafeMutableBytes { buffer in
+            RTCPWriter.writeReceiverReport(RTCPReceiverReport(ssrc: senderSSRC, reportBlocks: blocks),
+                                           cname: Array("confab".utf8), into: buffer)
+        }
+        guard let length else { return nil }
+        return Array(out.prefix(length))
     }
 
     /// Timer work; returns what the PeerConnection must do outside the lock.
@@ -141,6 +185,7 @@ struct ReceiveState: @unchecked Sendable {
         stats.feedbackReceived = feedbackReceived
         stats.packetsDropped = packetsDropped
         stats.remoteSSRCs = routes.keys.sorted()
+        stats.reception = reception
         stats.inbound = streams.map { PacketCount(packets: $0.packets, bytes: $0.bytes) }
         stats.remoteSSRCsByStream = streams.indices.map { index in
             routes.filter { $0.value.stream == index }.map { ($0.key, $0.value.isRTX) }.sorted { $0.0 < $1.0 }
@@ -166,6 +211,7 @@ struct InboundStreamState {
 
 struct TickStep {
     var outbound: [[UInt8]] = []
+    var receiverReport: [UInt8]?
     var stoppedStreams: [Int] = []
     var closeReason: String?
 }
@@ -224,6 +270,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var inbound: [PacketCount] = []
     public var outbound: [PacketCount] = []
     public var remoteSSRCsByStream: [[RemoteSSRC]] = []
+    /// RFC 3550 reception statistics per incoming media SSRC (loss, jitter).
+    public var reception: [UInt32: ReceiverStatistics] = [:]
     public var streams: [MediaStream] = []
 }
 

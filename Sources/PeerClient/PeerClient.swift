@@ -114,20 +114,27 @@ public final class PeerClient {
         _ = buffer.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[0..<length]), to: server) }
     }
 
-    /// Decrypted RTP packets received within `milliseconds` (SRTP that fails is skipped).
+    /// Decrypted RTP packets received within `milliseconds` (SRTP that fails is skipped);
+    /// decrypted RTCP compounds that arrive meanwhile go to `rtcpReceived`.
     public func receiveRTP(milliseconds: Int32) -> [[UInt8]] {
         var packets: [[UInt8]] = []
         guard let inbound, wait(milliseconds: milliseconds) else { return packets }
         while socket.receive(into: receiveBatch) > 0 {
             for index in 0..<receiveBatch.count where receiveBatch.slot(index)[0] >= 128 {
                 let slot = receiveBatch.slot(index)
-                if let length = try? inbound.unprotect(rtp: slot, length: receiveBatch.length(index)) {
+                let isRTCP = (192...223).contains(slot[1])
+                if isRTCP, let length = try? inbound.unprotectRTCP(slot, length: receiveBatch.length(index)) {
+                    rtcpReceived.append(Array(slot[0..<length]))
+                } else if !isRTCP, let length = try? inbound.unprotect(rtp: slot, length: receiveBatch.length(index)) {
                     packets.append(Array(slot[0..<length]))
                 }
             }
         }
         return packets
     }
+
+    /// Decrypted RTCP compounds received so far (by `receiveRTP`).
+    public var rtcpReceived: [[UInt8]] = []
 
     public func wait(milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)

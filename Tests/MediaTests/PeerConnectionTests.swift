@@ -107,6 +107,28 @@ extension [UInt8] {
         #expect(call.waitUntil({ call.echo.events.withLock { $0.receiving } == [true, false] }, seconds: 3))
     }
 
+    @Test func sendsReceiverReportsAboutTheIncomingStream() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        // A gap of 5 packets (sequence 20..<25 never sent) must show up as loss.
+        _ = try call.echo(count: 20, first: 0)
+        _ = try call.echo(count: 20, first: 25)
+        let deadline = Date().addingTimeInterval(3)
+        var block: [UInt8]?
+        while block == nil, Date() < deadline {
+            _ = call.client.receiveRTP(milliseconds: 100)
+            block = call.client.rtcpReceived.first { $0.count >= 32 && $0[1] == 201 && $0[0] & 0x1F >= 1 }
+        }
+        let report = try #require(block, "no receiver report from the server")
+        // RR: sender SSRC at 4, first report block at 8 (source SSRC, fraction, cumulative lost).
+        let source = UInt32(report[8]) << 24 | UInt32(report[9]) << 16 | UInt32(report[10]) << 8 | UInt32(report[11])
+        let lost = Int(report[13]) << 16 | Int(report[14]) << 8 | Int(report[15])
+        #expect(source == Call.remoteSSRC)
+        #expect(lost == 5)
+        let sender = UInt32(report[4]) << 24 | UInt32(report[5]) << 16 | UInt32(report[6]) << 8 | UInt32(report[7])
+        #expect(sender == Call.localSSRC)
+    }
+
     @Test func wrongPasswordIs401AndItsSenderIsNotRouted() throws {
         let call = try Call()
         defer { call.engine.stop() }
