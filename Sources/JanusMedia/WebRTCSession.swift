@@ -194,6 +194,14 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         ])
     }
 
+    /// Janus 1.x: `{"janus":"slowlink","mid":..,"media":"video","uplink":true,"lost":N}`.
+    public func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int) {
+        handle.pushCoreEvent("slowlink", [
+            "mid": .string(stream.mid), "media": .string(stream.kind.rawValue), "uplink": .bool(uplink),
+            "lost": .int(Int64(lost)),
+        ])
+    }
+
     public func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String) {
         let wasCurrent = state.withLock { state -> Bool in
             guard state.connection === connection else { return false }

@@ -19,6 +19,9 @@ public struct MediaConfiguration: Sendable {
     public var preferIPv6Socket: Bool
     /// RFC 7675: a connection whose browser sent no valid check for this long is hung up.
     public var consentTimeout: Duration = .seconds(30)
+    /// Packets lost (incoming) or NACKed (outgoing) per second on a stream that count as a slow
+    /// link; 0 = never report.
+    public var slowlinkThreshold = 0
 
     public init(udpPort: UInt16, readerThreads: Int = 0, announcedAddresses: [TransportAddress],
                 preferIPv6Socket: Bool = true) {

@@ -188,10 +188,13 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
               RTCPCompound.isValid(UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])) else { return dropSRTP() }
         let plain = UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])
         let now = MonotonicClock.nanoseconds()
+        let threshold = engine.configuration.slowlinkThreshold
+        let localSSRCs = threshold > 0 ? localSSRCPositions : [:]
         receiver.withLock { state in
             state.rtcpPacketsReceived += 1
             state.feedbackReceived.count(plain)
             state.recordSenderReports(plain, now: now)
+            if threshold > 0 { state.recordNACKs(plain, localSSRCs: localSSRCs) }
         }
         delegate?.peerConnection(self, didReceiveRTCP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
                                  context: context)
@@ -282,7 +285,13 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         let step = receiver.withLock { state in
             var step = state.tick(now: now)
             step.receiverReport = state.receiverReport(now: now, senderSSRC: reporter)
+            step.slowLinks = state.slowLinks(now: now, threshold: engine.configuration.slowlinkThreshold)
             return step
+        }
+        for (position, uplink, lost) in step.slowLinks {
+            if let stream = streamTable.withLock({ $0.indices.contains(position) ? $0[position] : nil }) {
+                delegate?.peerConnection(self, stream: stream, slowLink: uplink, lost: lost)
+            }
         }
         if let report = step.receiverReport { report.withUnsafeBytes { sendRTCP($0, context: nil) } }
         if !step.outbound.isEmpty, let destination = sender.withLock({ $0.destination }) {
@@ -290,6 +299,18 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         }
         for stream in step.stoppedStreams { notifyReceiving(stream: stream, receiving: false) }
         if let reason = step.closeReason { close(reason: reason) }
+    }
+
+    /// Our sending SSRCs (media and RTX) → stream position, for attributing the browser's NACKs.
+    private var localSSRCPositions: [UInt32: Int] {
+        streamTable.withLock { streams in
+            var positions: [UInt32: Int] = [:]
+            for (position, stream) in streams.enumerated() {
+                positions[stream.localSSRC] = position
+                if let rtx = stream.localRTXSSRC { positions[rtx] = position }
+            }
+            return positions
+        }
     }
 
     /// The SSRC our receiver reports come from: the first stream's local SSRC, which the browser

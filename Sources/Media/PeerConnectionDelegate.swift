@@ -7,6 +7,9 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
     func peerConnectionDidConnect(_ connection: PeerConnection)
     /// Media started or stopped arriving on a stream (Janus's `media` event, after 1 s silence).
     func peerConnection(_ connection: PeerConnection, stream: MediaStream, receiving: Bool)
+    /// Many packets were lost on a stream in the last second (Janus's `slowlink`): `uplink`
+    /// true = from the browser to Confab (counted from gaps), false = toward the browser (NACKs).
+    func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int)
     /// The connection is gone for good (consent lost, DTLS alert, close()). Called once.
     func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String)
     /// One decrypted RTP packet (the buffer may be rewritten in place).
@@ -15,4 +18,8 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
     /// One decrypted, well-formed compound RTCP packet.
     func peerConnection(_ connection: PeerConnection, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
                         context: MediaSendContext)
+}
+
+extension PeerConnectionDelegate {
+    public func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int) {}
 }

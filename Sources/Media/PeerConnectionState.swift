@@ -21,6 +21,10 @@ struct ReceiveState: @unchecked Sendable {
     /// RFC 3550 reception statistics per incoming media SSRC (RTX excluded), for our RRs.
     var reception: [UInt32: ReceiverStatistics] = [:]
     var lastReportNanos: UInt64 = 0
+    /// Per stream position: cumulative lost at the last slow-link check, NACKed packets since.
+    var lostAtLastCheck: [Int64] = []
+    var nackedSinceCheck: [Int] = []
+    var lastSlowLinkCheckNanos: UInt64 = 0
     var midExtensionID: UInt8?
     var ridExtensionID: UInt8?
     var repairedRidExtensionID: UInt8?
@@ -48,6 +52,8 @@ struct ReceiveState: @unchecked Sendable {
     mutating func rebuildRoutes(for negotiated: [MediaStream]) {
         routes.removeAll(keepingCapacity: true)
         streams = negotiated.map { InboundStreamState(stream: $0) }
+        lostAtLastCheck = Array(repeating: 0, count: negotiated.count)
+        nackedSinceCheck = Array(repeating: 0, count: negotiated.count)
         midExtensionID = negotiated.lazy.compactMap(\.extensions.mid).first
         ridExtensionID = negotiated.lazy.compactMap(\.extensions.rid).first
         repairedRidExtensionID = negotiated.lazy.compactMap(\.extensions.repairedRid).first
@@ -122,6 +128,38 @@ struct ReceiveState: @unchecked Sendable {
             for i in 8..<16 { ntp = ntp << 8 | UInt64(bytes[i]) }
             reception[ssrc]?.recordSenderReport(ntpTimestamp: ntp, arrivalNanoseconds: now)
         }
+    }
+
+    /// Counts the packets the browser NACKs, per stream of ours (by local SSRC).
+    mutating func recordNACKs(_ compound: UnsafeRawBufferPointer, localSSRCs: [UInt32: Int]) {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            guard packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.nack,
+                  packet.bytes.count >= 12 else { continue }
+            var media: UInt32 = 0
+            for i in 8..<12 { media = media << 8 | UInt32(packet.bytes[i]) }
+            guard let position = localSSRCs[media], nackedSinceCheck.indices.contains(position) else { continue }
+            var lost = 0
+            _ = RTCPNack.forEachLost(in: packet) { _ in lost += 1 }
+            nackedSinceCheck[position] += lost
+        }
+    }
+
+    /// Once a second: streams whose loss (incoming gaps, or packets NACKed by the browser)
+    /// reached `threshold`, as (position, uplink, lost).
+    mutating func slowLinks(now: UInt64, threshold: Int) -> [(Int, Bool, Int)] {
+        guard threshold > 0, elapsed(since: lastSlowLinkCheckNanos, now) >= Self.reportIntervalNanos else { return [] }
+        lastSlowLinkCheckNanos = now
+        var found: [(Int, Bool, Int)] = []
+        for position in streams.indices where lostAtLastCheck.indices.contains(position) {
+            let lost = reception.values.filter { routes[$0.ssrc]?.stream == position }.reduce(Int64(0)) { $0 + $1.cumulativeLost }
+            let newlyLost = Int(max(0, lost - lostAtLastCheck[position]))
+            lostAtLastCheck[position] = lost
+            if newlyLost >= threshold { found.append((position, true, newlyLost)) }
+            if nackedSinceCheck[position] >= threshold { found.append((position, false, nackedSinceCheck[position])) }
+            nackedSinceCheck[position] = 0
+        }
+        return found
     }
 
     /// A compound RR + SDES about every incoming stream, once per report interval.
@@ -212,6 +250,7 @@ struct InboundStreamState {
 struct TickStep {
     var outbound: [[UInt8]] = []
     var receiverReport: [UInt8]?
+    var slowLinks: [(Int, Bool, Int)] = []
     var stoppedStreams: [Int] = []
     var closeReason: String?
 }

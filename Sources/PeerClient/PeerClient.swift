@@ -114,6 +114,14 @@ public final class PeerClient {
         _ = buffer.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[0..<length]), to: server) }
     }
 
+    /// Protects and sends one RTCP compound.
+    public func sendRTCP(_ compound: [UInt8]) throws {
+        guard let outbound else { throw PeerClientError("no SRTP session; handshake first") }
+        var buffer = compound + [UInt8](repeating: 0, count: SRTPSession.maxRTCPTrailer)
+        let length = try buffer.withUnsafeMutableBytes { try outbound.protectRTCP($0, length: compound.count) }
+        _ = buffer.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[0..<length]), to: server) }
+    }
+
     /// Decrypted RTP packets received within `milliseconds` (SRTP that fails is skipped);
     /// decrypted RTCP compounds that arrive meanwhile go to `rtcpReceived`.
     public func receiveRTP(milliseconds: Int32) -> [[UInt8]] {

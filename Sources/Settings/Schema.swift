@@ -60,6 +60,7 @@ enum Schema {
         .string("dtls_certificate", \.media.dtlsCertificate),
         .string("dtls_key", \.media.dtlsKey),
         .bool("ipv6", \.media.ipv6),
+        .integer("slowlink_threshold", \.media.slowlinkThreshold, 0...),
     ]
 
     private static let turn: [Field<Settings>] = [
@@ -74,6 +75,8 @@ enum Schema {
         // Passwords may contain commas, so users are a list only.
         .strings("users", \.turn.users, splitCommas: false, each: NetworkSyntax.turnUserProblem),
         .strings("deny_peers", \.turn.denyPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
+        .bool("allow_loopback_peers", \.turn.allowLoopbackPeers),
+        .integer("user_quota", \.turn.userQuota, 0...),
     ]
 
     private static let site: [Field<Settings>] = [

@@ -102,6 +102,9 @@ public struct Settings: Sendable, Equatable {
         public var dtlsCertificate: String = ""
         public var dtlsKey: String = ""
         public var ipv6 = true
+        /// Lost packets (or NACKed packets) per second on one stream that trigger a `slowlink`
+        /// event; 0 = never, as Janus's default.
+        public var slowlinkThreshold = 0
         public init() {}
     }
 
@@ -119,6 +122,10 @@ public struct Settings: Sendable, Equatable {
         /// Long-term users, `user:password`.
         public var users: [String] = []
         public var denyPeers: [String] = []
+        /// Let relays reach loopback peers (127.0.0.0/8, ::1) — for tests; Confab's own media port is always reachable.
+        public var allowLoopbackPeers = false
+        /// Allocations one user may hold at once; 0 = no limit.
+        public var userQuota: Int = 12
         public init() {}
     }
 

@@ -30,8 +30,9 @@ enum MediaSetup {
         } else {
             certificate = try DTLSCertificate.generate(commonName: "confab")
         }
-        let configuration = MediaConfiguration(udpPort: UInt16(media.udpPort), announcedAddresses: announced,
+        var configuration = MediaConfiguration(udpPort: UInt16(media.udpPort), announcedAddresses: announced,
                                                preferIPv6Socket: media.ipv6)
+        configuration.slowlinkThreshold = media.slowlinkThreshold
         return try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
     }
 

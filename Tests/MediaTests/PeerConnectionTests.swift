@@ -16,12 +16,16 @@ final class RecordingEcho: PeerConnectionDelegate {
         var connected = 0
         var closeReasons: [String] = []
         var receiving: [Bool] = []
+        var slowLinks: [(uplink: Bool, lost: Int)] = []
     }
     let events = Mutex(Events())
 
     func peerConnectionDidConnect(_ connection: PeerConnection) { events.withLock { $0.connected += 1 } }
     func peerConnection(_ connection: PeerConnection, stream: MediaStream, receiving: Bool) {
         events.withLock { $0.receiving.append(receiving) }
+    }
+    func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int) {
+        events.withLock { $0.slowLinks.append((uplink, lost)) }
     }
     func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String) {
         events.withLock { $0.closeReasons.append(reason) }
@@ -44,11 +48,12 @@ struct Call {
     let echo = RecordingEcho()
     var serverCredentials: ICECredentials
 
-    init(consentTimeout: Duration = .seconds(30)) throws {
+    init(consentTimeout: Duration = .seconds(30), slowlinkThreshold: Int = 0) throws {
         var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1,
                                                announcedAddresses: [TransportAddress(ip: "127.0.0.1", port: 0)!],
                                                preferIPv6Socket: false)
         configuration.consentTimeout = consentTimeout
+        configuration.slowlinkThreshold = slowlinkThreshold
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let certificate = try DTLSCertificate.generate()
@@ -127,6 +132,24 @@ extension [UInt8] {
         #expect(lost == 5)
         let sender = UInt32(report[4]) << 24 | UInt32(report[5]) << 16 | UInt32(report[6]) << 8 | UInt32(report[7])
         #expect(sender == Call.localSSRC)
+    }
+
+    @Test func slowLinksAreReportedBothWaysAboveTheThreshold() throws {
+        let call = try Call(slowlinkThreshold: 4)
+        defer { call.engine.stop() }
+        // Uplink: 6 packets never arrive (sequence 10..<16).
+        _ = try call.echo(count: 10, first: 0)
+        _ = try call.echo(count: 10, first: 16)
+        // Downlink: the browser NACKs 5 of the packets Confab sent (PID 3, BLP 0b1111 = 3...7).
+        var nack = [UInt8](repeating: 0, count: 16)
+        nack[0] = 0x81; nack[1] = 205; nack[3] = 3
+        for i in 0..<4 { nack[8 + i] = UInt8(truncatingIfNeeded: Call.localSSRC >> (24 - 8 * UInt32(i))) }
+        nack[13] = 3; nack[15] = 0x0F
+        try call.client.sendRTCP(nack)
+        #expect(call.waitUntil({ call.echo.events.withLock { $0.slowLinks.count } >= 2 }, seconds: 3))
+        let links = call.echo.events.withLock { $0.slowLinks }
+        #expect(links.contains { $0.uplink && $0.lost == 6 })
+        #expect(links.contains { !$0.uplink && $0.lost == 5 })
     }
 
     @Test func wrongPasswordIs401AndItsSenderIsNotRouted() throws {
