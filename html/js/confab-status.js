@@ -2,7 +2,7 @@
 // GET <httpURL>/info (Janus "server_info") and window.confabConfig (written by /config.js).
 // ES module, no dependencies. Server data only ever reaches the page through textContent.
 
-const DEFAULT_API = '/janus';
+const DEFAULT_API = 'janus';   // next to the page, so it also works under a path prefix
 const TIMEOUT_MS = 6000;
 
 /** The client configuration from /config.js, or an empty object. Never throws. */
@@ -29,7 +29,7 @@ export function infoURLs(config = readConfig()) {
       }
     } catch { /* not a URL: ignore */ }
   }
-  const fallback = new URL(`${DEFAULT_API}/info`, location.href).href;
+  const fallback = new URL(`${DEFAULT_API}/info`, document.baseURI).href;
   if (!urls.includes(fallback)) urls.push(fallback);
   return urls;
 }

@@ -1,0 +1,218 @@
+"""The demo site's meeting page (html/videoroom.html) in headless Chromium, fake camera and mic.
+
+Two tabs open `videoroom.html?room=1234&name=A` and `...&name=B` (a shared link joins straight
+away), publish through the page and subscribe to each other with one subscriber handle each
+(Janus 1.x multistream API: publisher `join` + `publish`, subscriber `join` with `streams`,
+`update` when someone new arrives). Asserted from the page: each shows a tile labelled with the
+other's name whose <video> plays (videoWidth > 0, decoded frames rising); when A stops its camera
+B's tile for A switches to the avatar; when A leaves B's grid shrinks and says so.
+Runs against the real Janus (CONFAB_TARGET=janus) and against Confab.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import harness
+import media_peers as mp
+import site_browser as sb
+
+pytestmark = pytest.mark.browser
+
+CONFAB_MEDIA_PENDING = (
+    "Confab's VideoRoom media is still being finished (README: 'VideoRoom media ... in progress'): "
+    "subscriber `update` answers 499 'not implemented yet', so people already in the room never receive "
+    "someone who joins later; the page is verified against the real Janus with CONFAB_TARGET=janus")
+
+
+@pytest.fixture(scope="module")
+def media_srv(request):
+    srv = mp.media_server(request.config)
+    yield srv
+    assert srv.alive(), f"server under test died during the test\n--- log tail ---\n{srv.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def base(media_srv):
+    with sb.site(media_srv) as url:
+        yield url
+
+
+@pytest.fixture
+def driver():
+    with sb.chromium() as drv:
+        yield drv
+
+
+TILE = ("const t = [...document.querySelectorAll('#grid .tile:not([data-local])')]"
+        ".find((el) => el.querySelector('.tile__name').textContent === arguments[0]);")
+TILE_STATE = TILE + (" if (!t) return null; const v = t.querySelector('video');"
+                     " return {video: t.dataset.video, frames: Number(t.dataset.frames || 0),"
+                     " w: v.videoWidth, t: v.currentTime, paused: v.paused};")
+
+
+def tile_playing(driver, name: str, timeout: float = 30) -> dict:
+    return sb.wait_for(driver, TILE_STATE, timeout, f"{name}'s video playing", name,
+                       pred=lambda s: s and s["w"] > 0 and s["frames"] > 0 and s["video"] == "on")
+
+
+def check_sees(driver, tab: str, other: str) -> dict:
+    driver.switch_to.window(tab)
+    a = tile_playing(driver, other)
+    time.sleep(2)
+    b = driver.execute_script(TILE_STATE, other)
+    assert b["frames"] - a["frames"] >= 10, f"frames from {other} not rising: {a} -> {b}"
+    assert b["t"] > a["t"] and not b["paused"], (a, b)
+    return b
+
+
+def grid_names(driver) -> list[str]:
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#grid .tile .tile__name')].map((e) => e.textContent);")
+
+
+@pytest.mark.xfail(harness.target() == "confab", reason=CONFAB_MEDIA_PENDING, strict=False)
+def test_two_people_see_each_other(driver, base, media_srv):
+    tab_a = driver.current_window_handle
+    driver.get(f"{base}/videoroom.html?room=1234&name=A")
+    tab_b = sb.new_tab(driver)
+    driver.get(f"{base}/videoroom.html?room=1234&name=B")
+    try:
+        for tab in (tab_a, tab_b):
+            driver.switch_to.window(tab)
+            sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the room")
+        a_sees_b = check_sees(driver, tab_a, "B")
+        b_sees_a = check_sees(driver, tab_b, "A")
+        print(f"\n[{harness.target()}] A sees B: {a_sees_b}; B sees A: {b_sees_a}")
+        for tab in (tab_a, tab_b):
+            driver.switch_to.window(tab)
+            assert sorted(grid_names(driver)) in (["A (you)", "B"], ["A", "B (you)"]), grid_names(driver)
+            assert driver.execute_script("return document.getElementById('error').hidden"), \
+                driver.execute_script("return document.getElementById('error').textContent")
+
+        # A stops the camera: B's tile for A shows the avatar
+        driver.switch_to.window(tab_a)
+        driver.find_element("id", "toggle-video").click()
+        driver.switch_to.window(tab_b)
+        sb.wait_for(driver, TILE + " return t && t.dataset.video;", 10, "A's tile without video at B", "A",
+                    pred=lambda v: v == "off")
+
+        # A leaves: B's grid shrinks to B alone
+        driver.switch_to.window(tab_a)
+        driver.find_element("id", "leave").click()
+        sb.wait_for(driver, "return !document.getElementById('left-view').hidden", 10, "A left")
+        driver.switch_to.window(tab_b)
+        sb.wait_for(driver, "return [...document.querySelectorAll('#grid .tile .tile__name')].map((e) => e.textContent);",
+                    10, "B's grid without A", pred=lambda names: names == ["B (you)"])
+        assert "A left." in driver.execute_script("return document.getElementById('notices').textContent")
+    finally:
+        for tab in driver.window_handles:
+            driver.switch_to.window(tab)
+            driver.get("about:blank")
+
+
+ARTIFACTS = Path(os.environ.get("CONFAB_ARTIFACTS_DIR", harness.REPO / "tmp" / "artifacts"))
+
+
+def join_through_lobby(driver, base: str, name: str) -> None:
+    """Open the meeting page without parameters, pick room 1234, type the name, press Join."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    driver.get(f"{base}/videoroom.html")
+    sb.wait_for(driver, "return [...document.getElementById('room').options].map((o) => o.value);", 15,
+                "room list loaded", pred=lambda values: "1234" in values)
+    Select(driver.find_element(By.ID, "room")).select_by_value("1234")
+    field = driver.find_element(By.ID, "name")
+    field.clear()
+    field.send_keys(name)
+    driver.find_element(By.ID, "join").click()
+    sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, f"{name} in the room")
+
+
+@pytest.mark.xfail(harness.target() == "confab", reason=CONFAB_MEDIA_PENDING, strict=False)
+def test_three_people_through_the_lobby(driver, base, media_srv):
+    """Three tabs join through the lobby form; each sees two remote tiles playing; screenshots of
+    the grid at desktop and phone sizes go to $CONFAB_ARTIFACTS_DIR (default tmp/artifacts);
+    one leaves and the others' grids shrink."""
+    names = ["Ada", "Grace", "Linus"]
+    tabs = {}
+    try:
+        for i, name in enumerate(names):
+            tabs[name] = driver.current_window_handle if i == 0 else sb.new_tab(driver)
+            join_through_lobby(driver, base, name)
+        for name, tab in tabs.items():
+            for other in names:
+                if other != name:
+                    check_sees(driver, tab, other)
+            assert sorted(grid_names(driver)) == sorted(f"{n} (you)" if n == name else n for n in names)
+            assert driver.execute_script("return document.getElementById('error').hidden"), \
+                driver.execute_script("return document.getElementById('error').textContent")
+            assert driver.execute_script("return document.getElementById('room-count').textContent") == "3 participants"
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.switch_to.window(tabs["Ada"])
+        desktop = ARTIFACTS / f"videoroom-3-desktop-{harness.target()}.png"
+        driver.save_screenshot(str(desktop))
+        driver.switch_to.window(tabs["Grace"])
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        time.sleep(1.0)
+        assert driver.execute_script("return document.documentElement.scrollWidth <= innerWidth + 1"), \
+            "the meeting page scrolls sideways on a phone"
+        phone = ARTIFACTS / f"videoroom-3-phone-{harness.target()}.png"
+        driver.save_screenshot(str(phone))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        print(f"\n[{harness.target()}] screenshots: {desktop} {phone}")
+
+        # Linus leaves: the others' grids shrink to two tiles
+        driver.switch_to.window(tabs["Linus"])
+        driver.find_element("id", "leave").click()
+        for name in ("Ada", "Grace"):
+            driver.switch_to.window(tabs[name])
+            sb.wait_for(driver, "return document.querySelectorAll('#grid .tile').length", 10,
+                        f"{name}'s grid without Linus", pred=lambda n: n == 2)
+            errors = [e for e in sb.console_errors(driver) if "favicon" not in e]
+            assert not errors, errors
+    finally:
+        for tab in driver.window_handles:
+            driver.switch_to.window(tab)
+            driver.get("about:blank")
+
+
+def test_pin_room_errors_then_join(driver, base, media_srv):
+    """A room with a PIN: the shared link without PIN says so (433 from the server) and shows the
+    PIN field; a wrong PIN says "Wrong PIN"; the right one gets in. Room management only, so this
+    holds for Confab as it is."""
+    from janus_client import JanusHTTP, unique_room
+    api = JanusHTTP(media_srv.janus_url)
+    sid = api.create()
+    hid = api.attach(sid)
+    room = unique_room()
+    created = api.vr(sid, hid, {"request": "create", "room": room, "pin": "4321", "description": "PIN room"})
+    assert created.get("videoroom") == "created", created
+    try:
+        driver.get(f"{base}/videoroom.html?room={room}&name=Pat")
+        err = sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",
+                          15, "an error about the PIN")
+        assert "needs a PIN" in err, err
+        assert driver.execute_script("return document.getElementById('pin-field').hidden") is False
+        assert driver.execute_script("return document.getElementById('lobby').hidden") is False
+        pin = driver.find_element("id", "pin")
+        pin.send_keys("0000")
+        driver.find_element("id", "join").click()
+        sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",
+                    10, "wrong PIN message", pred=lambda t: t and "Wrong PIN" in t)
+        pin.clear()
+        pin.send_keys("4321")
+        driver.find_element("id", "join").click()
+        sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the PIN room")
+        assert driver.execute_script("return document.getElementById('room-title').textContent") == "PIN room"
+        driver.find_element("id", "leave").click()
+        sb.wait_for(driver, "return !document.getElementById('left-view').hidden", 10, "left the PIN room")
+    finally:
+        api.vr(sid, hid, {"request": "destroy", "room": room})
+        api.destroy(sid)
+        driver.get("about:blank")
