@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "confab", targets: ["confab"]),
         .executable(name: "confab-media-bench", targets: ["MediaBench"]),
+        .executable(name: "confab-load", targets: ["LoadTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -107,6 +108,12 @@ let package = Package(
         .executableTarget(name: "MediaBench", dependencies: [
             "Media", "DTLS", "SRTP", "ICE", "Net", "STUN", "SDP", "PeerClient",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // confab-load: VideoRoom load over the Janus API with real WebRTC peers, for Confab or Janus.
+        .executableTarget(name: "LoadTool", dependencies: [
+            "PeerClient", "SDP", "RTP", "SRTP", "DTLS", "ICE", "Net",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),

@@ -17,7 +17,8 @@ public struct PeerClientError: Error, CustomStringConvertible {
 
 public final class PeerClient {
     public private(set) var socket: UDPSocket
-    public let server: TransportAddress
+    /// Where the server receives media; settable because the client offers before it knows it.
+    public var server: TransportAddress
     public let certificate: DTLSCertificate
     /// Our ICE credentials; replace them to simulate an ICE restart.
     public var credentials: ICECredentials
@@ -59,26 +60,33 @@ public final class PeerClient {
             let count = socket.receive(into: receiveBatch)
             for index in 0..<count where receiveBatch.slot(index)[0] <= 3 {
                 let datagram = UnsafeRawBufferPointer(rebasing: receiveBatch.slot(index)[0..<receiveBatch.length(index)])
-                if let response = try? STUNMessage.parse(datagram), response.transactionID == request.transactionID {
-                    return response
-                }
+                guard let message = try? STUNMessage.parse(datagram) else { continue }
+                if message.transactionID == request.transactionID { return message }
+                answerCheck(datagram, from: receiveBatch.source(index))
             }
         }
         throw PeerClientError("no STUN answer from \(server)")
     }
 
-    /// Runs a DTLS client handshake and installs the SRTP sessions.
-    public func handshake(serverFingerprint: DTLSFingerprint, timeout: TimeInterval = 10) throws {
-        let client = try DTLSEndpoint(context: DTLSContext(certificate: certificate), role: .client,
+    /// Runs a DTLS handshake (client unless the server took that role) and installs the SRTP
+    /// sessions. A full-ICE server (Janus) checks us meanwhile; those checks are answered.
+    public func handshake(serverFingerprint: DTLSFingerprint, role: DTLSEndpoint.Role = .client,
+                          timeout: TimeInterval = 10) throws {
+        let client = try DTLSEndpoint(context: DTLSContext(certificate: certificate), role: role,
                                       remoteFingerprint: serverFingerprint)
         client.start()
         let deadline = Date().addingTimeInterval(timeout)
-        while client.state == .handshaking, Date() < deadline {
+        while client.state == .handshaking || client.state == .idle, Date() < deadline {
             for datagram in client.drainOutbound() { _ = socket.send(datagram, to: server) }
             if wait(milliseconds: 50) {
                 let count = socket.receive(into: receiveBatch)
                 for index in 0..<count {
-                    client.receive(datagram: UnsafeRawBufferPointer(rebasing: receiveBatch.slot(index)[0..<receiveBatch.length(index)]))
+                    let datagram = UnsafeRawBufferPointer(rebasing: receiveBatch.slot(index)[0..<receiveBatch.length(index)])
+                    if datagram.first.map({ $0 <= 3 }) == true {
+                        answerCheck(datagram, from: receiveBatch.source(index))
+                    } else {
+                        client.receive(datagram: datagram)
+                    }
                 }
             } else {
                 client.handleTimeout()
@@ -88,6 +96,28 @@ public final class PeerClient {
         guard let keys = client.keyingMaterial else { throw PeerClientError("DTLS failed: \(client.state)") }
         outbound = try SRTPSession(profile: keys.profile, masterKey: keys.local, direction: .outbound)
         inbound = try SRTPSession(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
+    }
+
+    /// Answers a full-ICE server's Binding request (signed with our password), so it considers
+    /// the pair valid; anything else STUN is ignored.
+    public func answerCheck(_ datagram: UnsafeRawBufferPointer, from source: TransportAddress?) {
+        guard let source, let request = try? STUNMessage.parse(datagram), request.method == .binding,
+              request.messageClass == .request,
+              request.verifyIntegrity(key: STUNCredentials.shortTermKey(password: credentials.pwd)),
+              let mapped = STUNAddress(address: source.addressBytes, port: source.port) else { return }
+        let response = STUNMessage(method: .binding, class: .successResponse, transactionID: request.transactionID,
+                                   attributes: [.xorMappedAddress(mapped)])
+        _ = socket.send(response.encoded(integrity: STUNCredentials.shortTermKey(password: credentials.pwd),
+                                         fingerprint: true), to: source)
+    }
+
+    /// Sends one Binding request without waiting (consent freshness; RFC 7675 wants one every
+    /// few seconds or the server drops us).
+    public func sendConsentCheck(serverUfrag: String, serverPwd: String) {
+        let request = STUNMessage(method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID(),
+                                  attributes: [.username("\(serverUfrag):\(credentials.ufrag)"), .priority(2_130_706_431),
+                                               .iceControlling(tieBreaker: 7), .useCandidate])
+        _ = socket.send(request.encoded(integrity: Array(serverPwd.utf8), fingerprint: true), to: server)
     }
 
     /// Writes a minimal RTP packet (fixed header + counting payload) into `slot`; returns its length.
