@@ -308,11 +308,67 @@ class SubscriberPeer:
             for stats in (self.stats, per_mid):
                 (stats.on_video if track.kind == "video" else stats.on_audio)(frame)
 
+    def drop_video(self, fraction: float) -> None:
+        """Lose `fraction` of the video packets as they arrive, before SRTP (as a lossy network
+        would; each sequence number at most once, so a retransmission gets through); call before
+        `answer`. Counts what was lost (`dropped`), what came again (`repaired`, plain or as RTX)
+        and the NACKs sent (`nacks_sent`)."""
+        import random
+        self._drop_fraction = fraction
+        self._random = random.Random(5)
+        self.dropped: set[int] = set()
+        self.repaired: set[int] = set()
+        self.nacks_sent = 0
+
+    def _make_lossy(self, receiver, video_payload_types: set[int], rtx_payload_types: set[int]) -> None:
+        ice = receiver.transport.transport
+        recv, handle, send_nack = ice._recv, receiver._handle_rtp_packet, receiver._send_rtcp_nack
+        seen: set[int] = set()
+
+        async def lossy_recv():
+            while True:
+                data = await recv()
+                if not (len(data) >= 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 223
+                        and data[1] & 0x7F in video_payload_types):
+                    return data
+                seq = int.from_bytes(data[2:4], "big")
+                if seq not in seen and self._random.random() < self._drop_fraction:
+                    seen.add(seq)
+                    self.dropped.add(seq)
+                    continue
+                seen.add(seq)
+                return data
+
+        async def counting(packet, arrival_time_ms):
+            seq = packet.sequence_number
+            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
+                seq = int.from_bytes(packet.payload[:2], "big")
+            if seq in self.dropped:
+                self.repaired.add(seq)
+            await handle(packet, arrival_time_ms)
+
+        async def counted_nack(media_ssrc, lost):
+            self.nacks_sent += 1
+            await send_nack(media_ssrc, lost)
+
+        ice._recv = lossy_recv
+        receiver._handle_rtp_packet = counting
+        receiver._send_rtcp_nack = counted_nack
+
     async def answer(self, jsep: dict) -> dict:
         """The answer (complete, 127.0.0.1 only) to the server's offer jsep."""
+        import re
         from aiortc import RTCSessionDescription
         assert jsep.get("type") == "offer", f"expected an offer jsep, got {jsep!r}"
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="offer"))
+        if getattr(self, "_drop_fraction", 0) and not getattr(self, "_lossy_done", False):
+            self._lossy_done = True
+            video_section = jsep["sdp"].split("m=video", 1)[1].split("\nm=", 1)[0]
+            rtx = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", video_section)}
+            video = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) ", video_section)} - rtx
+            for transceiver in self.pc.getTransceivers():
+                if transceiver.kind == "video":
+                    self._make_lossy(transceiver.receiver, video, rtx)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return {"type": "answer", "sdp": loopback_only_sdp(self.pc.localDescription.sdp)}
 

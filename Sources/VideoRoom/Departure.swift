@@ -13,6 +13,7 @@ extension VideoRoomPlugin {
             return entry
         }
         if let entry = entry ?? nil { unpublished(entry) }
+        closeMedia(handle, reason: "Janus API")
     }
 
     /// The handle was detached (or its session destroyed or timed out). Janus first hangs up the

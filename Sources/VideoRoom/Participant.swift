@@ -16,6 +16,8 @@ struct Participant: Sendable {
     var publishing = false
     /// Set when the room detects speech (audio levels in use and the participant publishes audio).
     var talking: Bool?
+    /// Their media once they sent an offer (publish, configure or joinandconfigure with a jsep).
+    var feed: PublisherFeed?
 
     init(id: UInt64, handle: PluginHandle, privateID: UInt32 = 0, display: String? = nil, bitrate: UInt32 = 0,
          publishing: Bool = false, talking: Bool? = nil) {
@@ -43,11 +45,13 @@ struct Participant: Sendable {
         return .object(entry)
     }
 
-    /// One entry of the `publishers` list in `joined`. The media issue adds what Janus lists per
-    /// stream (type, mindex, mid, codec, ...); nobody publishes yet, so no stream exists to list.
+    /// One entry of the `publishers` lists (`joined`, `event`): who, which codecs, which streams.
     var publisherSummary: JSON {
-        var entry: [String: JSON] = ["id": JSON(id), "streams": []]
+        let streams = feed?.streams ?? []
+        var entry: [String: JSON] = ["id": JSON(id), "streams": .array(streams.map(\.json))]
         if let display { entry["display"] = .string(display) }
+        if let audio = streams.first(where: { $0.kind == .audio }) { entry["audio_codec"] = .string(audio.codecName) }
+        if let video = streams.first(where: { $0.kind == .video }) { entry["video_codec"] = .string(video.codecName) }
         if let talking { entry["talking"] = .bool(talking) }
         return .object(entry)
     }

@@ -94,6 +94,8 @@ extension VideoRoomError {
     static let notAllowed = VideoRoomError(.unauthorized, "Unauthorized (not in the allowed list)")
     static let privateIDRequired = VideoRoomError(.unauthorized, "Unauthorized (this room requires a valid private_id)")
     static let notPublished = VideoRoomError(.notPublished, "Can't unpublish, not published")
+    static let alreadyPublished = VideoRoomError(.alreadyPublished, "Can't publish, already published")
+    static let alreadySubscriber = VideoRoomError(.alreadyJoined, "Already in as a subscriber on this handle")
 
     static func idTaken(_ id: UInt64) -> VideoRoomError {
         VideoRoomError(.idExists, "User ID \(id) already exists")

@@ -67,18 +67,23 @@ public final class VideoRoomPlugin: JanusPlugin {
             return .success(respond(to: request))
         }
         return .ack { [self] in
-            guard let data = self.respondAsynchronously(to: request, message: message) else { return }
-            message.handle.pushEvent(transaction: message.transaction, data: data)
+            guard let reply = self.respondAsynchronously(to: request, message: message) else { return }
+            message.handle.pushEvent(transaction: message.transaction, data: reply.data, jsep: reply.jsep)
         }
     }
 
     public func detach(_ handle: PluginHandle) {
+        dropMedia(handle)
         guard let entry = handles.detach(handle) else { return }
         depart(entry)
     }
 
     public func hangup(_ handle: PluginHandle) {
         hangUp(handle)
+    }
+
+    public func webrtcInfo(_ handle: PluginHandle) -> JSON? {
+        (media.feed(handle)?.webrtc ?? media.subscription(handle)?.webrtc)?.adminInfo
     }
 
     /// `plugin_specific` of the Admin API's handle_info, shaped like janus_videoroom_query_session().
@@ -159,11 +164,21 @@ public final class VideoRoomPlugin: JanusPlugin {
 
     /// The event answering an asynchronous request (its error event included); nil when the
     /// handle went away meanwhile, as Janus then drops the message.
-    private func respondAsynchronously(to request: ParsedRequest, message: PluginMessage) -> JSON? {
+    private func respondAsynchronously(to request: ParsedRequest, message: PluginMessage) -> AsyncReply? {
         do {
             return try asynchronous(request, message: message)
         } catch {
-            return failed(error)
+            return AsyncReply(failed(error))
+        }
+    }
+
+    /// The event answering an asynchronous request, with its jsep (answer or offer) if any.
+    struct AsyncReply: Sendable {
+        var data: JSON
+        var jsep: JSON?
+        init(_ data: JSON, jsep: JSON? = nil) {
+            self.data = data
+            self.jsep = jsep
         }
     }
 

@@ -6,6 +6,7 @@
 import JanusAPI
 import JanusMedia
 import Media
+import Net
 import RTP
 import SDP
 import Synchronization
@@ -108,7 +109,8 @@ final class PublisherFeed: MediaSink, Sendable {
 
     func add(_ stream: SubscriberStream) {
         changeFanOut { targets in
-            guard targets.indices.contains(stream.feedPosition) else { return }
+            guard targets.indices.contains(stream.feedPosition),
+                  !targets[stream.feedPosition].contains(where: { $0 === stream }) else { return }
             targets[stream.feedPosition].append(stream)
         }
     }

@@ -5,6 +5,7 @@
 
 import JanusAPI
 import Media
+import Net
 import RTP
 import SDP
 import Synchronization
@@ -75,7 +76,10 @@ final class SubscriberStream: Sendable {
     let mLineIndex: Int
     let feed: PublisherFeed
     let feedStream: PublishedStream
+    let feedDisplay: String?
     var feedPosition: Int { feedStream.position }
+    /// The publisher stopped publishing: the m-line stays (inactive) so the m-line order holds.
+    let removed = Atomic<Bool>(false)
     let local: LocalStream
     let isVideo: Bool
     private let videoCodec: VideoCodec?
@@ -86,9 +90,18 @@ final class SubscriberStream: Sendable {
     let sendEnabled = Atomic<Bool>(true)
     private let connectionBox = Mutex<PeerConnection?>(nil)
     private let state: Mutex<ForwardingState>
+    /// What was sent, to answer the subscriber's NACKs. Made at the first NACK: a receiver that
+    /// never loses anything (most, on a good network) costs no buffer.
+    private let sent = SentPackets()
+    private let nackResponder = NACKResponder()
+    /// Slots × bytes per retransmission buffer: about 0.3 MB, half a second of 4 Mbit/s video.
+    static let retransmissionSlots = 256
+    static let retransmissionPacketLength = 1300
 
-    init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, local: LocalStream) {
+    init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, feedDisplay: String?,
+         local: LocalStream) {
         self.mid = mid
+        self.feedDisplay = feedDisplay
         self.mLineIndex = mLineIndex
         self.feed = feed
         self.feedStream = feedStream
@@ -139,6 +152,29 @@ final class SubscriberStream: Sendable {
             connection.sendRTP(packet, stream: index, context: context) { header in
                 header.sequenceNumber = outSequence
                 header.timestamp = outTimestamp
+                // A leaf lock (nothing is locked while holding it): the packet as the subscriber gets it.
+                sent.store(UnsafeRawBufferPointer(header.buffer), now: now)
+            }
+        }
+    }
+
+    // MARK: - Repair (the subscriber's reader thread)
+
+    /// Resends what a NACK from the subscriber lists, from what this stream sent. Each packet is
+    /// copied out before sending, so the buffer's lock is never held while the send side's is.
+    func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
+        let index = position.load(ordering: .acquiring)
+        guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
+        let now = MonotonicClock.nanoseconds()
+        guard !sent.startKeeping(slots: Self.retransmissionSlots, packetLength: Self.retransmissionPacketLength) else {
+            return
+        }
+        let interval = nackResponder.minimumResendIntervalNanoseconds
+        _ = RTCPNack.forEachLost(in: packet) { sequenceNumber in
+            withUnsafeTemporaryAllocation(byteCount: Self.retransmissionPacketLength, alignment: 4) { copy in
+                let length = sent.copy(sequenceNumber, now: now, minimumInterval: interval, into: copy)
+                guard length > 0 else { return }
+                connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<length]), stream: index, context: context)
             }
         }
     }
@@ -158,16 +194,55 @@ final class SubscriberStream: Sendable {
 
     // MARK: - Description
 
-    /// One entry of `streams` in `attached` / `updated` (Janus 1.1.2's shape).
-    func json(feedDisplay: String?, ready: Bool) -> JSON {
+    /// One entry of `streams` in `attached` / `updated` (Janus 1.1.2's shape; a removed stream
+    /// no longer names its feed).
+    var json: JSON {
         var entry: [String: JSON] = [
-            "type": .string(feedStream.kind.rawValue), "active": .bool(true), "mindex": JSON(mLineIndex),
-            "mid": .string(mid), "ready": .bool(ready), "send": .bool(sendEnabled.load(ordering: .relaxed)),
-            "feed_id": JSON(feed.participantID), "feed_mid": .string(feedStream.media.mid),
-            "codec": .string(feedStream.codecName),
+            "type": .string(feedStream.kind.rawValue), "active": .bool(!removed.load(ordering: .relaxed)),
+            "mindex": JSON(mLineIndex), "mid": .string(mid), "ready": false,
+            "send": .bool(sendEnabled.load(ordering: .relaxed)),
         ]
+        guard !removed.load(ordering: .relaxed) else { return .object(entry) }
+        entry["feed_id"] = JSON(feed.participantID)
+        entry["feed_mid"] = .string(feedStream.media.mid)
+        entry["codec"] = .string(feedStream.codecName)
         if let feedDisplay { entry["feed_display"] = .string(feedDisplay) }
         if let description = feedStream.description { entry["feed_description"] = .string(description) }
         return .object(entry)
+    }
+}
+
+/// A subscriber stream's RetransmissionBuffer (a non-Sendable class) behind a lock.
+/// @unchecked Sendable: `buffer` is only read or written inside `lock`.
+final class SentPackets: @unchecked Sendable {
+    private let lock = Mutex<Void>(())
+    private var buffer: RetransmissionBuffer?
+
+    /// Creates the buffer if there is none yet; true when it did (it is empty then).
+    func startKeeping(slots: Int, packetLength: Int) -> Bool {
+        lock.withLock { _ in
+            guard buffer == nil else { return false }
+            buffer = RetransmissionBuffer(capacity: slots, maximumPacketLength: packetLength)
+            return true
+        }
+    }
+
+    func store(_ packet: UnsafeRawBufferPointer, now: UInt64) {
+        lock.withLock { _ in _ = buffer?.store(packet, nowNanoseconds: now) }
+    }
+
+    /// Copies packet `sequenceNumber` into `out` if it may be resent now; its length, or 0.
+    func copy(_ sequenceNumber: UInt16, now: UInt64, minimumInterval: UInt64,
+              into out: UnsafeMutableRawBufferPointer) -> Int {
+        lock.withLock { _ in
+            var length = 0
+            _ = buffer?.retransmit(sequenceNumber: sequenceNumber, nowNanoseconds: now,
+                                   minimumIntervalNanoseconds: minimumInterval) { stored in
+                guard stored.count <= out.count else { return }
+                out.copyMemory(from: stored)
+                length = stored.count
+            }
+            return length
+        }
     }
 }

@@ -30,7 +30,7 @@ final class Subscription: MediaSink, Sendable {
     var streams: [SubscriberStream] { table.withLock { $0 } }
 
     /// Builds the subscriber streams for `wanted` publisher streams, mids "0", "1", ... in order.
-    static func makeStreams(for wanted: [(feed: PublisherFeed, stream: PublishedStream)],
+    static func makeStreams(for wanted: [(feed: PublisherFeed, stream: PublishedStream, display: String?)],
                             handle: PluginHandle) -> [SubscriberStream] {
         wanted.enumerated().map { index, item in
             let mid = String(index)
@@ -39,7 +39,8 @@ final class Subscription: MediaSink, Sendable {
                 rtxSSRC: item.stream.media.codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max),
                 cname: "confab-\(handle.id)", streamID: "confab-\(item.feed.participantID)",
                 trackID: "\(item.stream.kind)-\(item.feed.participantID)-\(item.stream.media.mid)")
-            return SubscriberStream(mid: mid, mLineIndex: index, feed: item.feed, feedStream: item.stream, local: local)
+            return SubscriberStream(mid: mid, mLineIndex: index, feed: item.feed, feedStream: item.stream,
+                                    feedDisplay: item.display, local: local)
         }
     }
 
@@ -48,8 +49,15 @@ final class Subscription: MediaSink, Sendable {
     /// still carry the publisher's mid values.
     func offer(_ streams: [SubscriberStream]) throws(JanusError) -> JSON {
         table.withLock { $0 = streams }
+        return try reoffer()
+    }
+
+    /// An offer for the streams as they are now: removed ones stay as inactive m-lines.
+    func reoffer() throws(JanusError) -> JSON {
         let offered = Self.withoutConflictingExtensions(streams.map { stream -> OfferStream in
-            var offer = OfferStream(mid: stream.mid, forwarding: stream.feedStream.media, stream: stream.local)
+            let removed = stream.removed.load(ordering: .relaxed)
+            var offer = OfferStream(mid: stream.mid, forwarding: stream.feedStream.media,
+                                    stream: removed ? nil : stream.local, direction: removed ? .inactive : .sendonly)
             offer.extensions.mid = nil
             offer.extensions.transportCC = nil
             offer.codec.feedback.remove(.transportCC)
@@ -87,7 +95,7 @@ final class Subscription: MediaSink, Sendable {
         guard let connection = webrtc.connection else { throw JanusError(.webRTCState, "No PeerConnection") }
         let positions = Dictionary(uniqueKeysWithValues: connection.streams.enumerated().map { ($1.mid, $0) })
         let accepted = Set(negotiated.map(\.mid))
-        for stream in streams {
+        for stream in streams where !stream.removed.load(ordering: .relaxed) {
             guard accepted.contains(stream.mid), let position = positions[stream.mid] else { continue }
             stream.attach(to: connection, position: position)
             stream.feed.add(stream)
@@ -100,6 +108,17 @@ final class Subscription: MediaSink, Sendable {
         started.store(on, ordering: .relaxed)
         let forward = on && webrtc.isConnected
         for stream in streams { stream.setActive(forward) }
+    }
+
+    /// The streams `feed` fed are gone (it unpublished); true when this subscription had any.
+    func feedRemoved(_ feed: PublisherFeed) -> Bool {
+        var any = false
+        for stream in streams where stream.feed === feed && !stream.removed.load(ordering: .relaxed) {
+            stream.removed.store(true, ordering: .relaxed)
+            stream.active.store(false, ordering: .relaxed)
+            any = true
+        }
+        return any
     }
 
     /// Unhooks every stream from its publisher (leave, hangup, detach).
@@ -125,7 +144,12 @@ final class Subscription: MediaSink, Sendable {
                  context: MediaSendContext) {
         var iterator = RTCPCompoundIterator(UnsafeRawBufferPointer(compound))
         while let packet = iterator.next() {
-            if let pli = RTCPPictureLossIndication(packet) {
+            if packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.nack,
+               packet.bytes.count >= 12 {
+                let b = packet.bytes
+                let ssrc = UInt32(b[8]) << 24 | UInt32(b[9]) << 16 | UInt32(b[10]) << 8 | UInt32(b[11])
+                stream(forLocalSSRC: ssrc)?.answerNACK(packet, context: context)
+            } else if let pli = RTCPPictureLossIndication(packet) {
                 requestKeyframe(forLocalSSRC: pli.mediaSSRC, context: context)
             } else if packet.packetType == RTCPPacketType.payloadFeedback, packet.format == RTCPFeedbackFormat.fir,
                       packet.bytes.count >= 20 {
@@ -137,9 +161,12 @@ final class Subscription: MediaSink, Sendable {
         }
     }
 
+    private func stream(forLocalSSRC ssrc: UInt32) -> SubscriberStream? {
+        table.withLock { table in table.first { $0.local.ssrc == ssrc } }
+    }
+
     private func requestKeyframe(forLocalSSRC ssrc: UInt32, context: MediaSendContext) {
-        let target = table.withLock { table in table.first { $0.local.ssrc == ssrc } }
-        guard let target, target.isVideo else { return }
+        guard let target = stream(forLocalSSRC: ssrc), target.isVideo else { return }
         target.feed.requestKeyframe(position: target.feedPosition, context: context)
     }
 

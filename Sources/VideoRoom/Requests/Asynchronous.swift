@@ -3,7 +3,7 @@ import JanusAPI
 /// Janus's janus_videoroom_handler: what an asynchronous request may do depends on what the
 /// handle already is (nothing yet, or a publisher still in its room or not).
 extension VideoRoomPlugin {
-    func asynchronous(_ request: ParsedRequest, message: PluginMessage) throws(VideoRoomError) -> JSON? {
+    func asynchronous(_ request: ParsedRequest, message: PluginMessage) throws(VideoRoomError) -> AsyncReply? {
         // A handle detached while its message waited: Janus drops the message.
         guard let entry = handles.entry(message.handle) else { return nil }
         switch entry.role {
@@ -19,21 +19,25 @@ extension VideoRoomPlugin {
                 throw request.name.isJoin ? .notInARoom : .roomGone
             }
             return try publisherRequest(request, room: room, participantID: seat.participant, message: message)
+        case .subscriber:
+            if request.name.isJoin { throw .alreadySubscriber }
+            return try subscriberRequest(request, message: message)
         }
     }
 
     /// What a participant in a room may ask; subscriber requests (start, switch, ...) are unknown here.
     private func publisherRequest(_ request: ParsedRequest, room: Room, participantID: UInt64,
-                                  message: PluginMessage) throws(VideoRoomError) -> JSON {
+                                  message: PluginMessage) throws(VideoRoomError) -> AsyncReply? {
         switch request.name {
         case .join, .joinAndConfigure:
             throw .alreadyPublisher
         case .configure, .publish:
-            return try configure(request.body, room: room, participantID: participantID, jsep: message.jsep)
+            return try configure(request.body, isPublish: request.name == .publish, room: room,
+                                 participantID: participantID, message: message)
         case .unpublish:
-            return try unpublish(room: room, participantID: participantID)
+            return try unpublish(room: room, participantID: participantID, message: message)
         case .leave:
-            return try leave(room: room, participantID: participantID, handle: message.handle)
+            return AsyncReply(try leave(room: room, participantID: participantID, handle: message.handle))
         default:
             throw .unknownRequest(request.text)
         }

@@ -1,7 +1,7 @@
 import JanusAPI
 
-/// `configure` and `publish` without media: a participant changes its display name or bitrate cap.
-/// With an SDP offer they negotiate a PeerConnection, which needs the media engine (499 for now).
+/// `configure` and `publish`: a participant changes its display name or bitrate cap, and with an
+/// SDP offer (re)negotiates what it publishes.
 extension VideoRoomPlugin {
     /// publish_parameters of Janus 1.1.2, in its order. `audio_level_averge` is Janus's own typo:
     /// the correctly spelled `audio_level_average` is read but never checked.
@@ -17,12 +17,14 @@ extension VideoRoomPlugin {
         .string("mid"), .boolean("send"), .integer("min_delay"), .integer("max_delay"),
     ]
 
-    func configure(_ request: RequestBody, room: Room, participantID: UInt64, jsep: JSON?) throws(VideoRoomError) -> JSON {
-        // (`publish` while publishing is 434 "Can't publish, already published": media issue.)
+    func configure(_ request: RequestBody, isPublish: Bool, room: Room, participantID: UInt64,
+                   message: PluginMessage) throws(VideoRoomError) -> AsyncReply {
         try request.validate(Self.publishParameters)
         try Self.validateDescriptions(request["descriptions"])
-        try Self.checkStreams(request)
-        if jsep != nil { throw .publishingUnsupported }
+        let feed = media.feed(message.handle)
+        try Self.checkStreams(request, published: Set((feed?.streams ?? []).map(\.media.mid)))
+        if message.jsep != nil, engine == nil { throw .publishingUnsupported }
+        if isPublish, message.jsep != nil, feed?.isPublishing == true { throw .alreadyPublished }
         let change = try room.withParticipant(participantID) { (participant: inout Participant, state: Room.State) -> DisplayChange? in
             if let bitrate = request.integer("bitrate") { participant.bitrate = UInt32(truncatingIfNeeded: bitrate) }
             guard let display = request.string("display") else { return nil }
@@ -34,7 +36,19 @@ extension VideoRoomPlugin {
         if let change {
             notify(change.others, ["videoroom": "event", "id": JSON(participantID), "display": .string(change.display)])
         }
-        return ["videoroom": "event", "room": JSON(room.id), "configured": "ok"]
+        if let bitrate = request.integer("bitrate"), let feed {
+            feed.bitrate.store(UInt32(truncatingIfNeeded: bitrate), ordering: .relaxed)
+            feed.sendREMB(context: nil)
+        }
+        if request.bool("keyframe") == true, let feed {
+            for stream in feed.streams where stream.kind == .video { feed.requestKeyframe(position: stream.position, context: nil) }
+        }
+        if let offer = message.jsep {
+            let (event, answer) = try publish(offer: offer, request: request, room: room, participantID: participantID,
+                                              handle: message.handle)
+            return AsyncReply(event, jsep: answer)
+        }
+        return AsyncReply(["videoroom": "event", "room": JSON(room.id), "configured": "ok"])
     }
 
     struct DisplayChange: Sendable {
@@ -45,10 +59,10 @@ extension VideoRoomPlugin {
     /// `streams` (or, without a non-empty one, the older top-level `mid`) names published streams
     /// to change. None exists until the participant publishes, so any named one is unknown. An
     /// element without `mid` means "every stream", which Janus only accepts as the sole element.
-    private static func checkStreams(_ request: RequestBody) throws(VideoRoomError) {
+    private static func checkStreams(_ request: RequestBody, published: Set<String>) throws(VideoRoomError) {
         guard let streams = request["streams"]?.arrayValue, !streams.isEmpty else {
             // Only a string counts: Janus ignores a `mid` of any other type.
-            if let mid = request.string("mid") { throw .noSuchPublishedMid(mid) }
+            if let mid = request.string("mid"), !published.contains(mid) { throw .noSuchPublishedMid(mid) }
             return
         }
         for element in streams {
@@ -58,7 +72,7 @@ extension VideoRoomPlugin {
                 if streams.count > 1 { throw .midlessStreamAmongOthers }
                 continue
             }
-            throw .noSuchPublishedMid(mid)
+            if !published.contains(mid) { throw .noSuchPublishedMid(mid) }
         }
     }
 }

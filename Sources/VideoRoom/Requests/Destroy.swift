@@ -29,6 +29,7 @@ extension VideoRoomPlugin {
                 entry.hungUp = true
             }
             participant.handle.pushEvent(transaction: nil, data: event)
+            closeMedia(participant.handle, reason: "Room destroyed")
         }
     }
 }

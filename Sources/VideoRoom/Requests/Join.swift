@@ -10,7 +10,7 @@ extension VideoRoomPlugin {
         .positiveInteger("bitrate"), .boolean("record"), .string("filename"), .string("token"),
     ]
 
-    func join(_ request: RequestBody, name: RequestName, message: PluginMessage) throws(VideoRoomError) -> JSON? {
+    func join(_ request: RequestBody, name: RequestName, message: PluginMessage) throws(VideoRoomError) -> AsyncReply? {
         _ = try request.room()
         try request.validate(Self.joinParameters)
         let room = try room(for: request)
@@ -20,7 +20,7 @@ extension VideoRoomPlugin {
         case "publisher":
             return try joinAsPublisher(request, name: name, room: room, message: message)
         case "subscriber":
-            return try joinAsSubscriber(request, room: room)
+            return try joinAsSubscriber(request, room: room, message: message)
         default:
             throw .invalidPtype
         }

@@ -7,7 +7,7 @@ extension VideoRoomPlugin {
     static let descriptionParameters: [Parameter] = [.string("mid", required: true), .string("description", required: true)]
 
     func joinAsPublisher(_ request: RequestBody, name: RequestName, room: Room, message: PluginMessage)
-        throws(VideoRoomError) -> JSON?
+        throws(VideoRoomError) -> AsyncReply?
     {
         try request.validate(Self.publisherParameters)
         try request.validate([.positiveInteger("id")])
@@ -25,7 +25,8 @@ extension VideoRoomPlugin {
         let joined: Joined
         do {
             joined = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> Joined in
-                try Self.admit(request, jsep: message.jsep, into: &state, handle: handle, configure: name == .joinAndConfigure)
+                try Self.admit(request, jsep: message.jsep, into: &state, handle: handle, configure: name == .joinAndConfigure,
+                               canPublish: engine != nil)
             }
         } catch {
             handles.update(handle) { $0.role = .none }
@@ -47,7 +48,10 @@ extension VideoRoomPlugin {
             notify(joined.toNotify, ["videoroom": "event", "room": JSON(room.id), "joining": participant.attendee])
         }
         logger.info("participant joined", metadata: ["room": "\(room.id)", "id": "\(participant.id)"])
-        return joined.event
+        // A join with an offer publishes at once: the `joined` event carries the answer.
+        guard let offer = message.jsep else { return AsyncReply(joined.event) }
+        let (_, answer) = try publish(offer: offer, request: request, room: room, participantID: participant.id, handle: handle)
+        return AsyncReply(joined.event, jsep: answer)
     }
 
     /// What admitting a participant produced, computed with the room locked.
@@ -60,12 +64,12 @@ extension VideoRoomPlugin {
 
     /// The checks that need the room (access list, id), then the participant and its `joined` event.
     private static func admit(_ request: RequestBody, jsep: JSON?, into state: inout Room.State, handle: PluginHandle,
-                              configure: Bool) throws(VideoRoomError) -> Joined {
+                              configure: Bool, canPublish: Bool) throws(VideoRoomError) -> Joined {
         guard state.allowed.admits(request.string("token")) else { throw .notAllowed }
         var id = request.integer("id") ?? 0
         if id != 0, state.participants[id] != nil { throw .idTaken(id) }
         // Everything a join can refuse has been checked: what is left needs the media engine.
-        if jsep != nil { throw .publishingUnsupported }
+        if jsep != nil, !canPublish { throw .publishingUnsupported }
         if id == 0 { id = state.freshParticipantID() }
         var participant = Participant(
             id: id, handle: handle, privateID: state.freshPrivateID(), display: request.string("display"),

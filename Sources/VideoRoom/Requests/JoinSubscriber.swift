@@ -1,8 +1,8 @@
 import JanusAPI
+import Media
 
-/// `join` with `ptype: "subscriber"`: a handle asks for other participants' streams. Every feed
-/// must be a participant who publishes; until the media engine exists nobody does, so this answers
-/// what Janus answers then ("No such feed"), and 499 where Janus would send its SDP offer.
+/// `join` with `ptype: "subscriber"`: a handle asks for other participants' streams (every feed
+/// must be a participant who publishes) and gets `attached` with an SDP offer carrying them.
 extension VideoRoomPlugin {
     /// subscriber_parameters of Janus 1.1.2 (`close_pc` is not checked there).
     static let subscriberParameters: [Parameter] = [
@@ -17,7 +17,7 @@ extension VideoRoomPlugin {
     ]
     static let feedParameters: [Parameter] = [.positiveInteger("feed", required: true)]
 
-    func joinAsSubscriber(_ request: RequestBody, room: Room) throws(VideoRoomError) -> JSON? {
+    func joinAsSubscriber(_ request: RequestBody, room: Room, message: PluginMessage) throws(VideoRoomError) -> AsyncReply? {
         try request.validate(Self.subscriberParameters)
         let wanted: [RequestBody]
         if let streams = request["streams"]?.arrayValue, !streams.isEmpty {
@@ -27,12 +27,14 @@ extension VideoRoomPlugin {
             try request.validate(Self.feedParameters)
             wanted = [RequestBody(["feed": request["feed"] ?? .null])]
         }
-        try room.withState { (state: inout Room.State) throws(VideoRoomError) in
+        let sources = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [FeedSource] in
+            var sources: [FeedSource] = []
             for stream in wanted {
                 try stream.validate(Self.subscriberStreamParameters)
                 try stream.validate(Self.feedParameters)
                 let feed = stream.integer("feed") ?? 0
                 guard let publisher = state.participants[feed], publisher.publishing else { throw .noSuchFeed(feed) }
+                sources += try Self.sources(of: publisher, mid: stream.string("mid"))
             }
             if state.options.requirePvtid {
                 let privateID = request.integer("private_id") ?? 0
@@ -40,7 +42,59 @@ extension VideoRoomPlugin {
                     throw .privateIDRequired
                 }
             }
+            return sources
         }
-        throw .subscribingUnsupported
+        guard let engine else { throw .subscribingUnsupported }
+        return try subscribe(sources, room: room, handle: message.handle, engine: engine)
+    }
+
+    /// One publisher stream a subscriber asked for, with who publishes it.
+    struct FeedSource: Sendable {
+        let feed: PublisherFeed
+        let stream: PublishedStream
+        let display: String?
+    }
+
+    /// The streams of `publisher` a subscription names: the one with `mid`, or all of them.
+    private static func sources(of publisher: Participant, mid: String?) throws(VideoRoomError) -> [FeedSource] {
+        guard let feed = publisher.feed else { throw .noSuchFeed(publisher.id) }
+        let streams = feed.streams.filter { mid == nil || $0.media.mid == mid }
+        if let mid, streams.isEmpty { throw VideoRoomError(.noSuchFeed, "No such mid '\(mid)' in feed \(publisher.id)") }
+        return streams.map { FeedSource(feed: feed, stream: $0, display: publisher.display) }
+    }
+
+    /// Makes the handle a subscriber and offers it the streams (`attached` with the jsep offer).
+    private func subscribe(_ sources: [FeedSource], room: Room, handle: PluginHandle,
+                           engine: MediaEngine) throws(VideoRoomError) -> AsyncReply? {
+        let claimed = handles.update(handle) { entry -> Bool in
+            guard entry.role == .none else { return false }
+            entry.role = .joining
+            return true
+        }
+        guard let claimed else { return nil }
+        guard claimed else { throw .alreadySubscriber }
+        let subscription = Subscription(roomID: room.id, handle: handle, engine: engine) { [weak self] subscription, _ in
+            self?.subscriptionHungUp(subscription)
+        }
+        let streams = Subscription.makeStreams(for: sources.map { ($0.feed, $0.stream, $0.display) }, handle: handle)
+        let offer: JSON
+        do {
+            offer = try subscription.offer(streams)
+        } catch {
+            handles.update(handle) { $0.role = .none }
+            throw VideoRoomError(.unknown, error.reason)
+        }
+        media.setSubscription(subscription, for: handle)
+        handles.update(handle) { entry in
+            entry.role = .subscriber
+            entry.roomID = room.id
+        }
+        let listed = streams.map(\.json)
+        logger.info("subscriber attached", metadata: ["room": "\(room.id)", "streams": "\(streams.count)"])
+        return AsyncReply(["videoroom": "attached", "room": JSON(room.id), "streams": .array(listed)], jsep: offer)
+    }
+
+    private func subscriptionHungUp(_ subscription: Subscription) {
+        subscription.setStarted(false)
     }
 }

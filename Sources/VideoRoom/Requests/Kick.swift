@@ -28,6 +28,7 @@ extension VideoRoomPlugin {
             "videoroom": "event", "room": JSON(roomID), "leaving": "ok", "reason": "kicked",
         ])
         notify(others, ["videoroom": "event", "room": JSON(roomID), "kicked": JSON(id)])
+        closeMedia(kicked.handle, reason: "Kicked")
         logger.info("participant kicked", metadata: ["room": "\(roomID)", "id": "\(id)"])
         return ["videoroom": "success"]
     }

@@ -1,0 +1,325 @@
+"""janus.plugin.videoroom with media: aiortc publishers and subscribers on loopback.
+
+A publisher (aiortc: 440 Hz sine as Opus, moving white bar on grey as VP8) publishes into a room;
+subscribers join with `ptype: subscriber`, answer the server's offer and must decode the
+publisher's picture and tone. The same test runs against Janus 1.1.2 (CONFAB_TARGET=janus).
+
+Recorded from Janus 1.1.2 (all asserted below):
+- `publish` with an offer → `{"videoroom":"event","room","configured":"ok","audio_codec":"opus",
+  "video_codec":"vp8","streams":[{"type":"audio","mindex":0,"mid":"0","codec":"opus"},
+  {"type":"video","mindex":1,"mid":"1","description":"cam","codec":"vp8"}]}` + jsep answer
+- the others in the room then hear `{"videoroom":"event","room","publishers":[{"id","display",
+  "audio_codec","video_codec","streams":[...same entries...]}]}` (after the publisher's webrtcup)
+- subscriber `join` → `{"videoroom":"attached","room","streams":[{"type","active":true,"mindex",
+  "mid","ready":false,"send":true,"feed_id","feed_display","feed_mid","feed_description"?,
+  "codec"}]}` + jsep offer (sendonly m-lines, the publisher's codecs)
+- `start` with the answer → `{"videoroom":"event","room","started":"ok"}`; `pause` → `"paused":"ok"`;
+  subscriber `configure` → `"configured":"ok"`; publisher `configure` without jsep → `"configured":"ok"`
+- `unpublish` → `"unpublished":"ok"`, then the core's `hangup` with reason "Close PC"; the others
+  hear `"unpublished": <id>` twice; `leave` → `"leaving":"ok"` and the others hear `"leaving": <id>`
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+import media_peers as mp
+from janus_client import VIDEOROOM, assert_keys, unique_room
+
+ROOM_SECRET = "adminpwd"
+
+
+@pytest.fixture
+def media_srv(request):
+    srv = mp.media_server(request.config)
+    yield srv
+    assert srv.alive(), f"server under test died during the test\n--- log tail ---\n{srv.log_tail()}"
+
+
+def run(coro, timeout: float = 90.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def data(ev: dict) -> dict:
+    return ev["plugindata"]["data"]
+
+
+async def request(sig: mp.Signalling, handle_id: int, body: dict, jsep=None, timeout: float = 15.0) -> dict:
+    ack, ev = await sig.echo_request(handle_id, body, jsep, timeout)
+    assert ack.get("janus") == "ack", ack
+    assert ev["plugindata"]["plugin"] == VIDEOROOM, ev
+    return ev
+
+
+async def create_room(sig: mp.Signalling, **options) -> int:
+    room = unique_room()
+    h = await sig.attach(VIDEOROOM)
+    r = await sig.message(h, {"request": "create", "room": room, "publishers": 6, **options})
+    assert data(r)["videoroom"] == "created", r
+    await sig.request({"janus": "detach", "handle_id": h})
+    return room
+
+
+class Publisher:
+    """A participant that joins and publishes audio + video."""
+
+    def __init__(self, sig: mp.Signalling, display: str):
+        self.sig = sig
+        self.display = display
+        self.peer = mp.EchoPeer()
+        self.handle = 0
+        self.id = 0
+
+    async def join_and_publish(self, room: int) -> dict:
+        self.handle = await self.sig.attach(VIDEOROOM)
+        joined = await request(self.sig, self.handle, {"request": "join", "room": room, "ptype": "publisher",
+                                                        "display": self.display})
+        assert data(joined)["videoroom"] == "joined", joined
+        self.id = data(joined)["id"]
+        offer = await self.peer.offer()
+        ev = await request(self.sig, self.handle, {"request": "publish", "audio": True, "video": True,
+                                                   "descriptions": [{"mid": "1", "description": "cam"}]}, offer)
+        assert "jsep" in ev, mp.strip_sdp(ev)
+        await self.peer.accept(ev["jsep"])
+        return ev
+
+
+async def subscribe(sig: mp.Signalling, room: int, feed: int,
+                    peer: mp.SubscriberPeer | None = None) -> tuple[int, mp.SubscriberPeer, dict]:
+    handle = await sig.attach(VIDEOROOM)
+    attached = await request(sig, handle, {"request": "join", "room": room, "ptype": "subscriber",
+                                           "streams": [{"feed": feed}]})
+    assert data(attached)["videoroom"] == "attached", attached
+    peer = peer or mp.SubscriberPeer()
+    answer = await peer.answer(attached["jsep"])
+    started = await request(sig, handle, {"request": "start"}, answer)
+    assert data(started) == {"videoroom": "event", "room": room, "started": "ok"}, started
+    return handle, peer, attached
+
+
+def check_decoded(stats: mp.ReceiveStats) -> None:
+    s = stats.summary()
+    assert s["video_sizes"] == [(mp.WIDTH, mp.HEIGHT)], s
+    assert s["distinct_bar_positions"] >= 5, f"the forwarded picture does not move: {s}"
+    assert s["max_bar_contrast"] > 40, f"the forwarded picture has no bar: {s}"
+    assert s["max_audio_rms"] > 1000, f"the forwarded audio is silence: {s}"
+
+
+def check_configured(ev: dict, room: int) -> None:
+    d = data(ev)
+    assert_keys(d, {"videoroom", "room", "configured", "audio_codec", "video_codec", "streams"}, "configured")
+    assert d["configured"] == "ok" and d["room"] == room and ev["jsep"]["type"] == "answer", d
+    assert (d["audio_codec"], d["video_codec"]) == ("opus", "vp8"), d
+    assert d["streams"] == [
+        {"type": "audio", "mindex": 0, "mid": "0", "codec": "opus"},
+        {"type": "video", "mindex": 1, "mid": "1", "description": "cam", "codec": "vp8"},
+    ], d
+    sdp = ev["jsep"]["sdp"]
+    assert sdp.count("a=recvonly") == 2 and "a=sendrecv" not in sdp, sdp
+
+
+def check_attached(ev: dict, room: int, publisher: Publisher) -> None:
+    d = data(ev)
+    assert_keys(d, {"videoroom", "room", "streams"}, "attached")
+    assert ev["jsep"]["type"] == "offer", mp.strip_sdp(ev)
+    common = {"active": True, "ready": False, "send": True, "feed_id": publisher.id,
+              "feed_display": publisher.display}
+    assert d["streams"] == [
+        {"type": "audio", "mindex": 0, "mid": "0", "feed_mid": "0", "codec": "opus", **common},
+        {"type": "video", "mindex": 1, "mid": "1", "feed_mid": "1", "feed_description": "cam", "codec": "vp8", **common},
+    ], d
+    sdp = ev["jsep"]["sdp"]
+    assert sdp.count("a=sendonly") == 2 and "opus/48000/2" in sdp and "VP8/90000" in sdp, sdp
+
+
+def test_one_publisher_two_subscribers(media_srv):
+    """Both subscribers decode the publisher's moving bar and tone; events have Janus's shapes."""
+
+    async def scenario() -> None:
+        sigs = [mp.HttpSignalling(media_srv.janus_url) for _ in range(4)]
+        for s in sigs:
+            await s.start()
+        watcher_sig, pub_sig, sub1_sig, sub2_sig = sigs
+        peers: list = []
+        try:
+            room = await create_room(watcher_sig)
+            watcher = await watcher_sig.attach(VIDEOROOM)
+            await request(watcher_sig, watcher, {"request": "join", "room": room, "ptype": "publisher",
+                                                 "display": "watcher"})
+            pub = Publisher(pub_sig, "alice")
+            peers.append(pub.peer)
+            check_configured(await pub.join_and_publish(room), room)
+
+            # The room hears about the new publisher once its PeerConnection is up.
+            ev = await watcher_sig.wait_event(lambda e: "publishers" in e.get("plugindata", {}).get("data", {}), 15,
+                                              "publishers event")
+            assert data(ev) == {"videoroom": "event", "room": room, "publishers": [{
+                "id": pub.id, "display": "alice", "audio_codec": "opus", "video_codec": "vp8",
+                "streams": [{"type": "audio", "mindex": 0, "mid": "0", "codec": "opus"},
+                            {"type": "video", "mindex": 1, "mid": "1", "description": "cam", "codec": "vp8"}]}]}, ev
+
+            subs = []
+            for sig in (sub1_sig, sub2_sig):
+                handle, peer, attached = await subscribe(sig, room, pub.id)
+                peers.append(peer)
+                check_attached(attached, room, pub)
+                subs.append((sig, handle, peer))
+            for sig, handle, peer in subs:
+                await sig.wait_event(mp.is_ev("webrtcup", handle), 15, "subscriber webrtcup")
+                await peer.wait_media(video_frames=30, audio_frames=50, timeout=20)
+                check_decoded(peer.stats)
+
+            # pause stops the flow, start resumes it
+            sig, handle, peer = subs[0]
+            paused = await request(sig, handle, {"request": "pause"})
+            assert data(paused) == {"videoroom": "event", "room": room, "paused": "ok"}, paused
+            await asyncio.sleep(0.5)
+            frozen = peer.stats.video_frames
+            await asyncio.sleep(1.0)
+            assert peer.stats.video_frames - frozen <= 2, "video still flows while paused"
+            resumed = await request(sig, handle, {"request": "start"})
+            assert data(resumed) == {"videoroom": "event", "room": room, "started": "ok"}, resumed
+            await peer.wait_media(video_frames=frozen + 20, audio_frames=0, timeout=10)
+
+            # unpublish: the publisher hears "ok" then its PeerConnection closes; the room hears it
+            ev = await request(pub_sig, pub.handle, {"request": "unpublish"})
+            assert data(ev) == {"videoroom": "event", "room": room, "unpublished": "ok"}, ev
+            hang = await pub_sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "publisher hangup")
+            assert hang["reason"] == "Close PC", hang
+            await watcher_sig.wait_event(lambda e: data_is(e, {"videoroom": "event", "room": room,
+                                                              "unpublished": pub.id}), 10, "unpublished")
+            # Subscribers get `updated` with an offer keeping the m-lines, now inactive.
+            for sig, handle, peer in subs:
+                ev = await sig.wait_event(lambda e: mp.is_ev("event", handle)(e)
+                                          and data(e).get("videoroom") == "updated", 10, "updated")
+                assert "transaction" not in ev and ev["jsep"]["type"] == "offer", mp.strip_sdp(ev)
+                assert data(ev) == {"videoroom": "updated", "room": room, "streams": [
+                    {"type": "audio", "active": False, "mindex": 0, "mid": "0", "ready": False, "send": True},
+                    {"type": "video", "active": False, "mindex": 1, "mid": "1", "ready": False, "send": True},
+                ]}, ev
+                assert ev["jsep"]["sdp"].count("a=inactive") == 2, ev["jsep"]["sdp"]
+                answer = await peer.answer(ev["jsep"])
+                started = await request(sig, handle, {"request": "start"}, answer)
+                assert data(started) == {"videoroom": "event", "room": room, "started": "ok"}, started
+            ev = await request(pub_sig, pub.handle, {"request": "leave"})
+            assert data(ev) == {"videoroom": "event", "room": room, "leaving": "ok"}, ev
+            await watcher_sig.wait_event(lambda e: data_is(e, {"videoroom": "event", "room": room,
+                                                              "leaving": pub.id}), 10, "leaving")
+        finally:
+            for p in peers:
+                await p.close()
+            for s in sigs:
+                await s.close()
+
+    run(scenario())
+
+
+def data_is(ev: dict, expected: dict) -> bool:
+    return ev.get("janus") == "event" and ev.get("plugindata", {}).get("data") == expected
+
+
+def test_late_subscriber_gets_a_keyframe_quickly(media_srv):
+    """A subscriber joining minutes... well, seconds into a call decodes video within a second or
+    two: the server asks the publisher for a keyframe instead of waiting for the next one."""
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            pub = Publisher(pub_sig, "bob")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            await asyncio.sleep(4.0)   # well past the publisher's first keyframe
+            handle, peer, _ = await subscribe(sub_sig, room, pub.id)
+            peers.append(peer)
+            up = await sub_sig.wait_event(mp.is_ev("webrtcup", handle), 15, "subscriber webrtcup")
+            await peer.wait_media(video_frames=1, audio_frames=0, timeout=10)
+            delay = peer.stats.first_video_at - sub_sig.received_at(up)
+            assert delay < 2.0, f"first decoded frame {delay:.2f}s after webrtcup"
+            assert pub.peer.feedback("pli") or pub.peer.feedback("fir"), "no keyframe request reached the publisher"
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())
+
+
+def test_publisher_hangup_stops_forwarding_and_room_hears_unpublished(media_srv):
+    """The publisher's PeerConnection closing (DTLS alert) unpublishes it."""
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            watcher = await sub_sig.attach(VIDEOROOM)
+            await request(sub_sig, watcher, {"request": "join", "room": room, "ptype": "publisher"})
+            pub = Publisher(pub_sig, "carol")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            # A feed can be subscribed to once its PeerConnection is up ("No such feed" before).
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, pub.id)
+            peers.append(peer)
+            await peer.wait_media(video_frames=10, audio_frames=10, timeout=20)
+            await pub.peer.close()
+            await sub_sig.wait_event(lambda e: data_is(e, {"videoroom": "event", "room": room,
+                                                          "unpublished": pub.id}), 10, "unpublished")
+            hang = await pub_sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "publisher hangup")
+            assert hang["reason"] == "DTLS alert", hang
+            await asyncio.sleep(0.5)
+            count = peer.stats.video_frames
+            await asyncio.sleep(1.0)
+            assert peer.stats.video_frames == count, "frames still arrive after the publisher hung up"
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())
+
+
+def test_subscriber_losses_are_repaired_by_retransmission(media_srv):
+    """The subscriber loses 5% of the video packets; its NACKs are answered by the server (from
+    what it sent to that subscriber), so most losses are repaired and the picture keeps moving."""
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            pub = Publisher(pub_sig, "dave")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            lossy = mp.SubscriberPeer()
+            lossy.drop_video(0.05)
+            _, peer, _ = await subscribe(sub_sig, room, pub.id, lossy)
+            peers.append(peer)
+            await peer.wait_media(video_frames=30, audio_frames=0, timeout=20)
+            await asyncio.sleep(6.0)
+            assert len(peer.dropped) >= 10 and peer.nacks_sent > 0, (len(peer.dropped), peer.nacks_sent)
+            assert len(peer.repaired) >= 0.6 * len(peer.dropped), (
+                f"{len(peer.repaired)} of {len(peer.dropped)} lost packets repaired ({peer.nacks_sent} NACKs)")
+            check_decoded(peer.stats) if peer.stats.audio_frames else None
+            assert len(set(peer.stats.bar_positions)) >= 5, peer.stats.summary()
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())
