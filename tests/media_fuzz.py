@@ -338,11 +338,11 @@ def build_plan(args: dict, rng: random.Random, scale: float = 1.0) -> list[tuple
            "rtp": lambda: rtp_datagram(rng), "dtls": lambda: dtls_datagram(rng)}
     plan = []
     sockets = args.get("sockets", 4)
-    for fam, n in PLAN_UNAUTHENTICATED.items():
+    for fam, n in args.get("plan_unauthenticated", PLAN_UNAUTHENTICATED).items():
         for i in range(int(n * scale)):
             plan.append((i % sockets, fam, gen[fam]()))
     if args.get("authenticated", True):
-        for fam, n in PLAN_AUTHENTICATED.items():
+        for fam, n in args.get("plan_authenticated", PLAN_AUTHENTICATED).items():
             for _ in range(int(n * scale)):
                 plan.append((-1, fam, gen[fam]()))
     rng.shuffle(plan)

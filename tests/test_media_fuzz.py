@@ -10,6 +10,16 @@ authenticates with a valid Binding request built from the answer's ice-ufrag/ice
 offer's ufrag (no USE-CANDIDATE, so the call's selected pair stays where it is): its garbage
 SRTP/SRTCP/DTLS/STUN is routed to the call's PeerConnection and exercises its own paths.
 
+Recorded from Janus 1.1.2: forged DTLS records end its call within a second,
+`{"janus":"hangup","reason":"DTLS alert"}` (log: "Alert already triggered, clearing up..."), and
+not only from the ICE-validated socket: libnice hands Janus whatever arrives on the call's port, so
+the 16,000 DTLS-family datagrams from the four never-validated sockets alone do it too. So for Janus
+the DTLS family is left out (the same 100,000: 32,000 RTP/RTCP-looking from the plain sockets,
+28,000 from the validated one); random bytes with first bytes 20-63 still go. Confab had the
+same weakness from a validated address (OpenSSL 3.0 takes a protected record shorter than the AEAD
+overhead, or one claiming more bytes than its read buffer, as a fatal error); it now drops such
+datagrams before OpenSSL (DTLSRecord.isMalformed); unvalidated addresses never reach its DTLS.
+
 Asserted for both servers:
 - the server survives; the echo call keeps delivering decodable frames of the right content during
   and after the flood with no gap over 2 s; it still ends normally (DTLS alert hangup);
@@ -174,6 +184,10 @@ async def scenario(srv, report: dict) -> None:
         args = {"host": "127.0.0.1", "port": port, "server_ufrag": sdp_attr(answer, "ice-ufrag"),
                 "server_pwd": sdp_attr(answer, "ice-pwd"), "client_ufrag": sdp_attr(offer, "ice-ufrag"),
                 "rate": FUZZ_RATE, "sockets": 4, "seed": 4}
+        if not confab:
+            # Janus 1.1.2 hangs up on forged DTLS (see above).
+            args["plan_unauthenticated"] = {"random": 20_000, "stun": 18_000, "rtp": 32_000}
+            args["plan_authenticated"] = {"rtp": 28_000, "stun": 2_000}
 
         # the call's own traffic rate, before the flood (metrics are published once a second)
         if confab:
@@ -211,8 +225,8 @@ async def scenario(srv, report: dict) -> None:
             f"too few frames during the flood: {report['frames_during_flood']}"
         assert peer.content_ok(), peer.stats.summary()
         assert peer.pc.connectionState == "connected", peer.connection_states
-        report["kernel_udp_errors"] = {k: udp_kernel_drops().get(k, 0) - v for k, v in kernel0.items()
-                                       if k in ("InErrors", "RcvbufErrors")}
+        # (mostly the flood's own sockets, which never read the 400/401 answers to their checks)
+        report["kernel_udp_rcvbuf_errors"] = udp_kernel_drops().get("RcvbufErrors", 0) - kernel0.get("RcvbufErrors", 0)
 
         if confab:
             await asyncio.sleep(1.5)     # the last second's counters are published
@@ -236,7 +250,7 @@ async def scenario(srv, report: dict) -> None:
             ratio = min(1.0, arrived / sent)
             # the authenticated socket's garbage reached the PeerConnection's own paths
             assert drops["srtp_dropped"] >= 0.9 * ratio * auth["rtp"], report["metrics"]
-            assert drops["dtls_dropped"] >= 0.9 * ratio * auth["dtls"], report["metrics"]
+            assert drops["dtls_dropped"] >= 0.9 * ratio * auth["dtls"] > 0, report["metrics"]
             un = flood["sent_unauthenticated"]
             assert drops["stun_dropped"] >= 0.9 * ratio * (un["stun"] + auth["stun"]), report["metrics"]
             assert drops["unknown_source_dropped"] >= 0.9 * ratio * (un["rtp"] + un["dtls"]) * 0.9, report["metrics"]

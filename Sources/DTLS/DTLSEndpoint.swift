@@ -47,7 +47,9 @@ public final class DTLSEndpoint {
     public private(set) var state: State = .idle
     /// Set once `state` becomes `.connected`.
     public private(set) var keyingMaterial: SRTPKeyingMaterial?
-    /// Datagrams rejected before reaching OpenSSL (not DTLS-shaped).
+    /// Datagrams dropped: rejected before reaching OpenSSL (not DTLS-shaped, or records that
+    /// do not frame the datagram / are too short to decrypt), arriving after the association ended, or, once
+    /// connected, consumed without any effect (forged or undecryptable records, duplicates).
     public private(set) var droppedDatagrams = 0
     /// Called with each datagram to send, right when OpenSSL produces it. If
     /// nil, datagrams queue up until `drainOutbound()`.
@@ -105,12 +107,14 @@ public final class DTLSEndpoint {
     @discardableResult
     public func receive(datagram: some Collection<UInt8>) -> [[UInt8]] {
         let bytes = Array(datagram)
-        guard DTLSRecord.looksLikeDTLS(bytes) else {
+        guard DTLSRecord.looksLikeDTLS(bytes),
+              !DTLSRecord.isMalformed(bytes, minimumProtectedLength: minimumProtectedLength) else {
             droppedDatagrams += 1
             return []
         }
         switch state {
         case .closed, .failed:
+            droppedDatagrams += 1
             return []
         case .idle:
             state = .handshaking
@@ -127,10 +131,23 @@ public final class DTLSEndpoint {
             return data
         case .connected:
             pipe.inbound = bytes
+            let queued = pipe.outbound.count
             let data = readApplicationData()
             pipe.inbound = nil
+            // OpenSSL discards bad records silently (RFC 6347 §4.1.2.7); nothing came of it.
+            if data.isEmpty, state == .connected, pipe.outbound.count == queued { droppedDatagrams += 1 }
             return data
         }
+    }
+
+    /// The overhead of the negotiated cipher on a protected record: AES-GCM 8-byte explicit
+    /// nonce + 16-byte tag, ChaCha20-Poly1305 and CCM8 a 16-byte / 8+8-byte one. Before a cipher
+    /// is chosen no protected record can be legitimate yet except a Finished (longer than any).
+    private var minimumProtectedLength: Int {
+        guard let cipher = SSL_get_current_cipher(ssl) else { return 24 }
+        if SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 { return 16 }
+        if let name = SSL_CIPHER_get_name(cipher), String(cString: name).hasSuffix("CCM8") { return 16 }
+        return 24
     }
 
     /// Returns and forgets the datagrams waiting to be sent.
