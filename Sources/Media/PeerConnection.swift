@@ -137,7 +137,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             case .closed:
                 step.closeReason = "DTLS alert"
             case .failed(let error):
-                step.closeReason = "DTLS failed: \(error)"
+                step.closeReason = "\(error)"  // DTLSError texts already say "DTLS ..."
             default:
                 break
             }
