@@ -190,7 +190,8 @@ struct ReceiveState: @unchecked Sendable {
                 dtls.handleTimeout()
                 step.outbound = dtls.drainOutbound()
             }
-            if case .failed(let error) = dtls.state { step.closeReason = "\(error)"  // DTLSError texts already say "DTLS ..." }
+            // DTLSError texts already say "DTLS ...".
+            if case .failed(let error) = dtls.state { step.closeReason = "\(error)" }
             if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos, ice.state == .connected {
                 step.closeReason = "DTLS handshake timed out"
             }
