@@ -130,3 +130,21 @@ def console_errors(driver) -> list[str]:
         return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     except Exception:  # noqa: BLE001
         return []
+
+
+DENY_MEDIA = r"""
+navigator.mediaDevices.getUserMedia = async () => {
+  throw new DOMException('Permission denied', 'NotAllowedError');
+};
+"""
+
+
+@contextlib.contextmanager
+def media_denied(driver):
+    """Pages loaded inside get NotAllowedError from getUserMedia, as when someone clicks "Block"
+    (Chromium's fake-UI flag grants everything, and CDP permission overrides do not beat it)."""
+    script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DENY_MEDIA})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})

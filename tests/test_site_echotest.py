@@ -109,3 +109,13 @@ def test_echotest_page_unreachable_server(driver, base, scheme):
     assert driver.execute_script(DIAG + ".dataset.state", "state") == "bad"
     # the page is usable again: Start is back
     assert driver.find_element("id", "start").is_displayed()
+
+
+def test_echotest_page_camera_denied(driver, base):
+    with sb.media_denied(driver):
+        driver.get(f"{base}/echotest.html")
+        driver.find_element("id", "start").click()
+        msg = sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",
+                          10, "a visible error")
+    assert "access was denied" in msg and "Allow them" in msg, msg
+    assert driver.execute_script(DIAG + ".dataset.state", "state") == "bad"

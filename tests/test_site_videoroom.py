@@ -25,7 +25,9 @@ pytestmark = pytest.mark.browser
 CONFAB_MEDIA_PENDING = (
     "Confab's VideoRoom media is still being finished (README: 'VideoRoom media ... in progress'): "
     "subscriber `update` answers 499 'not implemented yet', so people already in the room never receive "
-    "someone who joins later; the page is verified against the real Janus with CONFAB_TARGET=janus")
+    "someone who joins later, and a subscriber `configure` with a simulcast `substream` the publisher is not "
+    "sending yet leaves that tile black (Janus falls back to a lower layer); the page is verified against "
+    "the real Janus with CONFAB_TARGET=janus")
 
 
 @pytest.fixture(scope="module")
@@ -215,4 +217,21 @@ def test_pin_room_errors_then_join(driver, base, media_srv):
     finally:
         api.vr(sid, hid, {"request": "destroy", "room": room})
         api.destroy(sid)
+        driver.get("about:blank")
+
+
+def test_camera_denied_joins_without_media(driver, base, media_srv):
+    """Blocked camera and microphone: the page says so and still joins, to watch the others."""
+    with sb.media_denied(driver):
+        driver.get(f"{base}/videoroom.html?room=1234&name=Shy")
+        sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the room")
+        msg = sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",
+                          10, "a visible error")
+    try:
+        assert "access was denied" in msg and "joined without them" in msg, msg
+        time.sleep(2)   # publishing the (empty) feed must not fail on top of that
+        assert driver.execute_script("return document.getElementById('error').textContent") == msg
+        assert driver.execute_script("return document.getElementById('toggle-audio').disabled") is True
+        assert driver.execute_script("return document.querySelector('#grid .tile[data-local]').dataset.video") == "off"
+    finally:
         driver.get("about:blank")

@@ -372,6 +372,7 @@ function onRemoteTrack(c, mid, track) {
   stream.addTrack(track);
   feed[`${track.kind}Mid`] = mid;
   video.play().catch(() => {});
+  if (track.kind === 'video') chooseLayer(c, feed);
 }
 
 /**
@@ -398,17 +399,19 @@ async function remoteActivity(c) {
   }
 }
 
-/** Simulcast: pick the layer that fits each tile (0 = smallest) when its size changes. */
+/** Simulcast: ask for the layer that fits the tile (0 = smallest), again whenever its size changes. */
+function chooseLayer(c, feed) {
+  const width = feed.tile.el.clientWidth * (window.devicePixelRatio || 1);
+  const substream = width < 400 ? 0 : width < 800 ? 1 : 2;
+  const simulcast = feed.streams.some((s) => s.type === 'video' && s.simulcast);
+  if (!simulcast || !feed.videoMid || substream === feed.substream || !c.sub) return;
+  feed.substream = substream;
+  schedule(c, () => c.sub.message({ request: 'configure', streams: [{ mid: feed.videoMid, substream }] }));
+}
+
 function observeTile(c, feed) {
   if (!('ResizeObserver' in window)) return;
-  feed.observer = new ResizeObserver(([entry]) => {
-    const width = entry.contentRect.width * (window.devicePixelRatio || 1);
-    const substream = width < 400 ? 0 : width < 800 ? 1 : 2;
-    const simulcast = feed.streams.some((s) => s.type === 'video' && s.simulcast);
-    if (!simulcast || substream === feed.substream || !feed.videoMid) return;
-    feed.substream = substream;
-    schedule(c, () => c.sub.message({ request: 'configure', streams: [{ mid: feed.videoMid, substream }] }));
-  });
+  feed.observer = new ResizeObserver(() => chooseLayer(c, feed));
   feed.observer.observe(feed.tile.el);
 }
 
