@@ -79,6 +79,13 @@ let package = Package(
             "JanusAPI", "JanusMedia", "Media", "Net", "RTP", "SDP",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // TURN server (RFC 8656) on SwiftNIO: UDP/TCP listeners, relay sockets, long-term and REST credentials.
+        .target(name: "TURN", dependencies: [
+            "STUN", "Net", "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // HTTP long poll, WebSocket, Admin API, /metrics, static site and /config.js.
         .target(name: "Transports", dependencies: [
             "JanusAPI", "Settings",
@@ -94,7 +101,7 @@ let package = Package(
         ]),
         // The executable only wires the targets together.
         .executableTarget(name: "confab", dependencies: [
-            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS",
+            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS", "TURN",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -118,6 +125,12 @@ let package = Package(
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "TURNTests", dependencies: [
+            "TURN", "STUN", "Net",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),

@@ -113,6 +113,13 @@ class ServerOptions:
     reclaim_session_timeout: int = 0
     # WebRTC media (EchoTest): Confab gets `media.udp_port`, Janus loads the EchoTest plugin too.
     media: bool = False
+    # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed so
+    # coturn's turnutils_peer on 127.0.0.1 can be relayed to. Off by default: other tests keep TURN disabled.
+    turn: bool = False
+    turn_users: tuple = ("alice:alicepw",)
+    turn_secret: str = "turn-rest-secret"
+    turn_allow_loopback_peers: bool = True
+    turn_user_quota: int = 0
 
 
 @dataclass
@@ -130,6 +137,8 @@ class Server:
     env: dict = field(default_factory=dict)
     # Confab's media.udp_port when started with ServerOptions(media=True); None otherwise.
     udp_port: Optional[int] = None
+    # Confab's turn.port (UDP and TCP) when started with ServerOptions(turn=True); None otherwise.
+    turn_port: Optional[int] = None
 
     # --- addresses -----------------------------------------------------------------
     @property
@@ -229,7 +238,7 @@ def _q(s: str) -> str:
 
 
 def confab_config(opts: ServerOptions, http_port: int, ws_port: int, admin_port: int,
-                  site_root: str, udp_port: Optional[int] = None) -> str:
+                  site_root: str, udp_port: Optional[int] = None, turn_port: Optional[int] = None) -> str:
     lvl = opts.log_level
     cfg = f"""general: {{ session_timeout = {opts.session_timeout}; reclaim_session_timeout = {opts.reclaim_session_timeout}; log_level = {_q(lvl)}; public_url = ""; }};
 http: {{ bind = "{LOOPBACK}"; port = {http_port}; path = "/janus"; }};
@@ -237,7 +246,7 @@ websockets: {{ bind = "{LOOPBACK}"; port = {ws_port}; }};
 admin: {{ bind = "{LOOPBACK}"; port = {admin_port}; path = "/admin"; secret = {_q(opts.admin_secret)}; }};
 security: {{ api_secret = {_q(opts.api_secret)}; token_auth = {"true" if opts.token_auth else "false"}; token_auth_secret = {_q(opts.token_auth_secret)}; }};
 site: {{ root = {_q(site_root)}; }};
-turn: {{ enabled = false; }};
+{turn_config(opts, turn_port)}
 # Demo room 1234 as Debian's Janus ships it (secret "adminpwd"), so both servers answer alike.
 videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "adminpwd"; publishers = 6;
                           bitrate = 128000; fir_freq = 10; }} ); }};
@@ -251,6 +260,18 @@ videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "admin
     return cfg
 
 
+def turn_config(opts: ServerOptions, turn_port: Optional[int]) -> str:
+    """`turn: { enabled = false; };` unless ServerOptions(turn=True) asked for the TURN server on loopback."""
+    if not opts.turn or turn_port is None:
+        return "turn: { enabled = false; };"
+    users = ", ".join(_q(u) for u in opts.turn_users)
+    # Relay ports below Linux's ephemeral range, so they never collide with media.udp_port (a free_port()).
+    return (f'turn: {{ enabled = true; bind = "{LOOPBACK}"; port = {turn_port}; realm = "confab-test"; '
+            f'secret = {_q(opts.turn_secret)}; users = ({users}); '
+            f'allow_loopback_peers = {"true" if opts.turn_allow_loopback_peers else "false"}; '
+            f'user_quota = {opts.turn_user_quota}; relay_port_range = "30000-32000"; }};')
+
+
 def start_confab(opts: ServerOptions) -> Server:
     binary = os.environ.get("CONFAB_BIN", str(REPO / ".build" / "debug" / "confab"))
     if not os.access(binary, os.X_OK):
@@ -262,10 +283,12 @@ def start_confab(opts: ServerOptions) -> Server:
     site_root = os.environ.get("CONFAB_SITE_ROOT", str(REPO / "html"))
     # Every Confab binds its media port; a free one per instance keeps parallel servers apart.
     udp_port = free_port()
+    turn_port = free_port() if opts.turn else None
     cfg = workdir / "confab.cfg"
-    cfg.write_text(confab_config(opts, http_port, ws_port, admin_port, site_root, udp_port))
+    cfg.write_text(confab_config(opts, http_port, ws_port, admin_port, site_root, udp_port, turn_port))
     srv = Server("confab", opts, http_port, ws_port, admin_port, admin_port, workdir,
-                 workdir / "confab.log", argv=[binary, "--config", str(cfg)], udp_port=udp_port)
+                 workdir / "confab.log", argv=[binary, "--config", str(cfg)], udp_port=udp_port,
+                 turn_port=turn_port)
     _spawn(srv)
     srv.wait_ready()
     return srv

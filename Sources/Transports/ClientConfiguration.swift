@@ -11,8 +11,8 @@ struct ClientConfiguration: Sendable {
     let publicURL: String
     let apiPath: String
     let serverName: String
-    /// ICE servers for the page (TURN credentials are minted per request).
-    let iceServers: @Sendable () -> JSON
+    /// ICE servers for the page, given the host it uses (TURN credentials are minted per request).
+    let iceServers: @Sendable (_ host: String) -> JSON
 
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/config.js") { request, _ in
@@ -34,9 +34,28 @@ struct ClientConfiguration: Sendable {
         return [
             "httpURL": .string(httpBase + apiPath),
             "wsURL": .string(wsBase + apiPath),
-            "iceServers": iceServers(),
+            "iceServers": iceServers(host(for: request)),
             "serverName": .string(serverName),
         ]
+    }
+
+    /// The host of the public URL, else of the request's Host header, without the port (IPv6 in brackets).
+    func host(for request: Request) -> String {
+        if let url = URL(string: publicURL), url.scheme != nil, let host = url.host, !host.isEmpty {
+            return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        }
+        return Self.stripPort(request.head.authority ?? "localhost")
+    }
+
+    /// `"[::1]:8088"` → `"[::1]"`, `"example.org:80"` → `"example.org"`.
+    static func stripPort(_ authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[...end])
+        }
+        if let colon = authority.lastIndex(of: ":"), authority.firstIndex(of: ":") == colon {
+            return String(authority[..<colon])
+        }
+        return authority
     }
 
     /// `https://host[:port]` and `wss://host[:port]` for the public URL or the request.

@@ -12,15 +12,24 @@ public struct Listeners: Sendable {
     let settings: Settings
     let gateway: Gateway
     let metrics: PrometheusCollectorRegistry
-    let iceServers: @Sendable () -> JSON
+    /// ICE servers for a page, given the host the page reached us on (or general.public_url's host).
+    let iceServers: @Sendable (_ host: String) -> JSON
     let logger: Logger
 
     public init(settings: Settings, gateway: Gateway, metrics: PrometheusCollectorRegistry,
                 iceServers: @escaping @Sendable () -> JSON = { [] }, logger: Logger) {
+        self.init(settings: settings, gateway: gateway, metrics: metrics,
+                  iceServersForHost: { _ in iceServers() }, logger: logger)
+    }
+
+    /// `iceServersForHost` gets the host part of the URL pages use (brackets around IPv6), so TURN URLs
+    /// can name the same host; credentials are minted per call.
+    public init(settings: Settings, gateway: Gateway, metrics: PrometheusCollectorRegistry,
+                iceServersForHost: @escaping @Sendable (_ host: String) -> JSON, logger: Logger) {
         self.settings = settings
         self.gateway = gateway
         self.metrics = metrics
-        self.iceServers = iceServers
+        self.iceServers = iceServersForHost
         self.logger = logger
     }
 

@@ -44,13 +44,23 @@ struct Confab: AsyncParsableCommand {
         }
         let gateway = Gateway(configuration: gatewayConfiguration(settings),
                               plugins: plugins(settings, media: media, logger: logger), logger: logger)
-        let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics, logger: logger)
-        let services: [any Service] = [MediaService(engine: media), MediaMetricsService(engine: media)] + listeners.services() + [GatewayTimers(gateway: gateway)]
+        let turnSecret = TURNSetup.secret(settings)
+        let iceServers = TURNSetup.iceServers(settings, secret: turnSecret)
+        let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics,
+                                  iceServersForHost: iceServers, logger: logger)
+        var turnServices: [any Service] = []
+        if settings.turn.enabled {
+            let turn = TURNSetup.server(settings, secret: turnSecret, media: media, logger: logger)
+            turnServices = [TURNService(server: turn, logger: logger), TURNMetricsService(counters: turn.counters)]
+        }
+        let services: [any Service] = [MediaService(engine: media), MediaMetricsService(engine: media)] + turnServices
+            + listeners.services() + [GatewayTimers(gateway: gateway)]
         logger.info("confab starting", metadata: [
             "http": "\(settings.http.bind):\(settings.http.port)\(settings.http.path)",
             "websockets": "\(settings.websockets.bind):\(settings.websockets.port)",
             "admin": "\(settings.admin.bind):\(settings.admin.port)\(settings.admin.path)",
             "media": "udp \(media.port)",
+            "turn": "\(settings.turn.enabled ? "\(settings.turn.bind):\(settings.turn.port)" : "off")",
         ])
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -1,0 +1,553 @@
+import Foundation
+import Logging
+import NIOCore
+import Net
+import STUN
+
+/// Who sent a packet: the client's address and the listener (UDP) or connection (TCP) it came
+/// through — the 5-tuple an allocation belongs to (RFC 8656 §2).
+public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
+    public let address: TransportAddress
+    /// A UDP listener's id, or a TCP connection's id; unique within one server.
+    public let connection: Int
+    public let isTCP: Bool
+
+    public init(address: TransportAddress, connection: Int, isTCP: Bool) {
+        self.address = address
+        self.connection = connection
+        self.isTCP = isTCP
+    }
+
+    public var description: String { "\(isTCP ? "tcp" : "udp"):\(address)" }
+}
+
+public typealias RelayID = Int
+
+/// The sockets behind the core: the listeners clients talk to and the relay sockets.
+/// Everything is called on one event loop.
+public protocol TURNIO: AnyObject {
+    func sendToClient(_ data: ByteBuffer, _ client: ClientKey)
+    /// Binds a relay socket on `address` (port ignored) with a port from `ports` (even when `evenPort`);
+    /// nil when none is free.
+    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool) -> (id: RelayID, address: TransportAddress)?
+    func closeRelay(_ relay: RelayID)
+    func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer)
+}
+
+/// One allocation: relayed addresses, permissions and channels of one client 5-tuple.
+final class Allocation {
+    let client: ClientKey
+    let username: String
+    var relays: [(id: RelayID, address: TransportAddress)]
+    /// Milliseconds on the core's clock.
+    var expiry: UInt64
+    /// The Allocate that created it, so a retransmission gets the same answer instead of 437.
+    let transactionID: [UInt8]
+    var response: [UInt8] = []
+    /// Peer IP (port 0) → expiry.
+    var permissions: [TransportAddress: UInt64] = [:]
+    var channels: [UInt16: (peer: TransportAddress, expiry: UInt64)] = [:]
+    var channelByPeer: [TransportAddress: UInt16] = [:]
+    var bytesToPeers = 0
+    var bytesToClient = 0
+
+    init(client: ClientKey, username: String, relays: [(id: RelayID, address: TransportAddress)], expiry: UInt64,
+         transactionID: [UInt8]) {
+        self.client = client
+        self.username = username
+        self.relays = relays
+        self.expiry = expiry
+        self.transactionID = transactionID
+    }
+
+    func relay(for peer: TransportAddress) -> RelayID? {
+        relays.first { $0.address.isIPv4 == peer.isIPv4 }?.id
+    }
+}
+
+/// The TURN server's logic (RFC 8656 over RFC 8489), without sockets: packets in, `TURNIO` calls out.
+/// Not thread-safe; the server runs it on one event loop.
+public final class TURNCore {
+    public let configuration: TURNConfiguration
+    public let counters: TURNCounters
+    public var io: (any TURNIO)?
+    let logger: Logger
+    /// Monotonic milliseconds (expiry, nonces) and Unix seconds (REST credential expiry).
+    let clock: () -> UInt64
+    let wallClock: () -> Double
+    let nonces: NonceIssuer
+    var allocations: [ClientKey: Allocation] = [:]
+    var byRelay: [RelayID: Allocation] = [:]
+    var perUser: [String: Int] = [:]
+    let allocator = ByteBufferAllocator()
+
+    public init(configuration: TURNConfiguration, counters: TURNCounters = TURNCounters(), logger: Logger,
+                clock: @escaping () -> UInt64 = { MonotonicClock.milliseconds() },
+                wallClock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
+        self.configuration = configuration
+        self.counters = counters
+        self.logger = logger
+        self.clock = clock
+        self.wallClock = wallClock
+        nonces = NonceIssuer(lifetime: configuration.nonceLifetime)
+    }
+
+    public var allocationCount: Int { allocations.count }
+
+    // MARK: - Input from clients
+
+    /// One datagram (UDP) or one framed message (TCP) from a client.
+    public func handleClientPacket(_ buffer: ByteBuffer, from client: ClientKey) {
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return malformed() }
+        switch first & 0xC0 {
+        case 0x40: handleChannelData(buffer, from: client)
+        case 0x00: handleSTUN(buffer, from: client)
+        default: malformed()
+        }
+    }
+
+    private func malformed() { counters.bump(counters.malformedDropped) }
+    private func unroutable() { counters.bump(counters.unroutableDropped) }
+
+    private func handleSTUN(_ buffer: ByteBuffer, from client: ClientKey) {
+        guard let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes),
+              let message = try? STUNMessage.parse(bytes) else { return malformed() }
+        if message.attribute(STUNAttributeType.fingerprint) != nil, !message.verifyFingerprint() { return malformed() }
+        switch message.messageClass {
+        case .request: handleRequest(message, from: client)
+        case .indication:
+            if message.method == .send { handleSend(message, from: client) }
+        case .successResponse, .errorResponse:
+            unroutable()
+        }
+    }
+
+    // MARK: - Requests
+
+    struct Auth {
+        let username: String
+        let key: [UInt8]
+        let sha256: Bool
+    }
+
+    private func handleRequest(_ request: STUNMessage, from client: ClientKey) {
+        if request.method == .binding {
+            if !request.unknownComprehensionRequired.isEmpty {
+                return reject(request, 420, to: client, extra: [.unknownAttributes(request.unknownComprehensionRequired)])
+            }
+            respond(request, [.xorMappedAddress(stun(client.address))], to: client)
+            return
+        }
+        guard [STUNMethod.allocate, .refresh, .createPermission, .channelBind].contains(request.method) else {
+            return reject(request, 400, to: client)
+        }
+        guard let auth = authenticate(request, from: client) else { return }
+        if !request.unknownComprehensionRequired.isEmpty {
+            return reject(request, 420, to: client, auth: auth,
+                          extra: [.unknownAttributes(request.unknownComprehensionRequired)])
+        }
+        switch request.method {
+        case .allocate: allocate(request, from: client, auth: auth)
+        case .refresh: refresh(request, from: client, auth: auth)
+        case .createPermission: createPermission(request, from: client, auth: auth)
+        default: channelBind(request, from: client, auth: auth)
+        }
+    }
+
+    /// Long-term credentials (RFC 8489 §9.2.4). Sends the error itself and returns nil on failure.
+    private func authenticate(_ request: STUNMessage, from client: ClientKey) -> Auth? {
+        let sha256 = request.attribute(STUNAttributeType.messageIntegritySHA256) != nil
+        guard sha256 || request.attribute(STUNAttributeType.messageIntegrity) != nil else {
+            challenge(request, 401, to: client)
+            return nil
+        }
+        guard let username = request.username, let realm = request.realm, let nonce = request.nonce else {
+            reject(request, 400, to: client)
+            return nil
+        }
+        guard nonces.check(nonce, now: clock()) == .valid else {
+            challenge(request, 438, to: client)
+            return nil
+        }
+        guard realm == configuration.realm, let password = password(for: username) else {
+            counters.bump(counters.authFailures)
+            challenge(request, 401, to: client)
+            return nil
+        }
+        let key = STUNCredentials.longTermKey(username: username, realm: realm, password: password)
+        guard request.verifyIntegrity(key: key) else {
+            counters.bump(counters.authFailures)
+            challenge(request, 401, to: client)
+            return nil
+        }
+        return Auth(username: username, key: key, sha256: sha256)
+    }
+
+    /// A static user's password, or the REST password of an unexpired `expiry:user` name.
+    func password(for username: String) -> String? {
+        if let password = configuration.users[username] { return password }
+        guard !configuration.restSecret.isEmpty, let expiry = TURNRESTCredentials.expiry(of: username),
+              Double(expiry) > wallClock() else { return nil }
+        return TURNRESTCredentials.password(secret: configuration.restSecret, username: username)
+    }
+
+    private func allocate(_ request: STUNMessage, from client: ClientKey, auth: Auth) {
+        if let existing = allocations[client] {
+            if existing.transactionID == request.transactionID, existing.username == auth.username {
+                io?.sendToClient(ByteBuffer(bytes: existing.response), client)
+                return
+            }
+            return reject(request, 437, to: client, auth: auth)
+        }
+        var transport: UInt8?, evenPort: Bool?, token = false
+        var requested: STUNAddressFamily?, additional: STUNAddressFamily?, lifetime: UInt32?
+        for attribute in request.attributes {
+            switch attribute {
+            case .requestedTransport(let p): transport = transport ?? p
+            case .evenPort(let reserve): evenPort = reserve
+            case .reservationToken: token = true
+            case .requestedAddressFamily(let f): requested = f
+            case .additionalAddressFamily(let f): additional = f
+            case .lifetime(let l): lifetime = l
+            default: break
+            }
+        }
+        guard let transport else { return reject(request, 400, to: client, auth: auth, reason: "REQUESTED-TRANSPORT missing") }
+        guard transport == 17 else { return reject(request, 442, to: client, auth: auth) }
+        if token, evenPort != nil || requested != nil || additional != nil {
+            return reject(request, 400, to: client, auth: auth, reason: "RESERVATION-TOKEN with EVEN-PORT or an address family")
+        }
+        // Ports are never reserved, so no token can be valid and the R bit cannot be honoured (RFC 8656 §7.2).
+        if token { return reject(request, 508, to: client, auth: auth, reason: "No reserved port for this token") }
+        if evenPort == true { return reject(request, 508, to: client, auth: auth, reason: "Port reservation not offered") }
+        if requested != nil, additional != nil {
+            return reject(request, 400, to: client, auth: auth, reason: "Both REQUESTED- and ADDITIONAL-ADDRESS-FAMILY")
+        }
+        if additional == .ipv4 { return reject(request, 400, to: client, auth: auth, reason: "ADDITIONAL-ADDRESS-FAMILY must be IPv6") }
+        let primary = requested ?? .ipv4
+        guard let primaryAddress = relayAddress(primary) else { return reject(request, 440, to: client, auth: auth) }
+        let quota = configuration.userQuota
+        if quota > 0, perUser[auth.username, default: 0] >= quota {
+            return reject(request, 486, to: client, auth: auth)
+        }
+        if configuration.maxAllocations > 0, allocations.count >= configuration.maxAllocations {
+            return reject(request, 486, to: client, auth: auth)
+        }
+        guard let io, let first = io.openRelay(address: primaryAddress, ports: configuration.relayPorts,
+                                                evenPort: evenPort == false) else {
+            return reject(request, 508, to: client, auth: auth)
+        }
+        var relays = [first]
+        var extra: [STUNAttribute] = []
+        if additional == .ipv6 {
+            if let address = relayAddress(.ipv6),
+               let second = io.openRelay(address: address, ports: configuration.relayPorts, evenPort: false) {
+                relays.append(second)
+            } else {
+                extra.append(.addressErrorCode(family: .ipv6, error: errorCode(relayAddress(.ipv6) == nil ? 440 : 508)))
+            }
+        }
+        let seconds = grantedLifetime(lifetime)
+        let allocation = Allocation(client: client, username: auth.username, relays: relays,
+                                    expiry: clock() + UInt64(seconds) * 1000, transactionID: request.transactionID)
+        allocations[client] = allocation
+        for relay in relays { byRelay[relay.id] = allocation }
+        perUser[auth.username, default: 0] += 1
+        counters.bump(counters.allocations)
+        counters.bump(counters.allocationsStarted)
+        let attributes: [STUNAttribute] = relays.map { .xorRelayedAddress(stun($0.address)) }
+            + [.lifetime(seconds), .xorMappedAddress(stun(client.address))] + extra
+        allocation.response = respond(request, attributes, to: client, auth: auth)
+        logger.info("turn: allocation started", metadata: [
+            "client": "\(client)", "user": "\(auth.username)",
+            "relayed": "\(relays.map { $0.address.description }.joined(separator: ","))", "lifetime": "\(seconds)",
+        ])
+    }
+
+    private func relayAddress(_ family: STUNAddressFamily) -> TransportAddress? {
+        family == .ipv4 ? configuration.relayIPv4 : configuration.relayIPv6
+    }
+
+    /// RFC 8656 §7.2: min(requested, maximum), but never below the default.
+    func grantedLifetime(_ requested: UInt32?) -> UInt32 {
+        guard let requested else { return configuration.defaultLifetime }
+        return max(configuration.defaultLifetime, min(requested, configuration.maxLifetime))
+    }
+
+    private func ownAllocation(_ request: STUNMessage, from client: ClientKey, auth: Auth) -> Allocation? {
+        guard let allocation = allocations[client] else {
+            reject(request, 437, to: client, auth: auth)
+            return nil
+        }
+        guard allocation.username == auth.username else {
+            reject(request, 441, to: client, auth: auth)
+            return nil
+        }
+        return allocation
+    }
+
+    private func refresh(_ request: STUNMessage, from client: ClientKey, auth: Auth) {
+        guard let allocation = ownAllocation(request, from: client, auth: auth) else { return }
+        var lifetime: UInt32?
+        for attribute in request.attributes {
+            switch attribute {
+            case .lifetime(let l): lifetime = l
+            case .requestedAddressFamily(let family):
+                if !allocation.relays.contains(where: { $0.address.isIPv4 == (family == .ipv4) }) {
+                    return reject(request, 443, to: client, auth: auth)
+                }
+            default: break
+            }
+        }
+        if lifetime == 0 {
+            remove(allocation, reason: "refresh 0")
+            respond(request, [.lifetime(0)], to: client, auth: auth)
+            return
+        }
+        let seconds = grantedLifetime(lifetime)
+        allocation.expiry = clock() + UInt64(seconds) * 1000
+        respond(request, [.lifetime(seconds)], to: client, auth: auth)
+    }
+
+    /// Checks a peer for a permission or channel: its family must have a relay (443) and the policy must allow it (403).
+    private func admit(_ peer: TransportAddress, _ allocation: Allocation, request: STUNMessage, client: ClientKey,
+                       auth: Auth, port: Bool) -> Bool {
+        guard allocation.relay(for: peer) != nil else {
+            reject(request, 443, to: client, auth: auth)
+            return false
+        }
+        let policy = configuration.peerPolicy
+        guard port ? policy.allows(peer) : policy.allowsPermission(peer) else {
+            counters.bump(counters.deniedPeers)
+            logger.debug("turn: peer refused", metadata: ["client": "\(client)", "peer": "\(peer)"])
+            reject(request, 403, to: client, auth: auth)
+            return false
+        }
+        return true
+    }
+
+    private func createPermission(_ request: STUNMessage, from client: ClientKey, auth: Auth) {
+        guard let allocation = ownAllocation(request, from: client, auth: auth) else { return }
+        var peers: [TransportAddress] = []
+        for case .xorPeerAddress(let peer) in request.attributes {
+            guard let address = transport(peer) else { return reject(request, 400, to: client, auth: auth) }
+            peers.append(address)
+        }
+        guard !peers.isEmpty else { return reject(request, 400, to: client, auth: auth, reason: "XOR-PEER-ADDRESS missing") }
+        for peer in peers {
+            guard admit(peer, allocation, request: request, client: client, auth: auth, port: false) else { return }
+        }
+        for peer in peers { permit(peer, allocation) }
+        respond(request, [], to: client, auth: auth)
+    }
+
+    private func permit(_ peer: TransportAddress, _ allocation: Allocation) {
+        let key = peer.with(port: 0)
+        if allocation.permissions.updateValue(clock() + UInt64(configuration.permissionLifetime * 1000), forKey: key) == nil {
+            counters.bump(counters.permissions)
+        }
+    }
+
+    private func channelBind(_ request: STUNMessage, from client: ClientKey, auth: Auth) {
+        guard let allocation = ownAllocation(request, from: client, auth: auth) else { return }
+        var number: UInt16?
+        var peers: [STUNAddress] = []
+        for attribute in request.attributes {
+            switch attribute {
+            case .channelNumber(let n): number = number ?? n
+            case .xorPeerAddress(let p): peers.append(p)
+            default: break
+            }
+        }
+        guard let number, peers.count == 1, let peer = transport(peers[0]) else {
+            return reject(request, 400, to: client, auth: auth, reason: "CHANNEL-NUMBER and one XOR-PEER-ADDRESS needed")
+        }
+        guard configuration.channelNumbers.contains(number) else {
+            return reject(request, 400, to: client, auth: auth, reason: "Channel number out of range")
+        }
+        guard admit(peer, allocation, request: request, client: client, auth: auth, port: true) else { return }
+        if let bound = allocation.channels[number], bound.peer != peer {
+            return reject(request, 400, to: client, auth: auth, reason: "Channel bound to another peer")
+        }
+        if let other = allocation.channelByPeer[peer], other != number {
+            return reject(request, 400, to: client, auth: auth, reason: "Peer bound to another channel")
+        }
+        if allocation.channels[number] == nil { counters.bump(counters.channels) }
+        allocation.channels[number] = (peer, clock() + UInt64(configuration.channelLifetime * 1000))
+        allocation.channelByPeer[peer] = number
+        permit(peer, allocation)
+        respond(request, [], to: client, auth: auth)
+    }
+
+    // MARK: - Data
+
+    private func handleSend(_ indication: STUNMessage, from client: ClientKey) {
+        guard let allocation = allocations[client] else { return unroutable() }
+        var peer: TransportAddress?
+        var data: [UInt8]?
+        for attribute in indication.attributes {
+            switch attribute {
+            case .xorPeerAddress(let p): peer = peer ?? transport(p)
+            case .data(let d): data = data ?? d
+            default: break
+            }
+        }
+        guard let peer, let data else { return unroutable() }
+        guard let expiry = allocation.permissions[peer.with(port: 0)], expiry > clock() else { return unroutable() }
+        guard configuration.peerPolicy.allows(peer) else { return counters.bump(counters.deniedPeers) }
+        guard let relay = allocation.relay(for: peer) else { return unroutable() }
+        relayToPeer(ByteBuffer(bytes: data), relay: relay, peer: peer, allocation)
+    }
+
+    private func handleChannelData(_ buffer: ByteBuffer, from client: ClientKey) {
+        let start = buffer.readerIndex
+        guard let number = buffer.getInteger(at: start, as: UInt16.self),
+              let length = buffer.getInteger(at: start + 2, as: UInt16.self),
+              Int(length) + 4 <= buffer.readableBytes,
+              let payload = buffer.getSlice(at: start + 4, length: Int(length)) else { return malformed() }
+        guard let allocation = allocations[client], let channel = allocation.channels[number],
+              channel.expiry > clock(), let relay = allocation.relay(for: channel.peer) else { return unroutable() }
+        relayToPeer(payload, relay: relay, peer: channel.peer, allocation)
+    }
+
+    private func relayToPeer(_ payload: ByteBuffer, relay: RelayID, peer: TransportAddress, _ allocation: Allocation) {
+        let count = payload.readableBytes
+        allocation.bytesToPeers += count
+        counters.bump(counters.bytesToPeers, by: count)
+        counters.bump(counters.packetsToPeers)
+        io?.sendFromRelay(relay, to: peer, payload)
+    }
+
+    /// A datagram a relay socket received from `peer`.
+    public func handlePeerPacket(_ payload: ByteBuffer, relay: RelayID, from peer: TransportAddress) {
+        guard let allocation = byRelay[relay] else { return unroutable() }
+        let now = clock()
+        guard let expiry = allocation.permissions[peer.with(port: 0)], expiry > now,
+              configuration.peerPolicy.allows(peer) else { return unroutable() }
+        let count = payload.readableBytes
+        let client = allocation.client
+        var out: ByteBuffer
+        if let number = allocation.channelByPeer[peer], let channel = allocation.channels[number], channel.expiry > now {
+            let padding = client.isTCP ? (4 - count % 4) % 4 : 0
+            out = allocator.buffer(capacity: 4 + count + padding)
+            out.writeInteger(number)
+            out.writeInteger(UInt16(truncatingIfNeeded: count))
+            var body = payload
+            out.writeBuffer(&body)
+            if padding > 0 { out.writeRepeatingByte(0, count: padding) }
+        } else {
+            guard count <= 0xFFF0 else { return unroutable() }
+            let message = STUNMessage(method: .data, class: .indication, transactionID: STUNMessage.randomTransactionID(),
+                                      attributes: [.xorPeerAddress(stun(peer)),
+                                                   .data(payload.getBytes(at: payload.readerIndex, length: count) ?? [])])
+            out = ByteBuffer(bytes: message.encoded())
+        }
+        allocation.bytesToClient += count
+        counters.bump(counters.bytesToClients, by: count)
+        counters.bump(counters.packetsToClients)
+        io?.sendToClient(out, client)
+    }
+
+    // MARK: - Lifetimes
+
+    /// Drops expired allocations, permissions and channels; the server calls it every second.
+    public func expire() {
+        let now = clock()
+        for allocation in Array(allocations.values) {
+            if allocation.expiry <= now {
+                remove(allocation, reason: "expired")
+                continue
+            }
+            let stalePermissions = allocation.permissions.filter { $0.value <= now }.map(\.key)
+            for key in stalePermissions { allocation.permissions[key] = nil }
+            if !stalePermissions.isEmpty { counters.bump(counters.permissions, by: -stalePermissions.count) }
+            let staleChannels = allocation.channels.filter { $0.value.expiry <= now }
+            for (number, channel) in staleChannels {
+                allocation.channels[number] = nil
+                allocation.channelByPeer[channel.peer] = nil
+            }
+            if !staleChannels.isEmpty { counters.bump(counters.channels, by: -staleChannels.count) }
+        }
+    }
+
+    /// A TCP client connection closed: its allocations go with it (RFC 8656 §3.1).
+    public func connectionClosed(_ connection: Int) {
+        for allocation in allocations.values where allocation.client.connection == connection {
+            remove(allocation, reason: "connection closed")
+        }
+    }
+
+    /// Ends every allocation (shutdown).
+    public func removeAll() {
+        for allocation in Array(allocations.values) { remove(allocation, reason: "shutdown") }
+    }
+
+    private func remove(_ allocation: Allocation, reason: String) {
+        guard allocations.removeValue(forKey: allocation.client) != nil else { return }
+        for relay in allocation.relays {
+            byRelay[relay.id] = nil
+            io?.closeRelay(relay.id)
+        }
+        let remaining = perUser[allocation.username, default: 1] - 1
+        perUser[allocation.username] = remaining > 0 ? remaining : nil
+        counters.bump(counters.allocations, by: -1)
+        counters.bump(counters.permissions, by: -allocation.permissions.count)
+        counters.bump(counters.channels, by: -allocation.channels.count)
+        logger.info("turn: allocation ended", metadata: [
+            "client": "\(allocation.client)", "user": "\(allocation.username)", "reason": "\(reason)",
+            "bytes_to_peers": "\(allocation.bytesToPeers)", "bytes_to_client": "\(allocation.bytesToClient)",
+        ])
+    }
+
+    // MARK: - Answers
+
+    @discardableResult
+    private func respond(_ request: STUNMessage, _ attributes: [STUNAttribute], to client: ClientKey,
+                         auth: Auth? = nil) -> [UInt8] {
+        send(request, .successResponse, attributes, to: client, auth: auth)
+    }
+
+    /// An error answer; integrity-protected once the request authenticated.
+    private func reject(_ request: STUNMessage, _ code: Int, to client: ClientKey, auth: Auth? = nil,
+                        reason: String? = nil, extra: [STUNAttribute] = []) {
+        var error = errorCode(code)
+        if let reason { error.reason = reason }
+        send(request, .errorResponse, [.errorCode(error)] + extra, to: client, auth: auth)
+    }
+
+    /// 401 or 438 with REALM and a fresh NONCE, unprotected (the client has no usable key yet).
+    private func challenge(_ request: STUNMessage, _ code: Int, to client: ClientKey) {
+        send(request, .errorResponse,
+             [.errorCode(errorCode(code)), .realm(configuration.realm), .nonce(nonces.make(now: clock()))],
+             to: client, auth: nil)
+    }
+
+    @discardableResult
+    private func send(_ request: STUNMessage, _ messageClass: STUNClass, _ attributes: [STUNAttribute],
+                      to client: ClientKey, auth: Auth?) -> [UInt8] {
+        let message = STUNMessage(method: request.method, class: messageClass, transactionID: request.transactionID,
+                                  attributes: attributes)
+        let fingerprint = request.attribute(STUNAttributeType.fingerprint) != nil
+        let bytes = message.encoded(integrity: auth?.key, sha256: auth?.sha256 ?? false, fingerprint: fingerprint)
+        io?.sendToClient(ByteBuffer(bytes: bytes), client)
+        return bytes
+    }
+
+    func errorCode(_ code: Int) -> STUNErrorCode {
+        let reasons = [
+            400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 420: "Unknown Attribute",
+            437: "Allocation Mismatch", 438: "Stale Nonce", 440: "Address Family not Supported",
+            441: "Wrong Credentials", 442: "Unsupported Transport Protocol", 443: "Peer Address Family Mismatch",
+            486: "Allocation Quota Reached", 508: "Insufficient Capacity",
+        ]
+        return STUNErrorCode(code: code, reason: reasons[code] ?? "Error")
+    }
+}
+
+func stun(_ address: TransportAddress) -> STUNAddress {
+    STUNAddress(address: address.addressBytes, port: address.port) ?? STUNAddress(ipv4: 0, 0, 0, 0, port: 0)
+}
+
+func transport(_ address: STUNAddress) -> TransportAddress? {
+    TransportAddress(bytes: address.address, port: address.port)
+}

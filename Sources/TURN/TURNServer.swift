@@ -1,0 +1,400 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import Net
+import Synchronization
+
+/// The TURN server on SwiftNIO: UDP and TCP listeners, one UDP relay socket per allocation
+/// (per family), all on one event loop that also runs `TURNCore`.
+public final class TURNServer: Sendable {
+    public struct Listener: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public let counters: TURNCounters
+    public let eventLoop: any EventLoop
+    let configuration: TURNConfiguration
+    let listeners: [Listener]
+    let logger: Logger
+    struct State {
+        var channels: [any Channel] = []
+        var sweep: RepeatedTask?
+        var core: NIOLoopBound<TURNCore>?
+        var io: NIOLoopBound<NIOTURNIO>?
+    }
+    let state = Mutex(State())
+
+    /// `eventLoop`: where everything runs; nil = one loop of NIO's shared group.
+    public init(configuration: TURNConfiguration, listeners: [Listener], eventLoop: (any EventLoop)? = nil,
+                logger: Logger) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        self.listeners = listeners
+        self.logger = logger
+        counters = TURNCounters()
+    }
+
+    /// Binds every listener (UDP and TCP on each); returns the bound addresses (ports resolved when 0 was asked).
+    @discardableResult
+    public func start() async throws -> [SocketAddress] {
+        let (configuration, counters, logger, eventLoop) = (self.configuration, self.counters, self.logger, self.eventLoop)
+        let (coreBox, ioBox) = try await eventLoop.submit {
+            let core = TURNCore(configuration: configuration, counters: counters, logger: logger)
+            let io = NIOTURNIO(eventLoop: eventLoop, logger: logger)
+            let coreBox = NIOLoopBound(core, eventLoop: eventLoop)
+            io.core = coreBox
+            core.io = io
+            return (coreBox, NIOLoopBound(io, eventLoop: eventLoop))
+        }.get()
+        state.withLock {
+            $0.core = coreBox
+            $0.io = ioBox
+        }
+        var bound: [SocketAddress] = []
+        for listener in listeners {
+            let udpID = try await eventLoop.submit { ioBox.value.newConnectionID() }.get()
+            let udp = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            UDPListenerHandler(id: udpID, core: coreBox.value))
+                    }
+                }
+                .bind(host: listener.host, port: listener.port).get()
+            state.withLock { $0.channels.append(udp) }
+            let isIPv6 = udp.localAddress?.protocol == .inet6
+            try await eventLoop.submit { ioBox.value.udpListeners[udpID] = (udp, isIPv6) }.get()
+            let port = udp.localAddress?.port ?? listener.port
+            let tcp = try await ServerBootstrap(group: eventLoop)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let io = ioBox.value
+                        let id = io.newConnectionID()
+                        io.tcpConnections[id] = channel
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TURNStreamDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(
+                            TCPConnectionHandler(id: id, core: coreBox.value, io: io))
+                    }
+                }
+                .bind(host: listener.host, port: port).get()
+            state.withLock { $0.channels.append(tcp) }
+            bound += [udp.localAddress, tcp.localAddress].compactMap { $0 }
+        }
+        let sweep = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            coreBox.value.expire()
+        }
+        state.withLock { $0.sweep = sweep }
+        return bound
+    }
+
+    /// Closes the listeners and every allocation.
+    public func stop() async {
+        let state = state.withLock { value in
+            defer { value = State() }
+            return value
+        }
+        state.sweep?.cancel()
+        for channel in state.channels { try? await channel.close() }
+        guard let coreBox = state.core, let ioBox = state.io else { return }
+        try? await eventLoop.submit {
+            coreBox.value.removeAll()
+            coreBox.value.io = nil
+            ioBox.value.closeAll()
+            ioBox.value.core = nil
+        }.get()
+    }
+
+    /// "host:port, ..." of the configured listeners, for logs.
+    public var listenerDescription: String {
+        listeners.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
+            .joined(separator: ", ")
+    }
+
+    /// Allocations alive now (read on the loop).
+    public func allocationCount() async -> Int {
+        guard let coreBox = state.withLock({ $0.core }) else { return 0 }
+        return (try? await eventLoop.submit { coreBox.value.allocationCount }.get()) ?? 0
+    }
+}
+
+// MARK: - Socket plumbing
+
+/// `TURNIO` on NIO channels. Lives on the server's event loop.
+final class NIOTURNIO: TURNIO {
+    let eventLoop: any EventLoop
+    let logger: Logger
+    var core: NIOLoopBound<TURNCore>?
+    var udpListeners: [Int: (channel: any Channel, isIPv6: Bool)] = [:]
+    var tcpConnections: [Int: any Channel] = [:]
+    struct Relay {
+        var channel: (any Channel)?
+        var port: UInt16
+        var isIPv6: Bool
+        /// Datagrams sent before the channel finished registering.
+        var pending: [AddressedEnvelope<ByteBuffer>] = []
+    }
+    var relays: [RelayID: Relay] = [:]
+    var usedPorts: Set<UInt16> = []
+    private var nextID = 1
+
+    init(eventLoop: any EventLoop, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    func newConnectionID() -> Int {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    func sendToClient(_ data: ByteBuffer, _ client: ClientKey) {
+        if client.isTCP {
+            tcpConnections[client.connection]?.writeAndFlush(data, promise: nil)
+        } else if let listener = udpListeners[client.connection] {
+            let envelope = AddressedEnvelope(remoteAddress: socketAddress(client.address, ipv6Socket: listener.isIPv6),
+                                             data: data)
+            listener.channel.writeAndFlush(envelope, promise: nil)
+        }
+    }
+
+    func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
+        guard let state = relays[relay] else { return }
+        let envelope = AddressedEnvelope(remoteAddress: socketAddress(peer, ipv6Socket: state.isIPv6), data: data)
+        if let channel = state.channel {
+            channel.writeAndFlush(envelope, promise: nil)
+        } else if state.pending.count < 64 {
+            relays[relay]?.pending.append(envelope)
+        }
+    }
+
+    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool) -> (id: RelayID, address: TransportAddress)? {
+        guard let core else { return nil }
+        let isIPv6 = !address.isIPv4
+        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        if isIPv6 {
+            var on: Int32 = 1
+            setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var buffer: Int32 = 1 << 20
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+        let count = Int(ports.upperBound) - Int(ports.lowerBound) + 1
+        let start = Int.random(in: 0..<count)
+        var chosen: UInt16?
+        for step in 0..<count {
+            let port = UInt16(Int(ports.lowerBound) + (start + step) % count)
+            if usedPorts.contains(port) || (evenPort && port % 2 != 0) { continue }
+            var storage = sockaddr_storage()
+            let length = withUnsafeMutableBytes(of: &storage) { raw in
+                address.with(port: port).write(to: raw.baseAddress!, ipv6Socket: isIPv6)
+            }
+            let result = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+            }
+            if result == 0 {
+                chosen = port
+                break
+            }
+            if errno != EADDRINUSE && errno != EACCES { break }
+        }
+        guard let port = chosen else {
+            close(descriptor)
+            logger.warning("turn: no free relay port in \(ports.lowerBound)-\(ports.upperBound)")
+            return nil
+        }
+        let id = newConnectionID()
+        usedPorts.insert(port)
+        relays[id] = Relay(channel: nil, port: port, isIPv6: isIPv6)
+        let me = NIOLoopBound(self, eventLoop: eventLoop)
+        DatagramBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RelayHandler(id: id, core: core.value))
+                }
+            }
+            .withBoundSocket(descriptor)
+            .whenComplete { result in
+                let io = me.value
+                switch result {
+                case .success(let channel):
+                    guard var relay = io.relays[id] else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    relay.channel = channel
+                    for envelope in relay.pending { channel.write(envelope, promise: nil) }
+                    relay.pending = []
+                    channel.flush()
+                    io.relays[id] = relay
+                case .failure(let error):
+                    io.logger.warning("turn: relay socket failed: \(error)")
+                    close(descriptor)
+                }
+            }
+        return (id, address.with(port: port))
+    }
+
+    func closeRelay(_ relay: RelayID) {
+        guard let state = relays.removeValue(forKey: relay) else { return }
+        usedPorts.remove(state.port)
+        state.channel?.close(promise: nil)
+    }
+
+    func closeAll() {
+        for id in Array(relays.keys) { closeRelay(id) }
+        for channel in tcpConnections.values { channel.close(promise: nil) }
+        tcpConnections = [:]
+        udpListeners = [:]
+    }
+}
+
+func socketAddress(_ address: TransportAddress, ipv6Socket: Bool) -> SocketAddress {
+    if ipv6Socket || !address.isIPv4 {
+        var v6 = sockaddr_in6()
+        withUnsafeMutableBytes(of: &v6) { _ = address.write(to: $0.baseAddress!, ipv6Socket: true) }
+        return SocketAddress(v6, host: "")
+    }
+    var v4 = sockaddr_in()
+    withUnsafeMutableBytes(of: &v4) { _ = address.write(to: $0.baseAddress!, ipv6Socket: false) }
+    return SocketAddress(v4, host: "")
+}
+
+func transportAddress(_ address: SocketAddress) -> TransportAddress? {
+    switch address {
+    case .v4(let v4):
+        var raw = v4.address
+        return withUnsafeBytes(of: &raw) { TransportAddress(sockaddr: $0.baseAddress!) }
+    case .v6(let v6):
+        var raw = v6.address
+        return withUnsafeBytes(of: &raw) { TransportAddress(sockaddr: $0.baseAddress!) }
+    default:
+        return nil
+    }
+}
+
+final class UDPListenerHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let id: Int
+    let core: TURNCore
+
+    init(id: Int, core: TURNCore) {
+        self.id = id
+        self.core = core
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let from = transportAddress(envelope.remoteAddress) else { return }
+        core.handleClientPacket(envelope.data, from: ClientKey(address: from, connection: id, isTCP: false))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like surface here on UDP; the listener keeps going.
+    }
+}
+
+final class RelayHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let id: RelayID
+    let core: TURNCore
+
+    init(id: RelayID, core: TURNCore) {
+        self.id = id
+        self.core = core
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let from = transportAddress(envelope.remoteAddress) else { return }
+        core.handlePeerPacket(envelope.data, relay: id, from: from)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+}
+
+final class TCPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let id: Int
+    let core: TURNCore
+    let io: NIOTURNIO
+    var client: ClientKey?
+
+    init(id: Int, core: TURNCore, io: NIOTURNIO) {
+        self.id = id
+        self.core = core
+        self.io = io
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let remote = context.remoteAddress.flatMap(transportAddress) {
+            client = ClientKey(address: remote, connection: id, isTCP: true)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let client else { return }
+        core.handleClientPacket(unwrapInboundIn(data), from: client)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        io.tcpConnections[id] = nil
+        core.connectionClosed(id)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is TURNStreamDecoder.Garbage { core.counters.bump(core.counters.malformedDropped) }
+        context.close(promise: nil)
+    }
+}
+
+/// Splits a TCP byte stream into STUN messages (by their length field) and ChannelData messages
+/// (padded to 4 bytes on streams, RFC 8656 §12.5). Anything else ends the connection.
+struct TURNStreamDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    struct Garbage: Error {}
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = Self.frameLength(buffer) else { return .needMoreData }
+        guard length > 0 else { throw Garbage() }
+        guard buffer.readableBytes >= length, let frame = buffer.readSlice(length: length) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)  // a half message at EOF is dropped
+        return .needMoreData
+    }
+
+    /// The whole frame's length, 0 for garbage, nil when the 4-byte prefix has not arrived.
+    static func frameLength(_ buffer: ByteBuffer) -> Int? {
+        let start = buffer.readerIndex
+        guard let first = buffer.getInteger(at: start, as: UInt8.self),
+              let length = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
+        switch first & 0xC0 {
+        case 0x00:
+            return length % 4 == 0 ? 20 + Int(length) : 0
+        case 0x40:
+            return 4 + (Int(length) + 3) & ~3
+        default:
+            return 0
+        }
+    }
+}

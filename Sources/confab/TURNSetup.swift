@@ -1,0 +1,111 @@
+import Foundation
+import JanusAPI
+import Logging
+import Media
+import Metrics
+import Net
+import ServiceLifecycle
+import Settings
+import TURN
+
+/// Builds the TURN server from `turn` settings and hands pages matching credentials.
+enum TURNSetup {
+    /// The REST secret in use: `turn.secret`, or a random one made at start-up.
+    static func secret(_ settings: Settings) -> String {
+        settings.turn.secret.isEmpty ? TURNRESTCredentials.generateSecret() : settings.turn.secret
+    }
+
+    static func configuration(_ settings: Settings, secret: String, media: MediaEngine) -> TURNConfiguration {
+        let turn = settings.turn
+        var users: [String: String] = [:]
+        for entry in turn.users {
+            guard let colon = entry.firstIndex(of: ":") else { continue }
+            users[String(entry[..<colon])] = String(entry[entry.index(after: colon)...])
+        }
+        // Confab's own media port is always a reachable peer, on loopback and on every announced address.
+        var own: Set<TransportAddress> = Set(media.hostCandidates.map(\.address))
+        for loopback in ["127.0.0.1", "::1"] {
+            if let address = TransportAddress(ip: loopback, port: media.port) { own.insert(address) }
+        }
+        let policy = PeerPolicy(deny: turn.denyPeers.compactMap(CIDR.init), allowLoopback: turn.allowLoopbackPeers,
+                                ownEndpoints: own)
+        let (ipv4, ipv6) = relayAddresses(bind: turn.bind, media: media)
+        var configuration = TURNConfiguration(realm: turn.realm, users: users, restSecret: secret,
+                                              relayIPv4: ipv4, relayIPv6: ipv6, peerPolicy: policy)
+        configuration.relayPorts = UInt16(turn.relayPortRange.lower)...UInt16(turn.relayPortRange.upper)
+        configuration.userQuota = turn.userQuota
+        return configuration
+    }
+
+    /// The addresses relays bind to and announce: `turn.bind` when it names one address, else the first
+    /// announced media address of each family (loopback when that is all the machine has).
+    static func relayAddresses(bind: String, media: MediaEngine) -> (TransportAddress?, TransportAddress?) {
+        if let address = TransportAddress(ip: bind, port: 0), address != TransportAddress(ip: "0.0.0.0", port: 0),
+           address != TransportAddress(ip: "::", port: 0) {
+            return address.isIPv4 ? (address, nil) : (nil, address)
+        }
+        let announced = media.hostCandidates.map { $0.address.with(port: 0) }
+        let interfaces = NetworkInterfaces.list().filter(\.isUp).map(\.address)
+        func pick(_ v4: Bool) -> TransportAddress? {
+            announced.first { $0.isIPv4 == v4 && !$0.isLinkLocal }
+                ?? interfaces.first { $0.isIPv4 == v4 && !$0.isLinkLocal && !$0.isLoopback }?.with(port: 0)
+                ?? interfaces.first { $0.isIPv4 == v4 && $0.isLoopback }?.with(port: 0)
+        }
+        // An IPv4-only bind cannot serve IPv6 clients but relays are separate sockets; offer both families.
+        return (pick(true), bind.contains(":") || bind == "0.0.0.0" ? pick(false) : nil)
+    }
+
+    static func server(_ settings: Settings, secret: String, media: MediaEngine, logger: Logger) -> TURNServer {
+        let listeners = [TURNServer.Listener(host: settings.turn.bind, port: settings.turn.port)]
+        return TURNServer(configuration: configuration(settings, secret: secret, media: media), listeners: listeners,
+                          logger: logger)
+    }
+
+    /// The `iceServers` pages get: STUN and TURN (UDP and TCP) on the host they used, with REST credentials
+    /// valid for `turn.credential_lifetime`.
+    static func iceServers(_ settings: Settings, secret: String) -> @Sendable (String) -> JSON {
+        let port = settings.turn.port, lifetime = settings.turn.credentialLifetime
+        guard settings.turn.enabled else { return { _ in .array([]) } }
+        return { (host: String) -> JSON in
+            let (username, password) = TURNRESTCredentials.make(secret: secret, lifetime: lifetime)
+            return [
+                ["urls": .string("stun:\(host):\(port)")],
+                [
+                    "urls": [.string("turn:\(host):\(port)?transport=udp"), .string("turn:\(host):\(port)?transport=tcp")],
+                    "username": .string(username),
+                    "credential": .string(password),
+                ],
+            ]
+        }
+    }
+}
+
+/// Runs the TURN server for the life of the service group.
+struct TURNService: Service {
+    let server: TURNServer
+    let logger: Logger
+    func run() async throws {
+        try await server.start()
+        logger.info("turn: listening", metadata: ["udp+tcp": "\(server.listenerDescription)"])
+        try? await gracefulShutdown()
+        await server.stop()
+    }
+}
+
+/// Publishes the TURN counters to /metrics once a second, as `MediaMetricsService` does for media.
+struct TURNMetricsService: Service {
+    let counters: TURNCounters
+    func run() async throws {
+        var published: [String: Int] = [:]
+        let gauges = Dictionary(uniqueKeysWithValues: counters.gauges.map { ($0.0, Gauge(label: "confab_turn_\($0.0)")) })
+        while !Task.isShuttingDownGracefully {
+            for (name, value) in counters.totals {
+                let delta = value - published[name, default: 0]
+                if delta > 0 { Counter(label: "confab_turn_\(name)_total").increment(by: delta) }
+                published[name] = value
+            }
+            for (name, value) in counters.gauges { gauges[name]?.record(value) }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

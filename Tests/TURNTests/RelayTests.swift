@@ -1,0 +1,190 @@
+import NIOCore
+import Net
+import STUN
+import Testing
+@testable import TURN
+
+@Suite struct RelayTests {
+    let publicPeer = TransportAddress(ip: "203.0.113.5", port: 5000)!
+
+    @Test func channelBindRules() throws {
+        let h = Harness()
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        let a = peer("203.0.113.5", 5000), b = peer("203.0.113.5", 5001)
+        #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(a)])?.isSuccess == true)
+        // Refreshing the same binding is fine.
+        #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(a)])?.isSuccess == true)
+        // The channel is taken by another peer, or the peer already has another channel: 400.
+        #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(b)])?.code == 400)
+        #expect(c.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(a)])?.code == 400)
+        #expect(c.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(b)])?.isSuccess == true)
+        #expect(h.core.counters.channels.load(ordering: .relaxed) == 2)
+        // The strict RFC 8656 range can be configured.
+        let strict = Harness { $0.channelNumbers = 0x4000...0x4FFF }
+        let s = strict.client()
+        #expect(s.allocate()?.isSuccess == true)
+        #expect(s.request(.channelBind, [.channelNumber(0x5000), .xorPeerAddress(a)])?.code == 400)
+    }
+
+    @Test func channelDataBothWays() throws {
+        let h = Harness()
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        // Client → peer: ChannelData (UDP may carry trailing padding).
+        c.raw([0x40, 0x01, 0x00, 0x03, 1, 2, 3, 0])
+        #expect(h.io.toPeers.count == 1)
+        #expect(h.io.toPeers.last?.1 == publicPeer)
+        #expect(h.io.toPeers.last?.2 == [1, 2, 3])
+        // Peer → client: ChannelData, unpadded on UDP.
+        h.core.handlePeerPacket(ByteBuffer(bytes: [9, 8, 7]), relay: 1, from: publicPeer)
+        #expect(h.io.toClients.last?.1 == [0x40, 0x01, 0x00, 0x03, 9, 8, 7])
+        // An unbound channel, or a length running past the datagram, goes nowhere.
+        c.raw([0x40, 0x02, 0x00, 0x01, 1])
+        c.raw([0x40, 0x01, 0x00, 0x09, 1])
+        #expect(h.io.toPeers.count == 1)
+        #expect(h.core.counters.malformedDropped.load(ordering: .relaxed) == 1)
+        #expect(h.core.counters.bytesToPeers.load(ordering: .relaxed) == 3)
+        #expect(h.core.counters.bytesToClients.load(ordering: .relaxed) == 3)
+    }
+
+    @Test func channelDataToTCPClientsIsPadded() throws {
+        let h = Harness()
+        let c = h.client(tcp: true)
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        h.core.handlePeerPacket(ByteBuffer(bytes: [9, 8, 7, 6, 5]), relay: 1, from: publicPeer)
+        #expect(h.io.toClients.last?.1 == [0x40, 0x01, 0x00, 0x05, 9, 8, 7, 6, 5, 0, 0, 0])
+    }
+
+    @Test func sendAndDataIndicationsNeedAPermission() throws {
+        let h = Harness()
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        let send = STUNMessage(method: .send, class: .indication, transactionID: STUNMessage.randomTransactionID(),
+                               attributes: [.xorPeerAddress(stun(publicPeer)), .data([1, 2])])
+        c.raw(send.encoded())
+        #expect(h.io.toPeers.isEmpty, "no permission yet")
+        h.core.handlePeerPacket(ByteBuffer(bytes: [5]), relay: 1, from: publicPeer)
+        #expect(h.core.counters.packetsToClients.load(ordering: .relaxed) == 0)
+        #expect(c.request(.createPermission, [.xorPeerAddress(peer("203.0.113.5", 1))])?.isSuccess == true)
+        c.raw(send.encoded())
+        #expect(h.io.toPeers.last?.2 == [1, 2])
+        // The permission covers the IP, any port.
+        let otherPort = publicPeer.with(port: 6000)
+        h.core.handlePeerPacket(ByteBuffer(bytes: [5, 6]), relay: 1, from: otherPort)
+        let data = try STUNMessage.parse(try #require(h.io.toClients.last?.1))
+        #expect(data.method == .data && data.messageClass == .indication)
+        #expect(data.attributes.contains(.xorPeerAddress(stun(otherPort))))
+        #expect(data.attributes.contains(.data([5, 6])))
+        // Permissions expire after 300 s.
+        h.clock.advance(seconds: 301)
+        c.raw(send.encoded())
+        #expect(h.io.toPeers.count == 1)
+    }
+
+    @Test func permissionForTheSFUAddressDoesNotOpenItsOtherPorts() throws {
+        let h = Harness()
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.createPermission, [.xorPeerAddress(peer("127.0.0.1", 1))])?.isSuccess == true)
+        for port in [Harness.mediaPort, Harness.mediaPort + 1] {
+            let send = STUNMessage(method: .send, class: .indication, transactionID: STUNMessage.randomTransactionID(),
+                                   attributes: [.xorPeerAddress(peer("127.0.0.1", port)), .data([1])])
+            c.raw(send.encoded())
+        }
+        #expect(h.io.toPeers.map(\.1.port) == [Harness.mediaPort])
+        #expect(h.core.counters.deniedPeers.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func loopbackPeersWhenAllowed() throws {
+        let h = Harness { $0.peerPolicy.allowLoopback = true }
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(peer("127.0.0.1", 3480))])?.isSuccess == true)
+        #expect(c.request(.createPermission, [.xorPeerAddress(peer("0.0.0.0", 1))])?.code == 403)
+    }
+
+    @Test func malformedInputIsCountedAndDropped() throws {
+        let h = Harness()
+        let c = h.client()
+        let binding = STUNMessage(method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID())
+        var bad = binding.encoded(fingerprint: true)
+        bad[bad.count - 1] ^= 0xFF  // wrong FINGERPRINT
+        let inputs: [[UInt8]] = [
+            [], [0x00], Array(binding.encoded().prefix(19)), [0xFF, 1, 2, 3, 4, 5, 6, 7],
+            binding.encoded() + [0, 0, 0, 0],  // length mismatch
+            [0x00, 0x01, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef] + [UInt8](repeating: 0, count: 12),  // bad cookie
+            [0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 0, count: 12) + [0x00, 0x06, 0x01, 0x00, 0, 0, 0, 0],
+            bad, [0x40, 0x00, 0xFF, 0xFF],
+        ]
+        for input in inputs { #expect(c.raw(input).isEmpty) }
+        #expect(h.core.counters.malformedDropped.load(ordering: .relaxed) == inputs.count)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let length = Int.random(in: 0..<200, using: &generator)
+            c.raw((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+        #expect(c.send(.binding, [], authenticate: false)?.isSuccess == true)
+    }
+
+    @Test func streamFraming() {
+        func length(_ bytes: [UInt8]) -> Int? { TURNStreamDecoder.frameLength(ByteBuffer(bytes: bytes)) }
+        #expect(length([0x00, 0x01]) == nil)
+        #expect(length([0x00, 0x01, 0x00, 0x08]) == 28)
+        #expect(length([0x00, 0x01, 0x00, 0x07]) == 0)
+        #expect(length([0x40, 0x00, 0x00, 0x05]) == 12)
+        #expect(length([0x40, 0x00, 0x00, 0x08]) == 12)
+        #expect(length([0x80, 0x00, 0x00, 0x00]) == 0)
+    }
+}
+
+@Suite struct PeerPolicyTests {
+    @Test(arguments: [
+        ("203.0.113.5", true), ("8.8.8.8", true), ("2001:db8::1", true),
+        ("127.0.0.1", false), ("127.9.9.9", false), ("0.0.0.0", false), ("::", false), ("::1", false),
+        ("169.254.169.254", false), ("fe80::1", false), ("224.0.0.251", false), ("ff02::1", false),
+        ("255.255.255.255", false), ("::ffff:127.0.0.1", false), ("::ffff:169.254.1.1", false),
+        ("10.20.30.40", false), ("10.0.0.0", false), ("11.0.0.1", true),
+    ])
+    func defaults(ip: String, allowed: Bool) {
+        let policy = PeerPolicy(deny: [CIDR("10.0.0.0/8")!],
+                                ownEndpoints: [TransportAddress(ip: "127.0.0.1", port: 10000)!])
+        #expect(policy.allows(TransportAddress(ip: ip, port: 1234)!) == allowed, "\(ip)")
+    }
+
+    @Test func ownEndpointAndLoopbackSwitch() {
+        let own = TransportAddress(ip: "127.0.0.1", port: 10000)!
+        let policy = PeerPolicy(ownEndpoints: [own])
+        #expect(policy.allows(own))
+        #expect(!policy.allows(own.with(port: 10001)))
+        #expect(policy.allowsPermission(own.with(port: 1)))
+        #expect(!policy.allowsPermission(TransportAddress(ip: "127.0.0.2", port: 1)!))
+        let tests = PeerPolicy(deny: [CIDR("127.0.0.5")!], allowLoopback: true)
+        #expect(tests.allows(TransportAddress(ip: "127.0.0.1", port: 3480)!))
+        #expect(tests.allows(TransportAddress(ip: "::1", port: 3480)!))
+        #expect(!tests.allows(TransportAddress(ip: "127.0.0.5", port: 3480)!), "deny_peers still wins")
+        #expect(!tests.allows(TransportAddress(ip: "0.0.0.0", port: 3480)!))
+    }
+
+    @Test func cidrParsing() {
+        #expect(CIDR("10.0.0.0/8")?.contains(TransportAddress(ip: "10.255.0.1", port: 0)!) == true)
+        #expect(CIDR("fc00::/7")?.contains(TransportAddress(ip: "fd12::1", port: 0)!) == true)
+        #expect(CIDR("fc00::/7")?.contains(TransportAddress(ip: "fe00::1", port: 0)!) == false)
+        #expect(CIDR("0.0.0.0/0")?.contains(TransportAddress(ip: "1.2.3.4", port: 0)!) == true)
+        #expect(CIDR("0.0.0.0/0")?.contains(TransportAddress(ip: "::1", port: 0)!) == false)
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("nonsense") == nil)
+    }
+
+    @Test func restUsernames() {
+        #expect(TURNRESTCredentials.expiry(of: "1700000000:alice") == 1_700_000_000)
+        #expect(TURNRESTCredentials.expiry(of: "1700000000") == 1_700_000_000)
+        #expect(TURNRESTCredentials.expiry(of: "alice") == nil)
+        #expect(TURNRESTCredentials.expiry(of: ":alice") == nil)
+        // Known answer: base64(HMAC-SHA1("secret", "1700000000:alice")).
+        #expect(TURNRESTCredentials.password(secret: "secret", username: "1700000000:alice")
+            == "d8soP47RbdIKLDUOpnJPVQyq5Ts=")
+    }
+}

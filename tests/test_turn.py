@@ -1,0 +1,310 @@
+"""Confab's TURN server (RFC 8656) against independent clients, on loopback only.
+
+- coturn's `turnutils_uclient` relays through Confab to coturn's `turnutils_peer` (an echo peer on
+  127.0.0.1): UDP and TCP, with channels and with Send/Data indications, with a static user from
+  `turn.users` and with TURN REST credentials (`-W secret`); every message must come back (zero loss).
+- the iceServers entry of /config carries REST credentials uclient can allocate with.
+- a small STUN client in this file checks the safe default (loopback peers refused with 403, except
+  Confab's own media port), error codes, garbage input, and the counters in /metrics.
+
+The TURN server is started with ServerOptions(turn=True) (tests/harness.py): a free loopback port,
+`allow_loopback_peers = true` unless a test asks otherwise. Needs Debian's `coturn` package.
+Run inside a private network namespace, e.g.
+  unshare --net -- bash -c 'ip link set lo up && python3 -m pytest tests/test_turn.py'
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+import harness
+from harness import LOOPBACK, ServerOptions
+
+pytestmark = pytest.mark.confab_only
+
+UCLIENT = shutil.which("turnutils_uclient")
+PEER = shutil.which("turnutils_peer")
+needs_coturn = pytest.mark.skipif(UCLIENT is None or PEER is None,
+                                  reason="coturn's turnutils_uclient/turnutils_peer not installed (apt-get install coturn)")
+
+USER, PASSWORD = "alice", "alicepw"
+SECRET = "turn-rest-secret"
+REALM = "confab-test"
+
+
+@pytest.fixture(scope="module")
+def turn_server():
+    srv = harness.start_server(ServerOptions(turn=True, turn_users=(f"{USER}:{PASSWORD}",), turn_secret=SECRET))
+    yield srv
+    alive = srv.alive()
+    srv.stop()
+    assert alive, "Confab died during the TURN tests"
+
+
+@pytest.fixture(scope="module")
+def echo_peer():
+    if PEER is None:
+        pytest.skip("turnutils_peer not installed")
+    port = harness.free_port()
+    proc = subprocess.Popen([PEER, "-L", LOOPBACK, "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(0.3)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def uclient(srv, peer_port: int, *flags: str, clients: int = 10, messages: int = 200, timeout: float = 120) -> dict:
+    """Runs turnutils_uclient and returns its totals; `flags` choose transport/credentials/mode."""
+    argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(peer_port), "-p", str(srv.turn_port),
+            "-m", str(clients), "-n", str(messages), "-l", "120", "-z", "5", *flags, LOOPBACK]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    text = out.stdout + out.stderr
+    totals = re.search(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", text, re.M)
+    lost = re.search(r"Total lost packets (\d+)", text)
+    assert totals and lost, f"uclient did not finish ({out.returncode}):\n{text[-3000:]}\n--- confab ---\n{srv.log_tail()}"
+    return {"sent": int(totals.group(1)), "received": int(totals.group(2)), "lost": int(lost.group(1)), "text": text}
+
+
+def assert_no_loss(result: dict, expected: int) -> None:
+    assert result["sent"] == expected, result["text"][-2000:]
+    assert result["received"] == expected, result["text"][-2000:]
+    assert result["lost"] == 0, result["text"][-2000:]
+
+
+# --- coturn's client --------------------------------------------------------------------------
+
+@needs_coturn
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+@pytest.mark.parametrize("mode", ["channels", "indications"])
+def test_uclient_static_user_relays_without_loss(turn_server, echo_peer, transport, mode):
+    flags = ["-u", USER, "-w", PASSWORD]
+    if transport == "tcp":
+        flags.append("-t")
+    if mode == "indications":
+        flags.append("-s")
+    result = uclient(turn_server, echo_peer, *flags, clients=10, messages=200)
+    assert_no_loss(result, 10 * 200)
+
+
+@needs_coturn
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_uclient_rest_secret_relays_without_loss(turn_server, echo_peer, transport):
+    flags = ["-u", "restuser", "-W", SECRET] + (["-t"] if transport == "tcp" else [])
+    result = uclient(turn_server, echo_peer, *flags, clients=5, messages=200)
+    assert_no_loss(result, 5 * 200)
+
+
+@needs_coturn
+def test_uclient_wrong_password_relays_nothing(turn_server, echo_peer):
+    argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(echo_peer), "-p", str(turn_server.turn_port),
+            "-m", "1", "-n", "5", "-u", USER, "-w", "wrong", LOOPBACK]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    text = out.stdout + out.stderr
+    assert "tot_recv_msgs=5" not in text
+    assert re.search(r"error 401|Unauthorized|Cannot complete Allocation", text), text[-2000:]
+
+
+@needs_coturn
+def test_config_ice_servers_give_working_rest_credentials(turn_server, echo_peer):
+    config = harness_json(f"{turn_server.http_base}/config")
+    turn = [s for s in config["iceServers"] if any(u.startswith("turn:") for u in as_list(s["urls"]))]
+    assert len(turn) == 1, config
+    entry = turn[0]
+    assert set(as_list(entry["urls"])) == {f"turn:{LOOPBACK}:{turn_server.turn_port}?transport=udp",
+                                           f"turn:{LOOPBACK}:{turn_server.turn_port}?transport=tcp"}
+    expiry, _, user = entry["username"].partition(":")
+    assert user and 86400 - 60 < int(expiry) - time.time() <= 86400 + 5  # turn.credential_lifetime default
+    expected = base64.b64encode(hmac.new(SECRET.encode(), entry["username"].encode(), hashlib.sha1).digest()).decode()
+    assert entry["credential"] == expected
+    result = uclient(turn_server, echo_peer, "-u", entry["username"], "-w", entry["credential"], clients=2, messages=50)
+    assert_no_loss(result, 2 * 50)
+    # /config.js carries the same kind of entry.
+    with urllib.request.urlopen(f"{turn_server.http_base}/config.js", timeout=5) as r:
+        assert f"turn:{LOOPBACK}:{turn_server.turn_port}?transport=tcp" in r.read().decode()
+
+
+def harness_json(url: str) -> dict:
+    import json
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def as_list(urls) -> list:
+    return urls if isinstance(urls, list) else [urls]
+
+
+# --- a minimal STUN/TURN client ---------------------------------------------------------------
+
+COOKIE = 0x2112A442
+ALLOCATE, REFRESH, CREATE_PERMISSION, CHANNEL_BIND, BINDING = 0x003, 0x004, 0x008, 0x009, 0x001
+
+
+def msg_type(method: int, cls: int) -> int:
+    return (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7)
+
+
+def attr(t: int, value: bytes) -> bytes:
+    return struct.pack("!HH", t, len(value)) + value + b"\0" * ((4 - len(value) % 4) % 4)
+
+
+def xor_addr(ip: str, port: int) -> bytes:
+    raw = socket.inet_aton(ip)
+    x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", COOKIE)))
+    return struct.pack("!BBH", 0, 1, port ^ (COOKIE >> 16)) + x
+
+
+def build(method: int, attrs: list, key: bytes | None = None, tid: bytes | None = None) -> tuple[bytes, bytes]:
+    tid = tid or os.urandom(12)
+    body = b"".join(attrs)
+    if key is not None:
+        header = struct.pack("!HHI", msg_type(method, 0), len(body) + 24, COOKIE) + tid
+        mac = hmac.new(key, header + body, hashlib.sha1).digest()
+        body += attr(0x0008, mac)
+    return struct.pack("!HHI", msg_type(method, 0), len(body), COOKIE) + tid + body, tid
+
+
+def parse(data: bytes) -> dict:
+    t, length, cookie = struct.unpack("!HHI", data[:8])
+    assert cookie == COOKIE and length + 20 == len(data)
+    out = {"class": ((t >> 4) & 1) | ((t >> 7) & 2), "attrs": {}}
+    i = 20
+    while i < len(data):
+        at, al = struct.unpack("!HH", data[i:i + 4])
+        out["attrs"].setdefault(at, data[i + 4:i + 4 + al])
+        i += 4 + al + (4 - al % 4) % 4
+    err = out["attrs"].get(0x0009)
+    out["error"] = (err[2] & 7) * 100 + err[3] if err else None
+    return out
+
+
+class Client:
+    """One UDP TURN client that authenticates like a browser: 401 first, then long-term credentials."""
+
+    def __init__(self, srv, user: str = USER, password: str = PASSWORD):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.settimeout(3)
+        self.server = (LOOPBACK, srv.turn_port)
+        self.user, self.password = user, password
+        self.nonce = b""
+        self.realm = b""
+
+    def request(self, method: int, attrs: list, authenticate: bool = True) -> dict:
+        if authenticate and self.nonce:
+            key = hashlib.md5(f"{self.user}:{self.realm.decode()}:{self.password}".encode()).digest()
+            creds = [attr(0x0006, self.user.encode()), attr(0x0014, self.realm), attr(0x0015, self.nonce)]
+            data, _ = build(method, attrs + creds, key)
+        else:
+            data, _ = build(method, attrs)
+        self.sock.sendto(data, self.server)
+        reply = parse(self.sock.recv(2048))
+        if authenticate and reply["error"] in (401, 438) and 0x0015 in reply["attrs"] and (
+                not self.nonce or reply["error"] == 438):
+            self.nonce, self.realm = reply["attrs"][0x0015], reply["attrs"][0x0014]
+            return self.request(method, attrs)
+        return reply
+
+    def allocate(self) -> dict:
+        return self.request(ALLOCATE, [attr(0x0019, bytes([17, 0, 0, 0]))])
+
+    def close(self):
+        self.sock.close()
+
+
+def test_binding_answers_xor_mapped_address(turn_server):
+    c = Client(turn_server)
+    c.sock.bind((LOOPBACK, 0))
+    reply = c.request(BINDING, [], authenticate=False)
+    assert reply["class"] == 2
+    xma = reply["attrs"][0x0020]
+    port = struct.unpack("!H", xma[2:4])[0] ^ (COOKIE >> 16)
+    assert port == c.sock.getsockname()[1]
+    c.close()
+
+
+def test_allocate_error_codes(turn_server):
+    c = Client(turn_server)
+    first = c.request(ALLOCATE, [attr(0x0019, bytes([17, 0, 0, 0]))], authenticate=False)
+    assert first["error"] == 401 and first["attrs"][0x0014] == REALM.encode() and 0x0015 in first["attrs"]
+    assert c.request(ALLOCATE, [attr(0x0019, bytes([6, 0, 0, 0]))])["error"] == 442
+    ok = c.allocate()
+    assert ok["class"] == 2 and 0x0016 in ok["attrs"]
+    assert c.request(ALLOCATE, [attr(0x0019, bytes([17, 0, 0, 0]))])["error"] == 437
+    assert c.request(REFRESH, [attr(0x000D, struct.pack("!I", 0))])["class"] == 2
+    assert c.request(REFRESH, [])["error"] == 437
+    c.close()
+
+
+def test_default_policy_refuses_loopback_peers_but_not_the_sfu(server_factory):
+    srv = server_factory(turn=True, turn_allow_loopback_peers=False)
+    c = Client(srv)
+    assert c.allocate()["class"] == 2
+    # Loopback on another port than the media port: refused (ChannelBind checks the port).
+    other = srv.udp_port + 1 if srv.udp_port < 65535 else srv.udp_port - 1
+    denied = c.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4001, 0)), attr(0x0012, xor_addr(LOOPBACK, other))])
+    assert denied["error"] == 403
+    for ip in ("127.0.0.2", "0.0.0.0", "169.254.169.254", "224.0.0.1"):
+        reply = c.request(CREATE_PERMISSION, [attr(0x0012, xor_addr(ip, 5000))])
+        assert reply["error"] == 403, ip
+    # Confab's own media port on loopback: allowed.
+    ok = c.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4002, 0)), attr(0x0012, xor_addr(LOOPBACK, srv.udp_port))])
+    assert ok["class"] == 2, ok
+    c.close()
+
+
+def test_garbage_is_counted_and_dropped(turn_server):
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    import random
+    rng = random.Random(6)
+    valid, _ = build(BINDING, [])
+    for i in range(2000):
+        if i % 2:
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 120)))
+        else:
+            data = bytearray(valid + attr(0x8022, b"x" * rng.randrange(0, 40)))
+            for _ in range(rng.randrange(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(data)
+        udp.sendto(data, (LOOPBACK, turn_server.turn_port))
+    udp.close()
+    tcp = socket.create_connection((LOOPBACK, turn_server.turn_port), timeout=3)
+    tcp.sendall(b"\xff" * 64)
+    tcp.close()
+    half = socket.create_connection((LOOPBACK, turn_server.turn_port), timeout=3)
+    half.sendall(valid[:10])
+    half.close()
+    time.sleep(0.5)
+    c = Client(turn_server)
+    assert c.request(BINDING, [], authenticate=False)["class"] == 2
+    c.close()
+    time.sleep(1.2)  # counters reach /metrics once a second
+    metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{turn_server.admin_port}/metrics", timeout=5).read().decode()
+    dropped = re.search(r"^confab_turn_malformed_dropped_total (\d+)", metrics, re.M)
+    assert dropped and int(dropped.group(1)) > 100, metrics
+
+
+@needs_coturn
+def test_metrics_count_relayed_traffic(turn_server, echo_peer):
+    uclient(turn_server, echo_peer, "-u", USER, "-w", PASSWORD, clients=2, messages=20)
+    wrong = Client(turn_server, password="wrong")
+    assert wrong.allocate()["error"] == 401
+    wrong.close()
+    time.sleep(1.2)
+    metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{turn_server.admin_port}/metrics", timeout=5).read().decode()
+    for name in ("confab_turn_allocations_total", "confab_turn_relayed_bytes_to_peers_total",
+                 "confab_turn_relayed_bytes_to_clients_total", "confab_turn_auth_failures_total"):
+        value = re.search(rf"^{name} (\d+)", metrics, re.M)
+        assert value and int(value.group(1)) > 0, (name, metrics)
+    for name in ("confab_turn_allocations", "confab_turn_permissions", "confab_turn_channels"):
+        assert re.search(rf"^{name} ", metrics, re.M), (name, metrics)
