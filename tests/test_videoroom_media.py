@@ -323,3 +323,86 @@ def test_subscriber_losses_are_repaired_by_retransmission(media_srv):
             await sub_sig.close()
 
     run(scenario())
+
+
+def test_update_adds_and_removes_streams_with_renegotiation(media_srv):
+    """One subscriber PeerConnection, renegotiated with `update`: B's streams are added as new
+    m-lines, A's removed ones turn inactive (and are reused by the next subscription); Janus's
+    errors for an empty update and an unknown feed."""
+
+    async def scenario() -> None:
+        sigs = [mp.HttpSignalling(media_srv.janus_url) for _ in range(3)]
+        for s in sigs:
+            await s.start()
+        a_sig, b_sig, sub_sig = sigs
+        peers: list = []
+        try:
+            room = await create_room(a_sig)
+            a, b = Publisher(a_sig, "A"), Publisher(b_sig, "B")
+            peers += [a.peer, b.peer]
+            for p in (a, b):
+                await p.join_and_publish(room)
+                await p.sig.wait_event(mp.is_ev("webrtcup", p.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, a.id)
+            peers.append(peer)
+            await sub_sig.wait_event(mp.is_ev("webrtcup", handle), 15, "subscriber webrtcup")
+
+            ev = await request(sub_sig, handle, {"request": "update", "subscribe": [{"feed": b.id}]})
+            d = data(ev)
+            assert d["videoroom"] == "updated" and d["room"] == room and ev["jsep"]["type"] == "offer", d
+            lines = [(s["mid"], s["type"], s.get("feed_id"), s["active"], s["ready"]) for s in d["streams"]]
+            assert lines == [("0", "audio", a.id, True, True), ("1", "video", a.id, True, True),
+                             ("2", "audio", b.id, True, False), ("3", "video", b.id, True, False)], lines
+            started = await request(sub_sig, handle, {"request": "start"}, await peer.answer(ev["jsep"]))
+            assert data(started) == {"videoroom": "event", "room": room, "started": "ok"}, started
+
+            async def frames(mid: str, at_least: int, timeout: float = 20) -> int:
+                end = time.time() + timeout
+                while time.time() < end:
+                    stats = peer.stats_by_mid.get(mid)
+                    if stats and stats.video_frames >= at_least:
+                        return stats.video_frames
+                    await asyncio.sleep(0.1)
+                raise AssertionError(f"mid {mid}: fewer than {at_least} frames: "
+                                     f"{ {m: s.video_frames for m, s in peer.stats_by_mid.items()} }")
+
+            await frames("1", 20)
+            await frames("3", 20)
+            assert len(set(peer.stats_by_mid["3"].bar_positions)) >= 5, peer.stats_by_mid["3"].summary()
+
+            ev = await request(sub_sig, handle, {"request": "update", "unsubscribe": [{"feed": a.id}]})
+            lines = [(s["mid"], s["active"], s.get("feed_id")) for s in data(ev)["streams"]]
+            assert lines == [("0", False, None), ("1", False, None), ("2", True, b.id), ("3", True, b.id)], lines
+            sdp = ev["jsep"]["sdp"]
+            assert sdp.count("a=inactive") == 2 and sdp.count("a=sendonly") == 2, sdp
+            await request(sub_sig, handle, {"request": "start"}, await peer.answer(ev["jsep"]))
+            await asyncio.sleep(0.5)
+            a_frames, b_frames = peer.stats_by_mid["1"].video_frames, peer.stats_by_mid["3"].video_frames
+            await asyncio.sleep(1.5)
+            assert peer.stats_by_mid["1"].video_frames - a_frames <= 1, "A still arrives after unsubscribing"
+            assert peer.stats_by_mid["3"].video_frames - b_frames >= 15, "B stopped too"
+
+            # Subscribing to A again reuses the inactive m-lines 0 and 1. (aiortc does not restart a
+            # receiver whose transceiver went inactive, so only the negotiation is checked here.)
+            ev = await request(sub_sig, handle, {"request": "update", "subscribe": [{"feed": a.id}]})
+            lines = [(s["mid"], s["active"], s.get("feed_id")) for s in data(ev)["streams"]]
+            assert lines == [("0", True, a.id), ("1", True, a.id), ("2", True, b.id), ("3", True, b.id)], lines
+            started = await request(sub_sig, handle, {"request": "start"}, await peer.answer(ev["jsep"]))
+            assert data(started) == {"videoroom": "event", "room": room, "started": "ok"}, started
+
+            ev = await request(sub_sig, handle, {"request": "update"})
+            assert data(ev) == {"videoroom": "event", "error_code": 429,
+                                "error": "At least one of either 'subscribe' or 'unsubscribe' must be present"}, ev
+            ev = await request(sub_sig, handle, {"request": "update", "subscribe": [{"feed": 123}]})
+            assert data(ev) == {"videoroom": "event", "error_code": 428, "error": "No such feed (123)"}, ev
+            ev = await request(sub_sig, handle, {"request": "leave"})
+            assert data(ev) == {"videoroom": "event", "room": room, "left": "ok"}, ev
+            hang = await sub_sig.wait_event(mp.is_ev("hangup", handle), 10, "subscriber hangup")
+            assert hang["reason"] == "Close PC", hang
+        finally:
+            for p in peers:
+                await p.close()
+            for s in sigs:
+                await s.close()
+
+    run(scenario(), timeout=120)

@@ -37,12 +37,29 @@ struct ForwardingStateTests {
                             clockRate: 90000, now: 2043 * Self.ms) == .send(sequence: 502, timestamp: 1000 + 183_000))
     }
 
-    @Test func simulcastForwardsTheWantedLayerOnly() {
+    @Test func simulcastStartsWithWhatArrivesAndMovesUpToTheWantedLayer() {
         var state = ForwardingState(isVideo: true, targetLayer: 2)
+        // Only layer 0 so far: it is forwarded rather than nothing.
         #expect(state.admit(sequence: 1, timestamp: 0, layer: 0, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: Self.ms) == .drop)
-        #expect(state.admit(sequence: 50, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: Self.ms) == .send(sequence: 50, timestamp: 0))
+                            clockRate: 90000, now: Self.ms) == .send(sequence: 1, timestamp: 0))
+        // Layer 2 appears: switch to it at its first keyframe, numbering continuing.
+        #expect(state.admit(sequence: 50, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: false,
+                            clockRate: 90000, now: 2 * Self.ms) == .dropNeedingKeyframe)
+        #expect(state.admit(sequence: 51, timestamp: 3000, layer: 2, layerCount: 3, isKeyframe: true,
+                            clockRate: 90000, now: 34 * Self.ms) == .send(sequence: 2, timestamp: 2970))
+        #expect(state.admit(sequence: 2, timestamp: 3000, layer: 0, layerCount: 3, isKeyframe: false,
+                            clockRate: 90000, now: 34 * Self.ms) == .drop)
+    }
+
+    @Test func aLayerThatStopsIsReplacedByTheBestOneStillArriving() {
+        var state = ForwardingState(isVideo: true, targetLayer: 2)
+        _ = state.admit(sequence: 10, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: true, clockRate: 90000, now: Self.ms)
+        _ = state.admit(sequence: 20, timestamp: 0, layer: 1, layerCount: 3, isKeyframe: false, clockRate: 90000, now: Self.ms)
+        // Layer 2 goes silent; 600 ms later layer 1 takes over at its keyframe.
+        #expect(state.admit(sequence: 38, timestamp: 54000, layer: 1, layerCount: 3, isKeyframe: false,
+                            clockRate: 90000, now: 601 * Self.ms) == .dropNeedingKeyframe)
+        #expect(state.admit(sequence: 39, timestamp: 54000, layer: 1, layerCount: 3, isKeyframe: true,
+                            clockRate: 90000, now: 601 * Self.ms) == .send(sequence: 11, timestamp: 54000))
     }
 
     @Test func theWantedLayerIsClampedToWhatIsSent() {

@@ -22,6 +22,11 @@ struct ForwardingState: Sendable {
     var targetLayer: Int
     /// The last incoming timestamp forwarded, and when, to size the gap at a layer switch.
     var lastArrival: UInt64 = 0
+    /// When each simulcast layer last arrived (0 = never): a layer that stopped is replaced by
+    /// the best one still arriving (a browser drops its top layer when bandwidth is short).
+    var layerArrivals = SIMD4<UInt64>(repeating: 0)
+    /// A layer silent for this long counts as stopped (Janus's default `fallback` is 250 ms).
+    static let layerTimeout: UInt64 = 500_000_000
 
     init(isVideo: Bool, targetLayer: Int = 2) {
         waitingForKeyframe = isVideo
@@ -41,7 +46,8 @@ struct ForwardingState: Sendable {
     /// always true for audio.
     mutating func admit(sequence: UInt16, timestamp: UInt32, layer: Int, layerCount: Int, isKeyframe: Bool,
                         clockRate: UInt32, now: UInt64) -> Verdict {
-        let wanted = min(targetLayer, max(layerCount, 1) - 1)
+        if layer < 4 { layerArrivals[layer] = now }
+        let wanted = bestArrivingLayer(layerCount: max(layerCount, 1), now: now)
         if layer != currentLayer {
             // Another layer (or the first packet after a (re)start): switch only to the wanted
             // one, and only at one of its keyframes; the current layer goes on meanwhile.
@@ -61,6 +67,17 @@ struct ForwardingState: Sendable {
         guard let outSequence = self.sequence.rewrite(sequence) else { return .drop }
         lastArrival = now
         return .send(sequence: outSequence, timestamp: self.timestamp.rewrite(timestamp))
+    }
+
+    /// The highest arriving layer up to the target, else the lowest arriving one above it.
+    func bestArrivingLayer(layerCount: Int, now: UInt64) -> Int {
+        let top = min(targetLayer, layerCount - 1, 3)
+        func arriving(_ layer: Int) -> Bool {
+            layerArrivals[layer] != 0 && now &- layerArrivals[layer] <= Self.layerTimeout
+        }
+        for layer in stride(from: top, through: 0, by: -1) where arriving(layer) { return layer }
+        for layer in top..<min(layerCount, 4) where arriving(layer) { return layer }
+        return top
     }
 
     /// The next packets start a new source after a pause or resubscription (numbering continues).
@@ -118,6 +135,7 @@ final class SubscriberStream: Sendable {
     }
 
     func setActive(_ on: Bool) {
+        let on = on && !removed.load(ordering: .relaxed)
         let was = active.exchange(on, ordering: .acquiringAndReleasing)
         guard on, !was else { return }
         state.withLock { $0.restart(isVideo: isVideo) }
@@ -199,7 +217,8 @@ final class SubscriberStream: Sendable {
     var json: JSON {
         var entry: [String: JSON] = [
             "type": .string(feedStream.kind.rawValue), "active": .bool(!removed.load(ordering: .relaxed)),
-            "mindex": JSON(mLineIndex), "mid": .string(mid), "ready": false,
+            "mindex": JSON(mLineIndex), "mid": .string(mid),
+            "ready": .bool(!removed.load(ordering: .relaxed) && position.load(ordering: .relaxed) >= 0),
             "send": .bool(sendEnabled.load(ordering: .relaxed)),
         ]
         guard !removed.load(ordering: .relaxed) else { return .object(entry) }

@@ -30,18 +30,45 @@ final class Subscription: MediaSink, Sendable {
     var streams: [SubscriberStream] { table.withLock { $0 } }
 
     /// Builds the subscriber streams for `wanted` publisher streams, mids "0", "1", ... in order.
-    static func makeStreams(for wanted: [(feed: PublisherFeed, stream: PublishedStream, display: String?)],
-                            handle: PluginHandle) -> [SubscriberStream] {
+    func makeStreams(for wanted: [(feed: PublisherFeed, stream: PublishedStream, display: String?)]) -> [SubscriberStream] {
         wanted.enumerated().map { index, item in
-            let mid = String(index)
-            let local = LocalStream(
-                ssrc: UInt32.random(in: 1...UInt32.max),
-                rtxSSRC: item.stream.media.codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max),
-                cname: "confab-\(handle.id)", streamID: "confab-\(item.feed.participantID)",
-                trackID: "\(item.stream.kind)-\(item.feed.participantID)-\(item.stream.media.mid)")
-            return SubscriberStream(mid: mid, mLineIndex: index, feed: item.feed, feedStream: item.stream,
-                                    feedDisplay: item.display, local: local)
+            makeStream(mLineIndex: index, feed: item.feed, stream: item.stream, display: item.display)
         }
+    }
+
+    /// A subscriber stream on m-line `mLineIndex` (mid = the index), with fresh SSRCs.
+    private func makeStream(mLineIndex: Int, feed: PublisherFeed, stream: PublishedStream,
+                            display: String?) -> SubscriberStream {
+        let local = LocalStream(
+            ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: nil, cname: "confab-\(handle.id)",
+            streamID: "confab-\(feed.participantID)",
+            trackID: "\(stream.kind)-\(feed.participantID)-\(stream.media.mid)-\(UInt32.random(in: 1...UInt32.max))")
+        return SubscriberStream(mid: String(mLineIndex), mLineIndex: mLineIndex, feed: feed, feedStream: stream,
+                                feedDisplay: display, local: local)
+    }
+
+    /// `update`: the streams of `removing` stop (their m-lines stay, inactive), then each of
+    /// `adding` takes an inactive m-line of its kind or a new one at the end, as Janus does.
+    /// Returns false when nothing changed.
+    func update(adding: [(feed: PublisherFeed, stream: PublishedStream, display: String?)],
+                removing: (SubscriberStream) -> Bool) -> Bool {
+        var lines = streams
+        var changed = false
+        for stream in lines where !stream.removed.load(ordering: .relaxed) && removing(stream) {
+            stream.removed.store(true, ordering: .relaxed)
+            stream.active.store(false, ordering: .relaxed)
+            stream.feed.remove(stream)
+            changed = true
+        }
+        for item in adding {
+            let slot = lines.firstIndex { $0.removed.load(ordering: .relaxed) && $0.feedStream.kind == item.stream.kind }
+            let index = slot ?? lines.count
+            let made = makeStream(mLineIndex: index, feed: item.feed, stream: item.stream, display: item.display)
+            if slot == nil { lines.append(made) } else { lines[index] = made }
+            changed = true
+        }
+        table.withLock { $0 = lines }
+        return changed
     }
 
     /// The offer for `streams`: each m-line forwards its publisher stream's codec as negotiated.

@@ -56,7 +56,7 @@ extension VideoRoomPlugin {
     }
 
     /// The streams of `publisher` a subscription names: the one with `mid`, or all of them.
-    private static func sources(of publisher: Participant, mid: String?) throws(VideoRoomError) -> [FeedSource] {
+    static func sources(of publisher: Participant, mid: String?) throws(VideoRoomError) -> [FeedSource] {
         guard let feed = publisher.feed else { throw .noSuchFeed(publisher.id) }
         let streams = feed.streams.filter { mid == nil || $0.media.mid == mid }
         if let mid, streams.isEmpty { throw VideoRoomError(.noSuchFeed, "No such mid '\(mid)' in feed \(publisher.id)") }
@@ -76,7 +76,7 @@ extension VideoRoomPlugin {
         let subscription = Subscription(roomID: room.id, handle: handle, engine: engine) { [weak self] subscription, _ in
             self?.subscriptionHungUp(subscription)
         }
-        let streams = Subscription.makeStreams(for: sources.map { ($0.feed, $0.stream, $0.display) }, handle: handle)
+        let streams = subscription.makeStreams(for: sources.map { ($0.feed, $0.stream, $0.display) })
         let offer: JSON
         do {
             offer = try subscription.offer(streams)

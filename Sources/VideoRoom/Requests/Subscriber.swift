@@ -33,11 +33,55 @@ extension VideoRoomPlugin {
             subscription.webrtc.hangUp(reason: "Close PC")
             handles.update(message.handle) { $0.roomID = nil }
             return AsyncReply(["videoroom": "event", "room": JSON(roomID), "left": "ok"])
-        case .switchFeeds, .update, .subscribe, .unsubscribe:
+        case .update:
+            return try update(request.body, subscription: subscription, roomID: roomID)
+        case .switchFeeds, .subscribe, .unsubscribe:
             throw .notImplemented(request.name.rawValue)
         default:
             throw .unknownRequest(request.text)
         }
+    }
+
+    static let updateParameters: [Parameter] = [.array("subscribe"), .array("unsubscribe")]
+    static let unsubscribeParameters: [Parameter] = [.positiveInteger("feed"), .string("mid"), .string("sub_mid")]
+
+    /// `update`: `subscribe` adds publishers' streams (`{feed, mid?}`), `unsubscribe` drops some
+    /// (`{feed, mid?}` or `{sub_mid}`); the answer is `updated` with a new offer (Janus 1.1.2).
+    private func update(_ body: RequestBody, subscription: Subscription, roomID: UInt64) throws(VideoRoomError) -> AsyncReply {
+        try body.validate(Self.updateParameters)
+        let subscribe = (body["subscribe"]?.arrayValue ?? []).map(RequestBody.init(element:))
+        let unsubscribe = (body["unsubscribe"]?.arrayValue ?? []).map(RequestBody.init(element:))
+        guard !subscribe.isEmpty || !unsubscribe.isEmpty else {
+            throw VideoRoomError(.missingElement, "At least one of either 'subscribe' or 'unsubscribe' must be present")
+        }
+        guard let room = rooms.room(roomID) else { throw .noSuchRoom(roomID) }
+        let sources = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [FeedSource] in
+            var sources: [FeedSource] = []
+            for stream in subscribe {
+                try stream.validate(Self.subscriberStreamParameters)
+                try stream.validate(Self.feedParameters)
+                let feed = stream.integer("feed") ?? 0
+                guard let publisher = state.participants[feed], publisher.publishing else { throw .noSuchFeed(feed) }
+                sources += try Self.sources(of: publisher, mid: stream.string("mid"))
+            }
+            return sources
+        }
+        for element in unsubscribe { try element.validate(Self.unsubscribeParameters) }
+        _ = subscription.update(adding: sources.map { ($0.feed, $0.stream, $0.display) }) { stream in
+            unsubscribe.contains { element in
+                if let subMid = element.string("sub_mid") { return stream.mid == subMid }
+                guard let feed = element.integer("feed"), stream.feed.participantID == feed else { return false }
+                return element.string("mid").map { $0 == stream.feedStream.media.mid } ?? true
+            }
+        }
+        let offer: JSON
+        do {
+            offer = try subscription.reoffer()
+        } catch {
+            throw VideoRoomError(.unknown, error.reason)
+        }
+        return AsyncReply(["videoroom": "updated", "room": JSON(roomID),
+                           "streams": .array(subscription.streams.map(\.json))], jsep: offer)
     }
 
     /// `streams: [{mid, send, substream}]`, or the same fields at the top for every stream.
