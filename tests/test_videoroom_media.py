@@ -56,7 +56,7 @@ async def request(sig: mp.Signalling, handle_id: int, body: dict, jsep=None, tim
 async def create_room(sig: mp.Signalling, **options) -> int:
     room = unique_room()
     h = await sig.attach(VIDEOROOM)
-    r = await sig.message(h, {"request": "create", "room": room, "publishers": 6, **options})
+    r = await sig.message(h, {"request": "create", "room": room, **{"publishers": 6, **options}})
     assert data(r)["videoroom"] == "created", r
     await sig.request({"janus": "detach", "handle_id": h})
     return room
@@ -406,3 +406,37 @@ def test_update_adds_and_removes_streams_with_renegotiation(media_srv):
                 await s.close()
 
     run(scenario(), timeout=120)
+
+
+def test_full_room_refuses_another_publisher(media_srv):
+    """`publishers: 1` with someone publishing: the next participant may join, but its offer is
+    refused with 432; publishing again (renegotiating) is not counted against the publisher itself."""
+
+    async def scenario() -> None:
+        a_sig, b_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await a_sig.start()
+        await b_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(a_sig, publishers=1)
+            a = Publisher(a_sig, "A")
+            peers.append(a.peer)
+            await a.join_and_publish(room)
+            await a_sig.wait_event(mp.is_ev("webrtcup", a.handle), 15, "publisher webrtcup")
+            b = Publisher(b_sig, "B")
+            peers.append(b.peer)
+            b.handle = await b_sig.attach(VIDEOROOM)
+            joined = await request(b_sig, b.handle, {"request": "join", "room": room, "ptype": "publisher"})
+            assert data(joined)["videoroom"] == "joined", joined
+            assert [p["id"] for p in data(joined)["publishers"]] == [a.id], joined
+            ev = await request(b_sig, b.handle, {"request": "publish"}, await b.peer.offer())
+            assert data(ev) == {"videoroom": "event", "error_code": 432,
+                                "error": "Maximum number of publishers (1) already reached"}, ev
+            assert "jsep" not in ev, mp.strip_sdp(ev)
+        finally:
+            for p in peers:
+                await p.close()
+            await a_sig.close()
+            await b_sig.close()
+
+    run(scenario())

@@ -95,6 +95,10 @@ extension VideoRoomError {
     static let privateIDRequired = VideoRoomError(.unauthorized, "Unauthorized (this room requires a valid private_id)")
     static let notPublished = VideoRoomError(.notPublished, "Can't unpublish, not published")
     static let alreadyPublished = VideoRoomError(.alreadyPublished, "Can't publish, already published")
+
+    static func publishersFull(_ maximum: Int) -> VideoRoomError {
+        VideoRoomError(.publishersFull, "Maximum number of publishers (\(maximum)) already reached")
+    }
     static let alreadySubscriber = VideoRoomError(.alreadyJoined, "Already in as a subscriber on this handle")
 
     static func idTaken(_ id: UInt64) -> VideoRoomError {

@@ -12,8 +12,14 @@ extension VideoRoomPlugin {
                  handle: PluginHandle) throws(VideoRoomError) -> (JSON, JSON) {
         guard let engine else { throw .publishingUnsupported }
         let options = room.options
-        let participant = try room.withParticipant(participantID) { (participant: inout Participant, _: Room.State) in
-            participant
+        let participant = try room.withParticipant(participantID) {
+            (participant: inout Participant, state: Room.State) throws(VideoRoomError) in
+            // Like Janus: others with a negotiated PeerConnection count, a renegotiation does not.
+            let publishing = state.participants.values.filter { $0.id != participantID && $0.feed?.isPublishing == true }
+            if participant.feed?.isPublishing != true, publishing.count >= state.options.publishers {
+                throw .publishersFull(state.options.publishers)
+            }
+            return participant
         }
         let feed = media.feed(handle) {
             PublisherFeed(participantID: participantID, roomID: room.id, handle: handle, bitrate: participant.bitrate,
