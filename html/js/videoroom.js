@@ -36,7 +36,8 @@ function notice(text) {
 function error(err, what) { showError(ui.error, err, what); }
 
 function initials(name) {
-  return (name || '?').split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+  const letters = (name || '').split(/\s+/).map((w) => w.match(/[\p{L}\p{N}]/u)?.[0]).filter(Boolean);
+  return letters.slice(0, 2).join('').toUpperCase() || '?';
 }
 
 function makeTile({ key, name, local = false, screen = false }) {
@@ -60,7 +61,7 @@ function makeTile({ key, name, local = false, screen = false }) {
   label.className = 'tile__label';
   const who = document.createElement('span');
   who.className = 'tile__name';
-  who.textContent = local ? `${name} (you)` : name;
+  who.textContent = local && !screen ? `${name} (you)` : name;
   const muted = document.createElement('span');
   muted.className = 'tile__muted';
   label.append(who, muted);
@@ -239,7 +240,21 @@ async function publish(c) {
   ui.video.disabled = !media.video && !navigator.mediaDevices?.getUserMedia;
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
-  const { jsep } = await c.pub.message({ request: 'publish', descriptions: [{ mid: c.videoTx.mid, description: 'camera' }] }, offer);
+  let jsep;
+  try {
+    ({ jsep } = await c.pub.message({ request: 'publish', descriptions: [{ mid: c.videoTx.mid, description: 'camera' }] }, offer));
+  } catch (err) {
+    if (err instanceof JanusError && err.code === 432) {   // Janus counts publishers, not people: watch only
+      pc.close();
+      media.stream.getTracks().forEach((t) => t.stop());
+      c.self.el.dataset.video = 'off';
+      ui.audio.disabled = true;
+      ui.video.disabled = true;
+      throw new UserFacingError('This room already has as many cameras and microphones as it allows.',
+        'You can watch and listen; others cannot see or hear you until someone leaves.');
+    }
+    throw err;
+  }
   if (call !== c) return;
   await pc.setRemoteDescription(jsep);
   if (!wantAudio && audioTrack) await toggleAudio();
@@ -486,7 +501,7 @@ async function toggleScreen() {
     await pc.setLocalDescription(offer);
     const { jsep } = await share.handle.message({ request: 'publish', descriptions: [{ mid: tx.mid, description: 'screen' }] }, offer);
     await pc.setRemoteDescription(jsep);
-    share.tile = makeTile({ key: 'screen', name: `${c.name} (screen)`, local: true, screen: true });
+    share.tile = makeTile({ key: 'screen', name: 'Your screen', local: true, screen: true });
     share.tile.stream.addTrack(track);
     share.tile.el.dataset.video = 'on';
     notice('You are sharing your screen.');
