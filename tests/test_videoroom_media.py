@@ -440,3 +440,39 @@ def test_full_room_refuses_another_publisher(media_srv):
             await b_sig.close()
 
     run(scenario())
+
+
+def test_talking_events_from_audio_levels(media_srv):
+    """`audiolevel_event` rooms: the publisher's audio levels (aiortc's 440 Hz tone, about 13 -dBov)
+    make everyone, the speaker included, hear `talking`; listparticipants says so too."""
+
+    async def scenario() -> None:
+        w_sig, p_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await w_sig.start()
+        await p_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(w_sig, audiolevel_event=True, audio_active_packets=10, audio_level_average=40)
+            watcher = await w_sig.attach(VIDEOROOM)
+            await request(w_sig, watcher, {"request": "join", "room": room, "ptype": "publisher", "display": "w"})
+            talker = Publisher(p_sig, "talker")
+            peers.append(talker.peer)
+            await talker.join_and_publish(room)
+            for sig in (w_sig, p_sig):
+                ev = await sig.wait_event(lambda e: e.get("janus") == "event"
+                                          and data(e).get("videoroom") == "talking", 10, "talking")
+                d = data(ev)
+                assert_keys(d, {"videoroom", "room", "id", "mindex", "mid", "audio-level-dBov-avg"}, "talking")
+                assert (d["room"], d["id"], d["mindex"], d["mid"]) == (room, talker.id, 0, "0"), d
+                # Janus writes a real (13.0); Confab's JSON writes whole doubles without ".0" (13).
+                assert isinstance(d["audio-level-dBov-avg"], (int, float)) and d["audio-level-dBov-avg"] < 40, d
+            listed = await w_sig.message(watcher, {"request": "listparticipants", "room": room})
+            entry = next(p for p in data(listed)["participants"] if p["id"] == talker.id)
+            assert entry == {"id": talker.id, "display": "talker", "publisher": True, "talking": True}, entry
+        finally:
+            for p in peers:
+                await p.close()
+            await w_sig.close()
+            await p_sig.close()
+
+    run(scenario())

@@ -64,7 +64,17 @@ final class PublisherFeed: MediaSink, Sendable {
     struct FeedEvents: Sendable {
         let connected: @Sendable (PublisherFeed) -> Void
         let hungUp: @Sendable (PublisherFeed, String) -> Void
+        /// Talking started or stopped on an audio stream (rooms with `audiolevel_event`).
+        let talking: @Sendable (PublisherFeed, PublishedStream, AudioLevelAverager.Event) -> Void
     }
+
+    /// Talk detection on one audio stream from its RFC 6464 levels.
+    struct TalkDetection: Sendable {
+        let stream: PublishedStream
+        let extensionID: UInt8
+        var averager: AudioLevelAverager
+    }
+    private let talk = Mutex<TalkDetection?>(nil)
 
     /// At most one keyframe request per stream this often (subscribers' PLIs are merged).
     static let keyframeInterval: UInt64 = 500_000_000
@@ -84,8 +94,10 @@ final class PublisherFeed: MediaSink, Sendable {
     var streams: [PublishedStream] { published.withLock { $0 } }
     var isPublishing: Bool { !streams.isEmpty }
 
-    /// Records what the negotiation accepted (`descriptions` name streams by mid).
-    func setPublished(_ media: [NegotiatedMedia], positions: [String: Int], descriptions: [String: String]) {
+    /// Records what the negotiation accepted (`descriptions` name streams by mid); `talkDetection`
+    /// (threshold, packets per window) when the room reports who is talking.
+    func setPublished(_ media: [NegotiatedMedia], positions: [String: Int], descriptions: [String: String],
+                      talkDetection: (threshold: Int, packets: Int)? = nil) {
         let streams = media.compactMap { item -> PublishedStream? in
             guard let position = positions[item.mid], item.localDirection.receives else { return nil }
             return PublishedStream(position: position, media: item, description: descriptions[item.mid])
@@ -93,6 +105,12 @@ final class PublisherFeed: MediaSink, Sendable {
         let count = (positions.values.max() ?? -1) + 1
         published.withLock { $0 = streams }
         lastKeyframeRequest.withLock { $0 = Array(repeating: 0, count: count) }
+        let audio = streams.first { $0.kind == .audio && $0.media.extensions.audioLevel != nil }
+        talk.withLock { talk in
+            guard let talkDetection, let audio, let id = audio.media.extensions.audioLevel else { talk = nil; return }
+            talk = TalkDetection(stream: audio, extensionID: id, averager: AudioLevelAverager(
+                threshold: UInt8(clamping: talkDetection.threshold), packetsPerWindow: max(1, talkDetection.packets)))
+        }
     }
 
     /// Stops publishing: nothing is forwarded any more; returns the subscriber streams that were fed.
@@ -136,12 +154,26 @@ final class PublisherFeed: MediaSink, Sendable {
 
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                  route: InboundRoute, context: MediaSendContext) {
+        if !route.isVideo { detectTalking(packet, route: route) }
         let table = fanOut.withLock { $0 }
         guard table.targets.indices.contains(route.stream) else { return }
         let packet = UnsafeRawBufferPointer(packet)
         for target in table.targets[route.stream] {
             target.forward(packet, route: route, context: context)
         }
+    }
+
+    /// Feeds the packet's audio level to the talk detector; a change of state is reported (rare:
+    /// at most once per window of packets).
+    private func detectTalking(_ packet: UnsafeMutableRawBufferPointer, route: InboundRoute) {
+        let change = talk.withLock { talk -> (PublishedStream, AudioLevelAverager.Event)? in
+            guard var detection = talk, detection.stream.position == route.stream,
+                  let level = RTPHeaderView(packet)?.audioLevel(id: detection.extensionID) else { return nil }
+            let event = detection.averager.add(level)
+            talk = detection
+            return event.map { (detection.stream, $0) }
+        }
+        if let (stream, event) = change { events.talking(self, stream, event) }
     }
 
     func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,

@@ -1,6 +1,7 @@
 import JanusAPI
 import JanusMedia
 import Media
+import RTP
 import SDP
 
 /// Publishing: a participant's jsep offer (publish, configure, joinandconfigure) is answered
@@ -34,7 +35,12 @@ extension VideoRoomPlugin {
             throw VideoRoomError(.invalidSDP, error.reason)
         }
         let positions = Dictionary(uniqueKeysWithValues: feed.webrtc.streams.enumerated().map { ($1.mid, $0) })
-        feed.setPublished(feed.webrtc.negotiatedMedia, positions: positions, descriptions: Self.descriptions(request))
+        let talkDetection = options.audiolevelEvent
+            ? (threshold: Int(request.integer("audio_level_average") ?? UInt64(options.audioLevelAverage)),
+               packets: Int(request.integer("audio_active_packets") ?? UInt64(options.audioActivePackets)))
+            : nil
+        feed.setPublished(feed.webrtc.negotiatedMedia, positions: positions, descriptions: Self.descriptions(request),
+                          talkDetection: talkDetection)
         try room.withParticipant(participantID) { (participant: inout Participant, _: Room.State) in
             participant.feed = feed
         }
@@ -79,7 +85,26 @@ extension VideoRoomPlugin {
     private func feedEvents() -> PublisherFeed.FeedEvents {
         PublisherFeed.FeedEvents(
             connected: { [weak self] feed in self?.feedConnected(feed) },
-            hungUp: { [weak self] feed, _ in self?.feedHungUp(feed) })
+            hungUp: { [weak self] feed, _ in self?.feedHungUp(feed) },
+            talking: { [weak self] feed, stream, event in self?.feedTalking(feed, stream: stream, event: event) })
+    }
+
+    /// `talking` / `stopped-talking` to everyone in the room, the speaker included (Janus 1.1.2).
+    private func feedTalking(_ feed: PublisherFeed, stream: PublishedStream, event: AudioLevelAverager.Event) {
+        let (talking, average): (Bool, Double) = switch event {
+        case .startedTalking(let level): (true, level)
+        case .stoppedTalking(let level): (false, level)
+        }
+        guard let room = rooms.room(feed.roomID) else { return }
+        let everyone = try? room.withParticipant(feed.participantID) { (participant: inout Participant, state: Room.State) in
+            participant.talking = talking
+            return state.handles(except: nil)
+        }
+        notify(everyone ?? [], [
+            "videoroom": .string(talking ? "talking" : "stopped-talking"), "room": JSON(room.id),
+            "id": JSON(feed.participantID), "mindex": JSON(stream.media.mLineIndex), "mid": .string(stream.media.mid),
+            "audio-level-dBov-avg": .double(average),
+        ])
     }
 
     /// The publisher's PeerConnection is up: it now publishes, and everyone else hears it.
