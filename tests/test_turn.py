@@ -107,6 +107,56 @@ def test_uclient_rest_secret_relays_without_loss(turn_server, echo_peer, transpo
 
 
 @needs_coturn
+@pytest.mark.slow
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+@pytest.mark.parametrize("mode", ["channels", "indications"])
+def test_uclient_50_allocations_1000_messages_without_loss(turn_server, echo_peer, transport, mode):
+    flags = ["-u", USER, "-w", PASSWORD] + (["-t"] if transport == "tcp" else []) + (["-s"] if mode == "indications" else [])
+    result = uclient(turn_server, echo_peer, *flags, clients=50, messages=1000, timeout=300)
+    assert_no_loss(result, 50 * 1000)
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def echo_peer6():
+    if PEER is None or not ipv6_loopback():
+        pytest.skip("turnutils_peer or ::1 not available")
+    port = harness.free_port()
+    proc = subprocess.Popen([PEER, "-L", "::1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(0.3)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+@needs_coturn
+def test_uclient_ipv6_relay(turn_server, echo_peer6):
+    """REQUESTED-ADDRESS-FAMILY IPv6 (-x): an IPv6 relay on ::1 reaches an IPv6 peer."""
+    argv = [UCLIENT, "-c", "-x", "-e", "::1", "-r", str(echo_peer6), "-p", str(turn_server.turn_port),
+            "-m", "2", "-n", "100", "-z", "5", "-u", USER, "-w", PASSWORD, LOOPBACK]
+    text = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+    assert "tot_send_msgs=200, tot_recv_msgs=200" in text and "Total lost packets 0 " in text, text[-2000:]
+
+
+@needs_coturn
+def test_uclient_dual_allocation(turn_server, echo_peer):
+    """ADDITIONAL-ADDRESS-FAMILY (-Z, coturn's draft code point): IPv4 and IPv6 relays in one allocation."""
+    if not ipv6_loopback():
+        pytest.skip("::1 not available")
+    result = uclient(turn_server, echo_peer, "-Z", "-u", USER, "-w", PASSWORD, clients=2, messages=100)
+    assert_no_loss(result, 2 * 100)
+
+
+@needs_coturn
 def test_uclient_wrong_password_relays_nothing(turn_server, echo_peer):
     argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(echo_peer), "-p", str(turn_server.turn_port),
             "-m", "1", "-n", "5", "-u", USER, "-w", "wrong", LOOPBACK]

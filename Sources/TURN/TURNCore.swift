@@ -208,6 +208,9 @@ public final class TURNCore {
             case .reservationToken: token = true
             case .requestedAddressFamily(let f): requested = f
             case .additionalAddressFamily(let f): additional = f
+            // The draft code point coturn (and its turnutils_uclient -Z) still sends for ADDITIONAL-ADDRESS-FAMILY.
+            case .unknown(type: 0x8032, let value) where value.count == 4:
+                additional = STUNAddressFamily(rawValue: value[0]) ?? additional
             case .lifetime(let l): lifetime = l
             default: break
             }

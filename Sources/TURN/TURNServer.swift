@@ -66,10 +66,14 @@ public final class TURNServer: Sendable {
             let udp = try await DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.maxMessagesPerRead, value: 8)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            UDPListenerHandler(id: udpID, core: coreBox.value))
+                            UDPListenerHandler(id: udpID, core: coreBox.value, io: ioBox.value))
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -161,13 +165,37 @@ final class NIOTURNIO: TURNIO {
         return nextID
     }
 
+    /// Channels written to since the last flush. Sends happen while handling a read, and the reading
+    /// handler flushes them all in `channelReadComplete`, so a burst leaves in one batch (sendmmsg for UDP).
+    private var dirty: [ObjectIdentifier: any Channel] = [:]
+    private var inRead = 0
+
+    private func write<T: Sendable>(_ value: T, on channel: any Channel) {
+        if inRead > 0 {
+            channel.write(value, promise: nil)
+            dirty[ObjectIdentifier(channel)] = channel
+        } else {
+            channel.writeAndFlush(value, promise: nil)
+        }
+    }
+
+    func beginRead() { inRead += 1 }
+
+    func endRead() {
+        inRead = max(0, inRead - 1)
+        guard !dirty.isEmpty else { return }
+        let channels = dirty.values
+        dirty = [:]
+        for channel in channels { channel.flush() }
+    }
+
     func sendToClient(_ data: ByteBuffer, _ client: ClientKey) {
         if client.isTCP {
-            tcpConnections[client.connection]?.writeAndFlush(data, promise: nil)
+            if let channel = tcpConnections[client.connection] { write(data, on: channel) }
         } else if let listener = udpListeners[client.connection] {
             let envelope = AddressedEnvelope(remoteAddress: socketAddress(client.address, ipv6Socket: listener.isIPv6),
                                              data: data)
-            listener.channel.writeAndFlush(envelope, promise: nil)
+            write(envelope, on: listener.channel)
         }
     }
 
@@ -175,7 +203,7 @@ final class NIOTURNIO: TURNIO {
         guard let state = relays[relay] else { return }
         let envelope = AddressedEnvelope(remoteAddress: socketAddress(peer, ipv6Socket: state.isIPv6), data: data)
         if let channel = state.channel {
-            channel.writeAndFlush(envelope, promise: nil)
+            write(envelope, on: channel)
         } else if state.pending.count < 64 {
             relays[relay]?.pending.append(envelope)
         }
@@ -221,9 +249,12 @@ final class NIOTURNIO: TURNIO {
         relays[id] = Relay(channel: nil, port: port, isIPv6: isIPv6)
         let me = NIOLoopBound(self, eventLoop: eventLoop)
         DatagramBootstrap(group: eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: 8)
+            .channelOption(.maxMessagesPerRead, value: 4)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RelayHandler(id: id, core: core.value))
+                    try channel.pipeline.syncOperations.addHandler(RelayHandler(id: id, core: core.value, io: me.value))
                 }
             }
             .withBoundSocket(descriptor)
@@ -290,16 +321,30 @@ final class UDPListenerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let id: Int
     let core: TURNCore
+    let io: NIOTURNIO
+    var reading = false
 
-    init(id: Int, core: TURNCore) {
+    init(id: Int, core: TURNCore, io: NIOTURNIO) {
         self.id = id
         self.core = core
+        self.io = io
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !reading {
+            reading = true
+            io.beginRead()
+        }
         let envelope = unwrapInboundIn(data)
         guard let from = transportAddress(envelope.remoteAddress) else { return }
         core.handleClientPacket(envelope.data, from: ClientKey(address: from, connection: id, isTCP: false))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if reading {
+            reading = false
+            io.endRead()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -311,16 +356,30 @@ final class RelayHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let id: RelayID
     let core: TURNCore
+    let io: NIOTURNIO
+    var reading = false
 
-    init(id: RelayID, core: TURNCore) {
+    init(id: RelayID, core: TURNCore, io: NIOTURNIO) {
         self.id = id
         self.core = core
+        self.io = io
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !reading {
+            reading = true
+            io.beginRead()
+        }
         let envelope = unwrapInboundIn(data)
         guard let from = transportAddress(envelope.remoteAddress) else { return }
         core.handlePeerPacket(envelope.data, relay: id, from: from)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if reading {
+            reading = false
+            io.endRead()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
@@ -332,6 +391,7 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     let core: TURNCore
     let io: NIOTURNIO
     var client: ClientKey?
+    var reading = false
 
     init(id: Int, core: TURNCore, io: NIOTURNIO) {
         self.id = id
@@ -348,10 +408,26 @@ final class TCPConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let client else { return }
+        if !reading {
+            reading = true
+            io.beginRead()
+        }
         core.handleClientPacket(unwrapInboundIn(data), from: client)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if reading {
+            reading = false
+            io.endRead()
+        }
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        if reading {
+            reading = false
+            io.endRead()
+        }
         io.tcpConnections[id] = nil
         core.connectionClosed(id)
         context.fireChannelInactive()

@@ -37,22 +37,23 @@ enum TURNSetup {
         return configuration
     }
 
-    /// The addresses relays bind to and announce: `turn.bind` when it names one address, else the first
-    /// announced media address of each family (loopback when that is all the machine has).
+    /// The addresses relays bind to and announce, per family: `turn.bind` when it names one address of that
+    /// family, else the first announced media address of the family, else an interface address (loopback only
+    /// when that is all the machine has). A family with none is not offered (440).
     static func relayAddresses(bind: String, media: MediaEngine) -> (TransportAddress?, TransportAddress?) {
-        if let address = TransportAddress(ip: bind, port: 0), address != TransportAddress(ip: "0.0.0.0", port: 0),
-           address != TransportAddress(ip: "::", port: 0) {
-            return address.isIPv4 ? (address, nil) : (nil, address)
+        let specific = TransportAddress(ip: bind, port: 0).flatMap { address in
+            address == TransportAddress(ip: "0.0.0.0", port: 0) || address == TransportAddress(ip: "::", port: 0)
+                ? nil : address
         }
         let announced = media.hostCandidates.map { $0.address.with(port: 0) }
-        let interfaces = NetworkInterfaces.list().filter(\.isUp).map(\.address)
+        let interfaces = NetworkInterfaces.list().filter(\.isUp).map { $0.address.with(port: 0) }
         func pick(_ v4: Bool) -> TransportAddress? {
-            announced.first { $0.isIPv4 == v4 && !$0.isLinkLocal }
-                ?? interfaces.first { $0.isIPv4 == v4 && !$0.isLinkLocal && !$0.isLoopback }?.with(port: 0)
-                ?? interfaces.first { $0.isIPv4 == v4 && $0.isLoopback }?.with(port: 0)
+            if let specific, specific.isIPv4 == v4 { return specific }
+            return announced.first { $0.isIPv4 == v4 && !$0.isLinkLocal }
+                ?? interfaces.first { $0.isIPv4 == v4 && !$0.isLinkLocal && !$0.isLoopback }
+                ?? interfaces.first { $0.isIPv4 == v4 && $0.isLoopback }
         }
-        // An IPv4-only bind cannot serve IPv6 clients but relays are separate sockets; offer both families.
-        return (pick(true), bind.contains(":") || bind == "0.0.0.0" ? pick(false) : nil)
+        return (pick(true), pick(false))
     }
 
     static func server(_ settings: Settings, secret: String, media: MediaEngine, logger: Logger) -> TURNServer {
