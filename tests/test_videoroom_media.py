@@ -476,3 +476,87 @@ def test_talking_events_from_audio_levels(media_srv):
             await p_sig.close()
 
     run(scenario())
+
+
+def test_rtp_forward_sends_plain_rtp_to_a_local_port(media_srv):
+    """rtp_forward (multistream `streams` and the deprecated `audio_port`), listforwarders,
+    stop_rtp_forward, with Janus 1.1.2's shapes and errors; the UDP ports receive plain RTP with
+    the publisher's payload types; forwarders end with the publisher's PeerConnection."""
+    import socket
+
+    async def receive(sock: socket.socket, count: int) -> list[bytes]:
+        return [(await asyncio.to_thread(sock.recvfrom, 2000))[0] for _ in range(count)]
+
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        pub = Publisher(sig, "fw")
+        socks = []
+        try:
+            room = await create_room(sig, secret="s3cret")
+            await pub.join_and_publish(room)
+            await sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            for _ in range(2):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("127.0.0.1", 0))
+                s.settimeout(5)
+                socks.append(s)
+            audio_port, video_port = (s.getsockname()[1] for s in socks)
+            base = {"request": "rtp_forward", "room": room, "publisher_id": pub.id, "host": "127.0.0.1"}
+
+            r = await sig.message(pub.handle, {**base, "streams": [{"mid": "0", "port": audio_port}]})
+            assert data(r) == {"videoroom": "event", "error_code": 429, "error": "Missing mandatory element (secret)"}, r
+            r = await sig.message(pub.handle, {**{k: v for k, v in base.items() if k != "host"}, "secret": "s3cret",
+                                               "streams": [{"mid": "0", "port": audio_port}]})
+            assert data(r) == {"videoroom": "event", "error_code": 429, "error": "Missing mandatory element (host)"}, r
+            r = await sig.message(pub.handle, {**base, "publisher_id": 5, "secret": "s3cret",
+                                               "streams": [{"mid": "0", "port": audio_port}]})
+            assert data(r) == {"videoroom": "event", "error_code": 428, "error": "No such feed (5)"}, r
+
+            r = await sig.message(pub.handle, {**base, "secret": "s3cret", "streams": [
+                {"mid": "0", "port": audio_port}, {"mid": "1", "port": video_port}, {"mid": "7", "port": 9}]})
+            d = data(r)
+            assert_keys(d, {"videoroom", "room", "publisher_id", "forwarders"}, "rtp_forward")
+            assert (d["videoroom"], d["room"], d["publisher_id"]) == ("rtp_forward", room, pub.id), d
+            assert [(f["type"], f["host"], f["port"]) for f in d["forwarders"]] == [
+                ("audio", "127.0.0.1", audio_port), ("video", "127.0.0.1", video_port)], d
+            payload_types = []
+            for kind, s in zip(("audio", "video"), socks):
+                packets = await receive(s, 20)
+                assert all(p[0] >> 6 == 2 for p in packets), f"{kind}: not RTP"
+                assert len({p[8:12] for p in packets}) == 1, f"{kind}: more than one SSRC"
+                payload_types.append({p[1] & 0x7F for p in packets})
+            assert all(len(pts) == 1 for pts in payload_types), payload_types
+            audio_pt, video_pt = (pts.pop() for pts in payload_types)
+            offer_sdp = pub.peer.pc.localDescription.sdp
+            assert f"a=rtpmap:{audio_pt} opus/48000/2" in offer_sdp and f"a=rtpmap:{video_pt} VP8/90000" in offer_sdp
+
+            listed = await sig.message(pub.handle, {"request": "listforwarders", "room": room, "secret": "s3cret"})
+            assert data(listed) == {"videoroom": "forwarders", "room": room, "publishers": [
+                {"publisher_id": pub.id, "display": "fw", "forwarders": d["forwarders"]}]}, listed
+
+            legacy = await sig.message(pub.handle, {**base, "secret": "s3cret", "audio_port": audio_port})
+            ld = data(legacy)
+            assert set(ld["rtp_stream"]) == {"host", "audio", "audio_stream_id", "warning"}, ld
+            assert ld["rtp_stream"]["warning"] == "deprecated_api" and ld["rtp_stream"]["audio"] == audio_port, ld
+
+            stream_id = d["forwarders"][0]["stream_id"]
+            stop = {"request": "stop_rtp_forward", "room": room, "publisher_id": pub.id, "secret": "s3cret",
+                    "stream_id": stream_id}
+            r = await sig.message(pub.handle, stop)
+            assert data(r) == {"videoroom": "stop_rtp_forward", "room": room, "publisher_id": pub.id,
+                               "stream_id": stream_id}, r
+            r = await sig.message(pub.handle, stop)
+            assert data(r) == {"videoroom": "event", "error_code": 428, "error": f"No such stream ({stream_id})"}, r
+
+            await pub.peer.close()
+            await sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "publisher hangup")
+            listed = await sig.message(pub.handle, {"request": "listforwarders", "room": room, "secret": "s3cret"})
+            assert data(listed)["publishers"] == [{"publisher_id": pub.id, "display": "fw", "forwarders": []}], listed
+        finally:
+            for s in socks:
+                s.close()
+            await pub.peer.close()
+            await sig.close()
+
+    run(scenario())

@@ -35,6 +35,18 @@ public final class MediaSendContext {
         commit(length: bytes.count, to: destination)
     }
 
+    /// Queues a plain (unprotected) copy of `packet` for `destination`, edited in place by `edit`
+    /// first: the VideoRoom's RTP forwarders send publishers' media to local UDP ports this way.
+    public func enqueuePlain(_ packet: UnsafeRawBufferPointer, to destination: TransportAddress,
+                             edit: (UnsafeMutableRawBufferPointer) -> Void) {
+        let slot = reserve()
+        guard packet.count <= slot.count else { return }
+        slot.copyMemory(from: packet)
+        let copy = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
+        edit(copy)
+        commit(length: packet.count, to: destination)
+    }
+
     func flush() {
         let queued = batch.count
         guard queued > 0 else { return }

@@ -157,7 +157,7 @@ public final class VideoRoomPlugin: JanusPlugin {
         case .listForwarders: return try listForwarders(body)
         case .stopRTPForward: return try stopRTPForward(body)
         case .enableRecording: return try enableRecording(body)
-        case .rtpForward: throw .notImplemented(request.name.rawValue)
+        case .rtpForward: return try rtpForward(body)
         default: throw .unknownRequest(request.text)
         }
     }

@@ -34,6 +34,24 @@ struct PublishedStream: Sendable {
     }
 }
 
+/// One `rtp_forward` target: a published stream's packets as plain RTP to a UDP address
+/// (recording and streaming pipelines: GStreamer, FFmpeg, Janus's own tools).
+struct RTPForwarder: Sendable {
+    let id: UInt32
+    /// The published stream's position (what `InboundRoute.stream` says).
+    let position: Int
+    let kind: MediaKind
+    let host: String
+    let destination: TransportAddress
+    let ssrc: UInt32
+
+    /// One entry of `forwarders` (rtp_forward, listforwarders), Janus 1.1.2's shape.
+    var json: JSON {
+        ["stream_id": JSON(UInt64(id)), "type": .string(kind.rawValue), "host": .string(host),
+         "port": JSON(Int(destination.port))]
+    }
+}
+
 /// Who receives each published stream, by stream position. Immutable: replaced, never changed.
 final class FanOut: Sendable {
     let targets: [[SubscriberStream]]
@@ -75,6 +93,8 @@ final class PublisherFeed: MediaSink, Sendable {
         var averager: AudioLevelAverager
     }
     private let talk = Mutex<TalkDetection?>(nil)
+    /// rtp_forward targets; copied (a reference count, no allocation) once per packet.
+    private let forwarderTable = Mutex<[RTPForwarder]>([])
 
     /// At most one keyframe request per stream this often (subscribers' PLIs are merged).
     static let keyframeInterval: UInt64 = 500_000_000
@@ -116,11 +136,44 @@ final class PublisherFeed: MediaSink, Sendable {
     /// Stops publishing: nothing is forwarded any more; returns the subscriber streams that were fed.
     func unpublish() -> [SubscriberStream] {
         published.withLock { $0 = [] }
+        forwarderTable.withLock { $0 = [] }
         let old = fanOut.withLock { fanOut -> FanOut in
             defer { fanOut = .empty }
             return fanOut
         }
         return old.targets.flatMap { $0 }
+    }
+
+    // MARK: - RTP forwarders
+
+    var forwarders: [RTPForwarder] { forwarderTable.withLock { $0 } }
+
+    func addForwarder(_ forwarder: RTPForwarder) {
+        forwarderTable.withLock { $0.append(forwarder) }
+    }
+
+    /// Removes forwarder `id`; false when there is none.
+    func removeForwarder(_ id: UInt32) -> Bool {
+        forwarderTable.withLock { table in
+            guard let index = table.firstIndex(where: { $0.id == id }) else { return false }
+            table.remove(at: index)
+            return true
+        }
+    }
+
+    /// Plain RTP copies for the stream's forwarders (simulcast: the lowest layer; no RTX), with
+    /// the forwarder's SSRC.
+    private func forwardPlain(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
+        guard !route.isRTX, route.layer == 0 else { return }
+        let table = forwarderTable.withLock { $0 }
+        for forwarder in table where forwarder.position == route.stream {
+            context.enqueuePlain(packet, to: forwarder.destination) { copy in
+                copy[8] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 24)
+                copy[9] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 16)
+                copy[10] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 8)
+                copy[11] = UInt8(truncatingIfNeeded: forwarder.ssrc)
+            }
+        }
     }
 
     // MARK: - Subscribers (control path)
@@ -155,6 +208,7 @@ final class PublisherFeed: MediaSink, Sendable {
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                  route: InboundRoute, context: MediaSendContext) {
         if !route.isVideo { detectTalking(packet, route: route) }
+        forwardPlain(UnsafeRawBufferPointer(packet), route: route, context: context)
         let table = fanOut.withLock { $0 }
         guard table.targets.indices.contains(route.stream) else { return }
         let packet = UnsafeRawBufferPointer(packet)

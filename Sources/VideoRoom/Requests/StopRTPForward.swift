@@ -1,7 +1,6 @@
 import JanusAPI
 
-/// `stop_rtp_forward`: removes an RTP forwarder. None can exist until `rtp_forward` (media issue)
-/// creates them, so a valid request ends at "No such stream".
+/// `stop_rtp_forward`: removes an RTP forwarder.
 extension VideoRoomPlugin {
     func stopRTPForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
         let roomID = try request.room()
@@ -11,11 +10,13 @@ extension VideoRoomPlugin {
         let publisherID = request.integer("publisher_id") ?? 0
         // Janus keeps forwarder ids in 32 bits.
         let streamID = UInt32(truncatingIfNeeded: request.integer("stream_id") ?? 0)
-        try room.withState { (state: inout Room.State) throws(VideoRoomError) in
+        let feed = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> PublisherFeed? in
             try checkSecret(state.options.secret, in: request, member: "secret")
-            guard state.participants[publisherID] != nil else { throw .noSuchFeed(publisherID) }
-            throw .noSuchForwarder(streamID)
+            guard let publisher = state.participants[publisherID] else { throw .noSuchFeed(publisherID) }
+            return publisher.feed
         }
-        return ["videoroom": "stop_rtp_forward"]
+        guard let feed, feed.removeForwarder(streamID) else { throw .noSuchForwarder(streamID) }
+        return ["videoroom": "stop_rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
+                "stream_id": JSON(UInt64(streamID))]
     }
 }

@@ -1,0 +1,75 @@
+import JanusAPI
+import Net
+import SDP
+
+/// `rtp_forward`: a publisher's streams as plain RTP to UDP ports (recording and streaming
+/// pipelines). Multistream form `streams: [{mid, port}]`, or the deprecated `audio_port` /
+/// `video_port`; the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
+/// Forwarders end with the publisher's PeerConnection.
+extension VideoRoomPlugin {
+    static let rtpForwardParameters: [Parameter] = [
+        .positiveInteger("publisher_id", required: true), .string("host", required: true), .array("streams"),
+        .positiveInteger("audio_port"), .positiveInteger("video_port"), .string("secret"),
+    ]
+    static let forwardedStreamParameters: [Parameter] = [
+        .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
+    ]
+
+    func rtpForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
+        guard engine != nil else { throw .notImplemented("rtp_forward") }
+        let room = try room(for: request)
+        try request.validate(Self.rtpForwardParameters)
+        let publisherID = request.integer("publisher_id") ?? 0
+        let feed = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> PublisherFeed in
+            try checkSecret(state.options.secret, in: request, member: "secret")
+            guard let feed = state.participants[publisherID]?.feed, feed.isPublishing else { throw .noSuchFeed(publisherID) }
+            return feed
+        }
+        let host = request.string("host") ?? ""
+        guard TransportAddress(ip: host, port: 0) != nil else {
+            throw VideoRoomError(.invalidElement, "Invalid element (host should be an IP address)")
+        }
+        if request["audio_port"] != nil || request["video_port"] != nil {
+            return try legacyForward(request, feed: feed, host: host, room: room.id)
+        }
+        var made: [RTPForwarder] = []
+        for element in request["streams"]?.arrayValue ?? [] {
+            let wanted = RequestBody(element: element)
+            try wanted.validate(Self.forwardedStreamParameters)
+            // Janus skips a mid the publisher does not send.
+            guard let stream = feed.streams.first(where: { $0.media.mid == wanted.string("mid") }) else { continue }
+            made.append(try forward(stream, of: feed, host: host, port: wanted.integer("port") ?? 0,
+                                    ssrc: wanted.integer("ssrc")))
+        }
+        return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
+                "forwarders": .array(made.map(\.json))]
+    }
+
+    /// `audio_port` / `video_port`: the first audio and video stream (Janus answers `rtp_stream`).
+    private func legacyForward(_ request: RequestBody, feed: PublisherFeed, host: String, room: UInt64) throws(VideoRoomError) -> JSON {
+        var summary: [String: JSON] = ["host": .string(host), "warning": "deprecated_api"]
+        for (kind, key) in [(MediaKind.audio, "audio"), (.video, "video")] {
+            guard let port = request.integer("\(key)_port"),
+                  let stream = feed.streams.first(where: { $0.kind == kind }) else { continue }
+            let forwarder = try forward(stream, of: feed, host: host, port: port, ssrc: nil)
+            summary[key] = JSON(Int(port))
+            summary["\(key)_stream_id"] = JSON(UInt64(forwarder.id))
+        }
+        return ["videoroom": "rtp_forward", "room": JSON(room), "publisher_id": JSON(feed.participantID),
+                "rtp_stream": .object(summary)]
+    }
+
+    private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
+                         ssrc: UInt64?) throws(VideoRoomError) -> RTPForwarder {
+        guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
+            throw VideoRoomError(.invalidElement, "Invalid element (port)")
+        }
+        let forwarder = RTPForwarder(
+            id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
+            destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max))
+        feed.addForwarder(forwarder)
+        logger.info("rtp forwarder added", metadata: [
+            "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
+        return forwarder
+    }
+}
