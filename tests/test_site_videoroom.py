@@ -8,7 +8,8 @@ other's name whose <video> plays (videoWidth > 0, decoded frames rising); A's sc
 publisher handle) reaches B as an extra tile that plays and goes away when A stops sharing; when A
 stops its camera B's tile for A switches to the avatar; when A leaves B's grid shrinks and says so.
 Three more tabs join through the lobby form (screenshots); PIN rooms and a blocked camera too.
-Runs against the real Janus (CONFAB_TARGET=janus) and against Confab.
+Runs against the real Janus (CONFAB_TARGET=janus) and against Confab (no xfail: Confab's VideoRoom
+media — publish, subscriber update, simulcast fallback, 432 — is in).
 """
 from __future__ import annotations
 
@@ -23,23 +24,6 @@ import media_peers as mp
 import site_browser as sb
 
 pytestmark = pytest.mark.browser
-
-CONFAB_MEDIA_PENDING = (
-    "Confab's VideoRoom media is still being finished (README: 'VideoRoom media ... in progress'): "
-    "subscriber `update` answers 499 'not implemented yet', so people already in the room never receive "
-    "someone who joins later, and a subscriber `configure` with a simulcast `substream` the publisher is not "
-    "sending yet leaves that tile black (Janus falls back to a lower layer); the page is verified against "
-    "the real Janus with CONFAB_TARGET=janus")
-CONFAB_FULL_ROOM = (
-    "Confab does not answer `publish` when the room already has `publishers` publishers (Janus 1.1.2 "
-    "answers 432 'Maximum number of publishers (N) already reached'), so the page waits for the reply")
-
-
-def on_confab_xfail(reason: str):
-    """Expected to fail on Confab until its VideoRoom media is complete; not strict, so an XPASS
-    there is fine (and means the mark can go)."""
-    return pytest.mark.xfail(harness.target() == "confab", reason=reason, strict=False)
-
 
 @pytest.fixture(scope="module")
 def media_srv(request):
@@ -87,7 +71,6 @@ def grid_names(driver) -> list[str]:
         "return [...document.querySelectorAll('#grid .tile .tile__name')].map((e) => e.textContent);")
 
 
-@on_confab_xfail(CONFAB_MEDIA_PENDING)
 def test_two_people_see_each_other(driver, base, media_srv):
     tab_a = driver.current_window_handle
     driver.get(f"{base}/videoroom.html?room=1234&name=A")
@@ -159,7 +142,6 @@ def join_through_lobby(driver, base: str, name: str) -> None:
     sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, f"{name} in the room")
 
 
-@on_confab_xfail(CONFAB_MEDIA_PENDING)
 def test_three_people_through_the_lobby(driver, base, media_srv):
     """Three tabs join through the lobby form; each sees two remote tiles playing; screenshots of
     the grid at desktop and phone sizes go to $CONFAB_ARTIFACTS_DIR (default tmp/artifacts);
@@ -262,7 +244,6 @@ def test_camera_denied_joins_without_media(driver, base, media_srv):
         driver.get("about:blank")
 
 
-@on_confab_xfail(CONFAB_FULL_ROOM)
 def test_full_room_watch_only(driver, base, media_srv):
     """`publishers: 1` and someone publishing in it: Janus lets the next one join but refuses the
     publish (432); the page says so and stays in the room to watch."""
@@ -287,5 +268,26 @@ def test_full_room_watch_only(driver, base, media_srv):
             driver.switch_to.window(tab)
             driver.get("about:blank")
         driver.switch_to.window(tab_a)
+        api.vr(sid, hid, {"request": "destroy", "room": room})
+        api.destroy(sid)
+
+
+def test_talking_indicator_from_server_events(driver, base, media_srv):
+    """A room with `audiolevel_event`: the server's `talking` events light up the speaker's own tile
+    (local audio levels only ever mark remote tiles, so this is the server's doing)."""
+    from janus_client import JanusHTTP, unique_room
+    api = JanusHTTP(media_srv.janus_url)
+    sid = api.create()
+    hid = api.attach(sid)
+    room = unique_room()
+    assert api.vr(sid, hid, {"request": "create", "room": room, "audiolevel_event": True,
+                             "audio_active_packets": 5, "audio_level_average": 100})["videoroom"] == "created"
+    try:
+        driver.get(f"{base}/videoroom.html?room={room}&name=Talker")
+        sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the room")
+        sb.wait_for(driver, "return document.querySelector('#grid .tile[data-local]').dataset.talking", 15,
+                    "own tile marked talking", pred=lambda v: v == "true")
+    finally:
+        driver.get("about:blank")
         api.vr(sid, hid, {"request": "destroy", "room": room})
         api.destroy(sid)
