@@ -560,3 +560,58 @@ def test_rtp_forward_sends_plain_rtp_to_a_local_port(media_srv):
             await sig.close()
 
     run(scenario())
+
+
+def test_switch_moves_a_subscriber_stream_to_another_publisher(media_srv):
+    """`switch` puts B's video on the m-line that carried A's, without renegotiation; the decoder
+    keeps going (same SSRC, continuous numbering); Janus's answers for the odd cases."""
+
+    async def scenario() -> None:
+        sigs = [mp.HttpSignalling(media_srv.janus_url) for _ in range(3)]
+        for s in sigs:
+            await s.start()
+        a_sig, b_sig, sub_sig = sigs
+        peers: list = []
+        try:
+            room = await create_room(a_sig)
+            a, b = Publisher(a_sig, "A"), Publisher(b_sig, "B")
+            peers += [a.peer, b.peer]
+            for p in (a, b):
+                await p.join_and_publish(room)
+                await p.sig.wait_event(mp.is_ev("webrtcup", p.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, a.id)
+            peers.append(peer)
+            await peer.wait_media(video_frames=20, audio_frames=0, timeout=20)
+
+            ev = await request(sub_sig, handle, {"request": "switch",
+                                                 "streams": [{"feed": b.id, "mid": "1", "sub_mid": "1"}]})
+            d = data(ev)
+            assert "jsep" not in ev, mp.strip_sdp(ev)
+            assert (d["videoroom"], d["room"], d["switched"], d["changes"]) == ("event", room, "ok", 1), d
+            assert [(s["mid"], s["feed_id"], s["feed_display"], s["feed_mid"]) for s in d["streams"]] == [
+                ("0", a.id, "A", "0"), ("1", b.id, "B", "1")], d
+            before = peer.stats_by_mid["1"].video_frames
+            await asyncio.sleep(2.0)
+            assert peer.stats_by_mid["1"].video_frames - before >= 20, "video stalled after the switch"
+
+            # an audio mid onto the video m-line, an unknown sub_mid: nothing changes
+            for odd in ({"feed": a.id, "mid": "0", "sub_mid": "1"}, {"feed": a.id, "mid": "1", "sub_mid": "9"}):
+                ev = await request(sub_sig, handle, {"request": "switch", "streams": [odd]})
+                assert data(ev)["changes"] == 0 and data(ev)["switched"] == "ok", ev
+            for body, code, error in (
+                    ({"request": "switch"}, 428, "No such feed (0)"),
+                    ({"request": "switch", "streams": [{"feed": b.id, "mid": "1"}]}, 429,
+                     "Missing mandatory element (sub_mid)"),
+                    ({"request": "switch", "streams": [{"feed": 999, "mid": "1", "sub_mid": "1"}]}, 428,
+                     "No such feed (999)"),
+                    ({"request": "switch", "streams": [{"feed": b.id, "mid": "9", "sub_mid": "1"}]}, 428,
+                     f"No such mid '9' in feed ({b.id})")):
+                ev = await request(sub_sig, handle, body)
+                assert data(ev) == {"videoroom": "event", "error_code": code, "error": error}, (body, ev)
+        finally:
+            for p in peers:
+                await p.close()
+            for s in sigs:
+                await s.close()
+
+    run(scenario())

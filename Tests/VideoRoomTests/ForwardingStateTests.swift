@@ -11,79 +11,79 @@ struct ForwardingStateTests {
     @Test func videoWaitsForAKeyframeThenForwardsWithTheSameNumbers() {
         var state = ForwardingState(isVideo: true)
         #expect(state.admit(sequence: 100, timestamp: 9000, layer: 0, layerCount: 1, isKeyframe: false,
-                            clockRate: 90000, now: 1 * Self.ms) == .dropNeedingKeyframe)
+                            now: 1 * Self.ms) == .dropNeedingKeyframe)
         #expect(state.admit(sequence: 101, timestamp: 12000, layer: 0, layerCount: 1, isKeyframe: true,
-                            clockRate: 90000, now: 2 * Self.ms) == .send(sequence: 101, timestamp: 12000))
+                            now: 2 * Self.ms) == .send(sequence: 101, timestamp: 12000))
         #expect(state.admit(sequence: 102, timestamp: 12000, layer: 0, layerCount: 1, isKeyframe: false,
-                            clockRate: 90000, now: 3 * Self.ms) == .send(sequence: 102, timestamp: 12000))
+                            now: 3 * Self.ms) == .send(sequence: 102, timestamp: 12000))
     }
 
     @Test func audioNeedsNoKeyframe() {
-        var state = ForwardingState(isVideo: false)
+        var state = ForwardingState(isVideo: false, clockRate: 48000)
         #expect(state.admit(sequence: 7, timestamp: 960, layer: 0, layerCount: 1, isKeyframe: true,
-                            clockRate: 48000, now: Self.ms) == .send(sequence: 7, timestamp: 960))
+                            now: Self.ms) == .send(sequence: 7, timestamp: 960))
     }
 
     @Test func resumingAfterAPauseContinuesTheNumbering() {
         var state = ForwardingState(isVideo: true)
-        _ = state.admit(sequence: 500, timestamp: 1000, layer: 0, layerCount: 1, isKeyframe: true, clockRate: 90000, now: 10 * Self.ms)
+        _ = state.admit(sequence: 500, timestamp: 1000, layer: 0, layerCount: 1, isKeyframe: true, now: 10 * Self.ms)
         state.restart(isVideo: true)
         // 2 s later the publisher is at seq 700; the first keyframe continues at 501, 2 s of clock later.
         #expect(state.admit(sequence: 700, timestamp: 181_000, layer: 0, layerCount: 1, isKeyframe: false,
-                            clockRate: 90000, now: 2010 * Self.ms) == .dropNeedingKeyframe)
+                            now: 2010 * Self.ms) == .dropNeedingKeyframe)
         #expect(state.admit(sequence: 701, timestamp: 181_000, layer: 0, layerCount: 1, isKeyframe: true,
-                            clockRate: 90000, now: 2010 * Self.ms) == .send(sequence: 501, timestamp: 1000 + 180_000))
+                            now: 2010 * Self.ms) == .send(sequence: 501, timestamp: 1000 + 180_000))
         #expect(state.admit(sequence: 702, timestamp: 184_000, layer: 0, layerCount: 1, isKeyframe: false,
-                            clockRate: 90000, now: 2043 * Self.ms) == .send(sequence: 502, timestamp: 1000 + 183_000))
+                            now: 2043 * Self.ms) == .send(sequence: 502, timestamp: 1000 + 183_000))
     }
 
     @Test func simulcastStartsWithWhatArrivesAndMovesUpToTheWantedLayer() {
         var state = ForwardingState(isVideo: true, targetLayer: 2)
         // Only layer 0 so far: it is forwarded rather than nothing.
         #expect(state.admit(sequence: 1, timestamp: 0, layer: 0, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: Self.ms) == .send(sequence: 1, timestamp: 0))
+                            now: Self.ms) == .send(sequence: 1, timestamp: 0))
         // Layer 2 appears: switch to it at its first keyframe, numbering continuing.
         #expect(state.admit(sequence: 50, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 2 * Self.ms) == .dropNeedingKeyframe)
+                            now: 2 * Self.ms) == .dropNeedingKeyframe)
         #expect(state.admit(sequence: 51, timestamp: 3000, layer: 2, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: 34 * Self.ms) == .send(sequence: 2, timestamp: 2970))
+                            now: 34 * Self.ms) == .send(sequence: 2, timestamp: 2970))
         #expect(state.admit(sequence: 2, timestamp: 3000, layer: 0, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 34 * Self.ms) == .drop)
+                            now: 34 * Self.ms) == .drop)
     }
 
     @Test func aLayerThatStopsIsReplacedByTheBestOneStillArriving() {
         var state = ForwardingState(isVideo: true, targetLayer: 2)
-        _ = state.admit(sequence: 10, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: true, clockRate: 90000, now: Self.ms)
-        _ = state.admit(sequence: 20, timestamp: 0, layer: 1, layerCount: 3, isKeyframe: false, clockRate: 90000, now: Self.ms)
+        _ = state.admit(sequence: 10, timestamp: 0, layer: 2, layerCount: 3, isKeyframe: true, now: Self.ms)
+        _ = state.admit(sequence: 20, timestamp: 0, layer: 1, layerCount: 3, isKeyframe: false, now: Self.ms)
         // Layer 2 goes silent; 600 ms later layer 1 takes over at its keyframe.
         #expect(state.admit(sequence: 38, timestamp: 54000, layer: 1, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 601 * Self.ms) == .dropNeedingKeyframe)
+                            now: 601 * Self.ms) == .dropNeedingKeyframe)
         #expect(state.admit(sequence: 39, timestamp: 54000, layer: 1, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: 601 * Self.ms) == .send(sequence: 11, timestamp: 54000))
+                            now: 601 * Self.ms) == .send(sequence: 11, timestamp: 54000))
     }
 
     @Test func theWantedLayerIsClampedToWhatIsSent() {
         var state = ForwardingState(isVideo: true, targetLayer: 2)
         #expect(state.admit(sequence: 9, timestamp: 0, layer: 1, layerCount: 2, isKeyframe: true,
-                            clockRate: 90000, now: Self.ms) == .send(sequence: 9, timestamp: 0))
+                            now: Self.ms) == .send(sequence: 9, timestamp: 0))
     }
 
     @Test func switchingLayersWaitsForAKeyframeOfTheNewLayerWithoutAGap() {
         var state = ForwardingState(isVideo: true, targetLayer: 2)
         #expect(state.admit(sequence: 1000, timestamp: 90000, layer: 2, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: 100 * Self.ms) == .send(sequence: 1000, timestamp: 90000))
+                            now: 100 * Self.ms) == .send(sequence: 1000, timestamp: 90000))
         state.targetLayer = 0
         // Until layer 0 has a keyframe, layer 2 goes on and layer 0 asks for one.
         #expect(state.admit(sequence: 1001, timestamp: 93000, layer: 2, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 133 * Self.ms) == .send(sequence: 1001, timestamp: 93000))
+                            now: 133 * Self.ms) == .send(sequence: 1001, timestamp: 93000))
         #expect(state.admit(sequence: 40, timestamp: 5000, layer: 0, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 133 * Self.ms) == .dropNeedingKeyframe)
+                            now: 133 * Self.ms) == .dropNeedingKeyframe)
         // Layer 0's keyframe: numbering continues at 1002, timestamps 33 ms later.
         #expect(state.admit(sequence: 41, timestamp: 8000, layer: 0, layerCount: 3, isKeyframe: true,
-                            clockRate: 90000, now: 166 * Self.ms) == .send(sequence: 1002, timestamp: 93000 + 2970))
+                            now: 166 * Self.ms) == .send(sequence: 1002, timestamp: 93000 + 2970))
         #expect(state.admit(sequence: 1002, timestamp: 96000, layer: 2, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 166 * Self.ms) == .drop)
+                            now: 166 * Self.ms) == .drop)
         #expect(state.admit(sequence: 42, timestamp: 11000, layer: 0, layerCount: 3, isKeyframe: false,
-                            clockRate: 90000, now: 200 * Self.ms) == .send(sequence: 1003, timestamp: 93000 + 2970 + 3000))
+                            now: 200 * Self.ms) == .send(sequence: 1003, timestamp: 93000 + 2970 + 3000))
     }
 }

@@ -28,8 +28,12 @@ struct ForwardingState: Sendable {
     /// A layer silent for this long counts as stopped (Janus's default `fallback` is 250 ms).
     static let layerTimeout: UInt64 = 500_000_000
 
-    init(isVideo: Bool, targetLayer: Int = 2) {
+    /// The source's RTP clock, to size timestamp gaps at a switch.
+    var clockRate: UInt32
+
+    init(isVideo: Bool, clockRate: UInt32 = 90000, targetLayer: Int = 2) {
         waitingForKeyframe = isVideo
+        self.clockRate = clockRate
         self.targetLayer = targetLayer
     }
 
@@ -45,7 +49,7 @@ struct ForwardingState: Sendable {
     /// Decides what happens to one packet of layer `layer` (of `layerCount`); `isKeyframe` is
     /// always true for audio.
     mutating func admit(sequence: UInt16, timestamp: UInt32, layer: Int, layerCount: Int, isKeyframe: Bool,
-                        clockRate: UInt32, now: UInt64) -> Verdict {
+                        now: UInt64) -> Verdict {
         if layer < 4 { layerArrivals[layer] = now }
         let wanted = bestArrivingLayer(layerCount: max(layerCount, 1), now: now)
         if layer != currentLayer {
@@ -84,6 +88,7 @@ struct ForwardingState: Sendable {
     mutating func restart(isVideo: Bool) {
         waitingForKeyframe = isVideo
         currentLayer = nil
+        layerArrivals = SIMD4(repeating: 0)
     }
 }
 
@@ -91,9 +96,16 @@ final class SubscriberStream: Sendable {
     /// The subscriber's m-line.
     let mid: String
     let mLineIndex: Int
-    let feed: PublisherFeed
-    let feedStream: PublishedStream
-    let feedDisplay: String?
+    /// The publisher stream feeding this m-line; `switch` replaces it without renegotiation.
+    struct Source: Sendable {
+        let feed: PublisherFeed
+        let stream: PublishedStream
+        let display: String?
+    }
+    private let source: Mutex<Source>
+    var feed: PublisherFeed { source.withLock { $0.feed } }
+    var feedStream: PublishedStream { source.withLock { $0.stream } }
+    var feedDisplay: String? { source.withLock { $0.display } }
     var feedPosition: Int { feedStream.position }
     /// The publisher stopped publishing: the m-line stays (inactive) so the m-line order holds.
     let removed = Atomic<Bool>(false)
@@ -118,14 +130,12 @@ final class SubscriberStream: Sendable {
     init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, feedDisplay: String?,
          local: LocalStream) {
         self.mid = mid
-        self.feedDisplay = feedDisplay
         self.mLineIndex = mLineIndex
-        self.feed = feed
-        self.feedStream = feedStream
+        source = Mutex(Source(feed: feed, stream: feedStream, display: feedDisplay))
         self.local = local
         isVideo = feedStream.kind == .video
         videoCodec = VideoCodec(encodingName: feedStream.media.codec.name)
-        state = Mutex(ForwardingState(isVideo: isVideo))
+        state = Mutex(ForwardingState(isVideo: isVideo, clockRate: feedStream.media.codec.clockRate))
     }
 
     /// The negotiated m-line: where to send, on which PeerConnection.
@@ -140,6 +150,25 @@ final class SubscriberStream: Sendable {
         guard on, !was else { return }
         state.withLock { $0.restart(isVideo: isVideo) }
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
+    }
+
+    /// `switch`: another publisher's stream of the same kind and codec feeds this m-line from its
+    /// next keyframe on; SSRC, sequence numbers and timestamps continue, so the receiver's decoder
+    /// sees one stream. False when the kinds or codecs differ (Janus then changes nothing).
+    func switchSource(to new: Source) -> Bool {
+        let old = source.withLock { $0 }
+        guard new.stream.kind == old.stream.kind,
+              new.stream.media.codec.name.lowercased() == old.stream.media.codec.name.lowercased() else { return false }
+        guard new.feed !== old.feed || new.stream.position != old.stream.position else { return true }
+        old.feed.remove(self)
+        source.withLock { $0 = new }
+        state.withLock { state in
+            state.restart(isVideo: isVideo)
+            state.clockRate = new.stream.media.codec.clockRate
+        }
+        if position.load(ordering: .acquiring) >= 0, !removed.load(ordering: .relaxed) { new.feed.add(self) }
+        if isVideo, active.load(ordering: .relaxed) { new.feed.requestKeyframe(position: new.stream.position, context: nil) }
+        return true
     }
 
     func setSubstream(_ layer: Int) {
@@ -159,7 +188,7 @@ final class SubscriberStream: Sendable {
         let now = MonotonicClock.nanoseconds()
         let verdict = state.withLock { state in
             state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
-                        isKeyframe: keyframe, clockRate: feedStream.media.codec.clockRate, now: now)
+                        isKeyframe: keyframe, now: now)
         }
         switch verdict {
         case .drop:

@@ -59,7 +59,7 @@ extension VideoRoomPlugin {
     static func sources(of publisher: Participant, mid: String?) throws(VideoRoomError) -> [FeedSource] {
         guard let feed = publisher.feed else { throw .noSuchFeed(publisher.id) }
         let streams = feed.streams.filter { mid == nil || $0.media.mid == mid }
-        if let mid, streams.isEmpty { throw VideoRoomError(.noSuchFeed, "No such mid '\(mid)' in feed \(publisher.id)") }
+        if let mid, streams.isEmpty { throw VideoRoomError(.noSuchFeed, "No such mid '\(mid)' in feed (\(publisher.id))") }
         return streams.map { FeedSource(feed: feed, stream: $0, display: publisher.display) }
     }
 

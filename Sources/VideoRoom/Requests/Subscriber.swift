@@ -35,7 +35,9 @@ extension VideoRoomPlugin {
             return AsyncReply(["videoroom": "event", "room": JSON(roomID), "left": "ok"])
         case .update:
             return try update(request.body, subscription: subscription, roomID: roomID)
-        case .switchFeeds, .subscribe, .unsubscribe:
+        case .switchFeeds:
+            return try switchFeeds(request.body, subscription: subscription, roomID: roomID)
+        case .subscribe, .unsubscribe:
             throw .notImplemented(request.name.rawValue)
         default:
             throw .unknownRequest(request.text)
@@ -82,6 +84,40 @@ extension VideoRoomPlugin {
         }
         return AsyncReply(["videoroom": "updated", "room": JSON(roomID),
                            "streams": .array(subscription.streams.map(\.json))], jsep: offer)
+    }
+
+    static let switchParameters: [Parameter] = [
+        .positiveInteger("feed", required: true), .string("mid", required: true), .string("sub_mid", required: true),
+    ]
+
+    /// `switch`: `streams: [{feed, mid, sub_mid}]` puts another publisher's stream on an existing
+    /// m-line, without renegotiation; kinds or codecs that differ, or an unknown `sub_mid`, change
+    /// nothing (Janus counts only the `changes` made).
+    private func switchFeeds(_ body: RequestBody, subscription: Subscription, roomID: UInt64) throws(VideoRoomError) -> AsyncReply {
+        try body.validate([.array("streams")])
+        let elements = (body["streams"]?.arrayValue ?? []).map(RequestBody.init(element:))
+        guard !elements.isEmpty else { throw .noSuchFeed(0) }
+        guard let room = rooms.room(roomID) else { throw .noSuchRoom(roomID) }
+        let switches = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [(String, FeedSource)] in
+            var switches: [(String, FeedSource)] = []
+            for element in elements {
+                try element.validate(Self.switchParameters)
+                let feed = element.integer("feed") ?? 0
+                guard let publisher = state.participants[feed], publisher.publishing else { throw .noSuchFeed(feed) }
+                let mid = element.string("mid")
+                guard let source = try Self.sources(of: publisher, mid: mid).first else { throw .noSuchFeed(feed) }
+                switches.append((element.string("sub_mid") ?? "", source))
+            }
+            return switches
+        }
+        var changes = 0
+        for (subMid, source) in switches {
+            guard let stream = subscription.streams.first(where: { $0.mid == subMid && !$0.removed.load(ordering: .relaxed) }),
+                  stream.switchSource(to: .init(feed: source.feed, stream: source.stream, display: source.display)) else { continue }
+            changes += 1
+        }
+        return AsyncReply(["videoroom": "event", "room": JSON(roomID), "switched": "ok", "changes": JSON(changes),
+                           "streams": .array(subscription.streams.map(\.json))])
     }
 
     /// `streams: [{mid, send, substream}]`, or the same fields at the top for every stream.
