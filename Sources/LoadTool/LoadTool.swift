@@ -23,6 +23,7 @@ struct LoadTool: AsyncParsableCommand {
     @Option(name: .long, help: "Measured window in seconds.") var seconds = 20.0
     @Option(name: .long, help: "Settling time after everyone joined, in seconds.") var settle = 3.0
     @Option(name: .long, help: "Room to use; created when absent.") var room: UInt64 = UInt64.random(in: 100_000...999_999)
+    @Flag(name: .long, help: "Print packets per received stream (SSRC/payload type) for every subscriber.") var verbose = false
 
     func run() async throws {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
@@ -70,6 +71,12 @@ struct LoadTool: AsyncParsableCommand {
         stop.store(true, ordering: .relaxed)
         keepalive.cancel()
         report(before, after, peakRSSKiB: peakRSS)
+        if verbose {
+            for (index, subscriber) in audience.enumerated() {
+                let streams = subscriber.counters.lock.withLock { subscriber.counters.perStream }
+                print("subscriber \(index): " + streams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            }
+        }
         for session in sessions { await session.destroy() }
     }
 

@@ -17,6 +17,8 @@ final class ReceptionCounters: @unchecked Sendable {
     var received = 0
     var expected = 0
     var latenciesMicros: [UInt32] = []
+    /// Packets per (SSRC, payload type), for `--verbose`.
+    var perStream: [String: Int] = [:]
 }
 
 /// Negotiated transport parameters for connecting a PeerClient.
@@ -112,11 +114,14 @@ final class Publisher: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: datagramSlotSize)
         var videoSequence: UInt16 = 0, audioSequence: UInt16 = 0, packetIndex = 0
         var nextVideo = MonotonicClock.nanoseconds(), nextAudio = nextVideo, nextCheck = nextVideo
+        var keyframeRequested = false
         while !stop() {
             let now = MonotonicClock.nanoseconds()
             if now >= nextVideo {
                 let frameStart = packetIndex % 4 == 0
-                let keyframe = packetIndex % (113 * 2) == 0
+                // A keyframe every 2 s, and at the next frame after a PLI/FIR, as browsers do.
+                let keyframe = frameStart && (packetIndex % (113 * 2) == 0 || keyframeRequested)
+                if keyframe { keyframeRequested = false }
                 send(&buffer, srtp, pt: 96, sequence: videoSequence, timestamp: UInt32(truncatingIfNeeded: packetIndex / 4 * 3000),
                      ssrc: videoSSRC, marker: packetIndex % 4 == 3, payload: 1100,
                      prefix: frameStart ? (keyframe ? [0x10, 0x50, 0x2E, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01] : [0x10, 0x31])
@@ -135,15 +140,31 @@ final class Publisher: @unchecked Sendable {
                 client.sendConsentCheck(serverUfrag: remote.ufrag, serverPwd: remote.pwd)
                 nextCheck += 5_000_000_000
             }
-            // Answer the server's checks; drop its feedback.
+            // Answer the server's checks; honour its keyframe requests; drop other feedback.
             if client.wait(milliseconds: 1) {
                 while client.socket.receive(into: batch) > 0 {
-                    for i in 0..<batch.count where batch.slot(i)[0] <= 3 {
-                        client.answerCheck(UnsafeRawBufferPointer(rebasing: batch.slot(i)[0..<batch.length(i)]), from: batch.source(i))
+                    for i in 0..<batch.count {
+                        let slot = batch.slot(i)
+                        if slot[0] <= 3 {
+                            client.answerCheck(UnsafeRawBufferPointer(rebasing: slot[0..<batch.length(i)]), from: batch.source(i))
+                        } else if slot[0] >= 128, (192...223).contains(slot[1]),
+                                  let length = try? client.inbound?.unprotectRTCP(slot, length: batch.length(i)) {
+                            keyframeRequested = keyframeRequested || Self.asksForKeyframe(UnsafeRawBufferPointer(rebasing: slot[0..<length]))
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// PLI (PSFB FMT 1) or FIR (PSFB FMT 4) anywhere in the compound.
+    static func asksForKeyframe(_ compound: UnsafeRawBufferPointer) -> Bool {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            if packet.packetType == RTCPPacketType.payloadFeedback,
+               packet.format == RTCPFeedbackFormat.pli || packet.format == RTCPFeedbackFormat.fir { return true }
+        }
+        return false
     }
 
     private func send(_ buffer: inout [UInt8], _ srtp: SRTPSession, pt: UInt8, sequence: UInt16, timestamp: UInt32,
@@ -226,12 +247,18 @@ final class Subscriber: @unchecked Sendable {
                     if statistics[header.ssrc] == nil {
                         statistics[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: header.payloadType == 111 ? 48000 : 90000)
                     }
+                    let expectedBefore = statistics[header.ssrc]?.expectedPackets ?? 0
                     _ = statistics[header.ssrc]?.record(header, arrivalNanoseconds: arrived)
+                    // A source restart (e.g. a sequence jump) resets the count: treat it as one packet.
+                    let grown = Int(truncatingIfNeeded: (statistics[header.ssrc]?.expectedPackets ?? 0) &- expectedBefore)
+                    let newlyExpected = (0...10_000).contains(grown) ? grown : 1
                     var sent: UInt64 = 0
                     let end = header.payloadOffset + header.payloadLength
                     for j in (end - 8)..<end { sent = sent << 8 | UInt64(slot[j]) }
                     counters.lock.withLock {
                         counters.received += 1
+                        counters.expected += newlyExpected
+                        counters.perStream["\(header.ssrc)/\(header.payloadType)", default: 0] += 1
                         if sent > 0, arrived > sent { counters.latenciesMicros.append(UInt32(clamping: (arrived - sent) / 1000)) }
                     }
                 }
@@ -241,12 +268,9 @@ final class Subscriber: @unchecked Sendable {
 
     private func sendReport(_ statistics: inout [UInt32: ReceiverStatistics], now: UInt64) {
         var blocks: [RTCPReportBlock] = []
-        var expected = 0
         for ssrc in statistics.keys {
             if let block = statistics[ssrc]?.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
-            expected += Int(statistics[ssrc]?.expectedPackets ?? 0)
         }
-        counters.lock.withLock { counters.expected = expected }
         guard !blocks.isEmpty else { return }
         var out = [UInt8](repeating: 0, count: 64 + blocks.count * RTCPReportBlock.length)
         let length = out.withUnsafeMutableBytes {
