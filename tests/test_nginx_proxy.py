@@ -94,11 +94,11 @@ def proxied():
     _require(shutil.which("envsubst") is not None, "envsubst missing (apt-get install gettext-base)")
     _require(all(_port_free(p) for p in (80, 443, 8089, 5349)),
              "ports 80/443/8089/5349 busy or not bindable (run the suite in `unshare --net` as root)")
-    srv = harness.start_server(harness.ServerOptions(media=True))
+    srv = harness.start_server(harness.ServerOptions(media=True, turn=True, turn_users=("alice:alicepw",)))
     work = Path(tempfile.mkdtemp(prefix="confab-nginx-"))
     (work / "certs").mkdir()
     _self_signed(work / "certs")
-    _render(work, srv, turn_port=harness.free_port())
+    _render(work, srv, turn_port=srv.turn_port)
     check = subprocess.run([NGINX, "-t", "-c", str(work / "nginx.conf")], capture_output=True, text=True)
     assert check.returncode == 0, f"nginx -t failed:\n{check.stderr}"
     proc = subprocess.Popen([NGINX, "-c", str(work / "nginx.conf"), "-g", "daemon off;"],
@@ -219,3 +219,27 @@ def test_chromium_echotest_over_wss_through_nginx(proxied):
                 b.destroy()
     finally:
         CHROMIUM_FLAGS.remove("--ignore-certificate-errors")
+
+
+def test_turn_over_tls_through_the_nginx_stream_proxy(proxied):
+    """coturn's client allocates over TLS on 5349 (nginx terminates TLS, forwards the TCP stream
+    to Confab's TURN listener) and relays to an echo peer without loss."""
+    uclient, peer = shutil.which("turnutils_uclient"), shutil.which("turnutils_peer")
+    _require(uclient is not None and peer is not None, "coturn's turnutils_* missing (apt-get install coturn)")
+    peer_port = harness.free_port()
+    echo = subprocess.Popen([peer, "-L", HOST, "-p", str(peer_port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.3)
+        out = subprocess.run([uclient, "-t", "-S", "-c", "-e", HOST, "-r", str(peer_port), "-p", "5349",
+                              "-m", "3", "-n", "100", "-l", "120", "-z", "5", "-u", "alice", "-w", "alicepw", HOST],
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        echo.terminate()
+        echo.wait(timeout=5)
+    text = out.stdout + out.stderr
+    import re
+    totals = re.search(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", text, re.M)
+    lost = re.search(r"Total lost packets (\d+)", text)
+    assert totals and lost, f"uclient over TLS did not finish:\n{text[-3000:]}"
+    assert int(totals.group(1)) == 300 and int(totals.group(2)) == 300 and int(lost.group(1)) == 0, text[-2000:]
