@@ -615,3 +615,55 @@ def test_switch_moves_a_subscriber_stream_to_another_publisher(media_srv):
                 await s.close()
 
     run(scenario())
+
+
+def test_subscribers_get_sender_reports_on_their_own_timeline(media_srv):
+    """Lip sync needs sender reports: each subscriber stream gets the publisher's, with the SSRC it
+    receives and an RTP timestamp on the timeline of the packets it receives."""
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            pub = Publisher(pub_sig, "sr")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            _, peer, _ = await subscribe(sub_sig, room, pub.id)
+            peers.append(peer)
+            await peer.wait_media(video_frames=5, audio_frames=5, timeout=20)
+            from aiortc.rtp import RtcpSrPacket
+            reports: list[tuple[str, int, int, int]] = []   # kind, ssrc, SR rtp ts, last received rtp ts
+            last_rtp: dict[int, int] = {}
+            for t in peer.pc.getTransceivers():
+                receiver, kind = t.receiver, t.kind
+                on_rtcp, on_rtp = receiver._handle_rtcp_packet, receiver._handle_rtp_packet
+
+                async def rtcp(packet, on_rtcp=on_rtcp, kind=kind):
+                    if isinstance(packet, RtcpSrPacket) and packet.ssrc in last_rtp:
+                        reports.append((kind, packet.ssrc, packet.sender_info.rtp_timestamp, last_rtp[packet.ssrc]))
+                    await on_rtcp(packet)
+
+                async def rtp(packet, arrival_time_ms, on_rtp=on_rtp):
+                    last_rtp[packet.ssrc] = packet.timestamp
+                    await on_rtp(packet, arrival_time_ms)
+
+                receiver._handle_rtcp_packet, receiver._handle_rtp_packet = rtcp, rtp
+            end = time.time() + 15
+            while time.time() < end and {r[0] for r in reports} != {"audio", "video"}:
+                await asyncio.sleep(0.2)
+            assert {r[0] for r in reports} == {"audio", "video"}, reports
+            for kind, ssrc, sr_ts, rtp_ts in reports:
+                rate = 48000 if kind == "audio" else 90000
+                drift = ((sr_ts - rtp_ts + 2**31) % 2**32) - 2**31
+                assert abs(drift) < 2 * rate, f"{kind} SR timestamp {sr_ts} is {drift / rate:.1f}s off {rtp_ts}"
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())

@@ -232,12 +232,30 @@ final class PublisherFeed: MediaSink, Sendable {
 
     func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
                  context: MediaSendContext) {
+        relaySenderReports(UnsafeRawBufferPointer(compound), session: session, context: context)
         // The publisher's reports arrive about once a second: the beat for the REMB cap.
         let now = MonotonicClock.nanoseconds()
         let last = lastREMB.load(ordering: .relaxed)
         guard now &- last >= Self.rembInterval,
               lastREMB.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
         sendREMB(context: context)
+    }
+
+    /// Each sender report goes on to the subscriber streams fed by its SSRC (about once a second
+    /// per stream, so looking the SSRC up in the connection's table is affordable).
+    private func relaySenderReports(_ compound: UnsafeRawBufferPointer, session: WebRTCSession,
+                                    context: MediaSendContext) {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            guard packet.packetType == RTCPPacketType.senderReport, let report = RTCPSenderReport(packet),
+                  let route = session.connection?.inboundSources.first(where: { $0.ssrc == report.ssrc })?.route,
+                  !route.isRTX else { continue }
+            let table = fanOut.withLock { $0 }
+            guard table.targets.indices.contains(route.stream) else { continue }
+            for target in table.targets[route.stream] {
+                target.relaySenderReport(report, layer: route.layer, context: context)
+            }
+        }
     }
 
     func sessionDidConnect(_ session: WebRTCSession) {

@@ -30,6 +30,9 @@ struct ForwardingState: Sendable {
 
     /// The source's RTP clock, to size timestamp gaps at a switch.
     var clockRate: UInt32
+    /// Outgoing minus incoming timestamp of the last packet sent: maps the publisher's sender
+    /// reports onto this stream's timeline (nil before the first packet).
+    var timestampOffset: UInt32?
 
     init(isVideo: Bool, clockRate: UInt32 = 90000, targetLayer: Int = 2) {
         waitingForKeyframe = isVideo
@@ -70,7 +73,9 @@ struct ForwardingState: Sendable {
         }
         guard let outSequence = self.sequence.rewrite(sequence) else { return .drop }
         lastArrival = now
-        return .send(sequence: outSequence, timestamp: self.timestamp.rewrite(timestamp))
+        let outTimestamp = self.timestamp.rewrite(timestamp)
+        timestampOffset = outTimestamp &- timestamp
+        return .send(sequence: outSequence, timestamp: outTimestamp)
     }
 
     /// The highest arriving layer up to the target, else the lowest arriving one above it.
@@ -87,6 +92,7 @@ struct ForwardingState: Sendable {
     /// The next packets start a new source after a pause or resubscription (numbering continues).
     mutating func restart(isVideo: Bool) {
         waitingForKeyframe = isVideo
+        timestampOffset = nil
         currentLayer = nil
         layerArrivals = SIMD4(repeating: 0)
     }
@@ -202,6 +208,24 @@ final class SubscriberStream: Sendable {
                 // A leaf lock (nothing is locked while holding it): the packet as the subscriber gets it.
                 sent.store(UnsafeRawBufferPointer(header.buffer), now: now)
             }
+        }
+    }
+
+    /// The publisher's sender report for the layer this stream forwards, as this stream's own
+    /// (its SSRC, its timeline): what the receiver needs to synchronise audio and video.
+    func relaySenderReport(_ report: RTCPSenderReport, layer: Int, context: MediaSendContext) {
+        guard active.load(ordering: .relaxed), position.load(ordering: .acquiring) >= 0,
+              let connection = connectionBox.withLock({ $0 }) else { return }
+        let offset = state.withLock { state -> UInt32? in
+            state.currentLayer == layer ? state.timestampOffset : nil
+        }
+        guard let offset else { return }
+        let translated = RTCPSenderReport(
+            ssrc: local.ssrc, ntpTimestamp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp &+ offset,
+            packetCount: report.packetCount, octetCount: report.octetCount)
+        withUnsafeTemporaryAllocation(byteCount: 28, alignment: 4) { buffer in
+            guard let length = RTCPWriter.writeSenderReport(translated, into: buffer) else { return }
+            connection.sendRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), context: context)
         }
     }
 

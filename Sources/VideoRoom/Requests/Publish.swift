@@ -158,6 +158,7 @@ extension VideoRoomPlugin {
         if let feed {
             for stream in feed.unpublish() { stream.active.store(false, ordering: .relaxed) }
             feed.webrtc.destroy()
+            renegotiateSubscribers(without: feed)
         }
         if let subscription {
             subscription.detachFromFeeds()
