@@ -136,6 +136,7 @@ class ReceiveStats:
         self.video_frames = 0
         self.audio_frames = 0
         self.video_sizes: set[tuple[int, int]] = set()
+        self.recent_sizes: list[tuple[int, int]] = []   # (width, height) of the last 50 frames
         self.bar_positions: list[int] = []       # argmax column of decoded frames (last 200)
         self.bar_contrast: list[float] = []      # brightest column mean minus the frame mean
         self.audio_rms: list[float] = []         # per decoded audio frame (last 200)
@@ -148,6 +149,7 @@ class ReceiveStats:
         if self.first_video_at is None:
             self.first_video_at = time.time()
         self.video_sizes.add((frame.width, frame.height))
+        self.recent_sizes = (self.recent_sizes + [(frame.width, frame.height)])[-50:]
         y = frame.to_ndarray(format="gray").astype(np.float32)
         cols = y.mean(axis=0)
         self.bar_positions = (self.bar_positions + [int(cols.argmax())])[-200:]

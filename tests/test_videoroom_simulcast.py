@@ -1,0 +1,128 @@
+"""VideoRoom simulcast: a headless Chromium publisher sends three rid layers (fake camera at
+960x540: 240x135, 480x270, 960x540), an aiortc subscriber switches `substream` 2 → 0 → 2 and
+sees the decoded resolution follow while frames keep coming.
+
+Chromium is driven from Python: the page only runs getUserMedia + RTCPeerConnection (rids in
+the offer lowest first, with `rid_order: "lmh"` in the jsep so Janus 1.1.2 numbers the layers the
+same way); the signalling is this test's, over the Janus HTTP API, against Confab or Janus.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+import media_peers as mp
+import site_browser as sb
+from janus_client import VIDEOROOM
+from test_videoroom_media import create_room, data, request, run
+
+pytestmark = pytest.mark.browser
+
+PUBLISH = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({video: {width: 960, height: 540, frameRate: 30}});
+  const pc = window.pc = new RTCPeerConnection();
+  pc.addTransceiver(stream.getVideoTracks()[0], {direction: 'sendonly', sendEncodings: [
+    {rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000},
+    {rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 400000},
+    {rid: 'h', maxBitrate: 1200000}]});
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise((resolve) => pc.addEventListener('icegatheringstatechange',
+      () => pc.iceGatheringState === 'complete' && resolve()));
+  }
+  done(pc.localDescription.sdp);
+})().catch((e) => done('ERROR ' + e));
+"""
+
+ACCEPT = r"""
+const done = arguments[arguments.length - 1];
+window.pc.setRemoteDescription({type: 'answer', sdp: arguments[0]}).then(() => done('ok'), (e) => done('ERROR ' + e));
+"""
+
+SENT_LAYERS = r"""
+const done = arguments[arguments.length - 1];
+window.pc.getStats().then((report) => {
+  const out = [];
+  report.forEach((s) => { if (s.type === 'outbound-rtp') out.push([s.rid, s.frameWidth || 0, s.framesEncoded || 0]); });
+  done(out);
+});
+"""
+
+
+def test_simulcast_substream_switching(media_srv):
+    with sb.site(media_srv) as base, sb.chromium() as driver:
+        driver.get(f"{base}/")
+        offer_sdp = driver.execute_async_script(PUBLISH)
+        assert not offer_sdp.startswith("ERROR"), offer_sdp
+        assert "a=simulcast:send l;m;h" in offer_sdp, offer_sdp
+        run(scenario(driver, offer_sdp, media_srv), timeout=150)
+
+
+async def scenario(driver, offer_sdp: str, media_srv) -> None:
+    pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+    await pub_sig.start()
+    await sub_sig.start()
+    peer = None
+    try:
+        room = await create_room(pub_sig, videocodec="vp8", bitrate=2_000_000)
+        pub = await pub_sig.attach(VIDEOROOM)
+        joined = await request(pub_sig, pub, {"request": "join", "room": room, "ptype": "publisher", "display": "chrome"})
+        pub_id = data(joined)["id"]
+        offer = {"type": "offer", "sdp": mp.loopback_only_sdp(offer_sdp), "rid_order": "lmh"}
+        ev = await request(pub_sig, pub, {"request": "publish"}, offer)
+        assert data(ev).get("configured") == "ok", ev
+        assert data(ev)["streams"][0].get("simulcast") is True, data(ev)
+        assert driver.execute_async_script(ACCEPT, mp.loopback_only_sdp(ev["jsep"]["sdp"])) == "ok"
+        await pub_sig.wait_event(mp.is_ev("webrtcup", pub), 20, "publisher webrtcup")
+
+        # Wait until Chromium really sends all three layers (it ramps the top one up).
+        end = time.time() + 30
+        layers = []
+        while time.time() < end:
+            layers = driver.execute_async_script(SENT_LAYERS)
+            if len(layers) == 3 and all(w > 0 and f > 0 for _, w, f in layers):
+                break
+            await asyncio.sleep(0.5)
+        assert len(layers) == 3 and all(w > 0 for _, w, _ in layers), layers
+
+        handle = await sub_sig.attach(VIDEOROOM)
+        attached = await request(sub_sig, handle, {"request": "join", "room": room, "ptype": "subscriber",
+                                                   "streams": [{"feed": pub_id}]})
+        peer = mp.SubscriberPeer()
+        await request(sub_sig, handle, {"request": "start"}, await peer.answer(attached["jsep"]))
+        await peer.wait_media(video_frames=10, audio_frames=0, timeout=20)
+
+        async def settle_on(substream: int, wanted, what: str) -> tuple[int, int]:
+            ev = await request(sub_sig, handle, {"request": "configure", "streams": [{"mid": "0", "substream": substream}]})
+            assert data(ev).get("configured") == "ok", ev
+            end = time.time() + 20
+            while time.time() < end:
+                sizes = peer.stats.recent_sizes
+                if len(sizes) >= 10 and all(wanted(w) for w, _ in sizes[-10:]):
+                    frames = peer.stats.video_frames
+                    await asyncio.sleep(1.0)
+                    assert peer.stats.video_frames - frames >= 10, f"{what}: frames stopped"
+                    return sizes[-1]
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"{what}: decoded sizes {peer.stats.recent_sizes[-10:]}, sent {layers}")
+
+        top = await settle_on(2, lambda w: w >= 900, "substream 2")
+        low = await settle_on(0, lambda w: w <= 300, "substream 0")
+        again = await settle_on(2, lambda w: w >= 900, "substream 2 again")
+        print(f"\n[{media_srv.target}] substream 2 {top}, 0 {low}, 2 {again}")
+    finally:
+        if peer is not None:
+            await peer.close()
+        await pub_sig.close()
+        await sub_sig.close()
+
+
+@pytest.fixture
+def media_srv(request):
+    srv = mp.media_server(request.config)
+    yield srv
+    assert srv.alive(), f"server under test died during the test\n--- log tail ---\n{srv.log_tail()}"
