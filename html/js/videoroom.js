@@ -198,11 +198,15 @@ function enterRoom(c) {
   ui.roomView.hidden = false;
   ui.roomTitle.textContent = c.description;
   document.title = `${c.description} — Confab`;
-  const url = new URL(location.href);
-  url.search = '';
-  url.searchParams.set('room', String(c.room));
-  history.replaceState(null, '', `${url.pathname}?room=${c.room}&name=${encodeURIComponent(c.name)}`);
-  c.inviteURL = url.href;
+  // this tab's URL rejoins on reload; the invite keeps the room (and ?server=...) but not the name
+  const here = new URL(location.href);
+  here.searchParams.set('room', String(c.room));
+  here.searchParams.set('name', c.name);
+  here.searchParams.delete('pin');
+  history.replaceState(null, '', here);
+  const invite = new URL(here);
+  invite.searchParams.delete('name');
+  c.inviteURL = invite.href;
   c.self = makeTile({ key: 'self', name: c.name, local: true });
 }
 
