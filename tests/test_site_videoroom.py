@@ -1,8 +1,8 @@
 """The demo site's meeting page (html/videoroom.html) in headless Chromium, fake camera and mic.
 
 Two tabs open `videoroom.html?room=1234&name=A` and `...&name=B` (a shared link joins straight
-away), publish through the page and subscribe to each other with one subscriber handle each
-(Janus 1.x multistream API: publisher `join` + `publish`, subscriber `join` with `streams`,
+away; A signals over WebSocket, B over HTTP long poll), publish through the page and subscribe to
+each other with one subscriber handle each (Janus 1.x multistream API: publisher `join` + `publish`, subscriber `join` with `streams`,
 `update` when someone new arrives). Asserted from the page: each shows a tile labelled with the
 other's name whose <video> plays (videoWidth > 0, decoded frames rising); A's screen share (a second
 publisher handle) reaches B as an extra tile that plays and goes away when A stops sharing; when A
@@ -75,7 +75,7 @@ def test_two_people_see_each_other(driver, base, media_srv):
     tab_a = driver.current_window_handle
     driver.get(f"{base}/videoroom.html?room=1234&name=A")
     tab_b = sb.new_tab(driver)
-    driver.get(f"{base}/videoroom.html?room=1234&name=B")
+    driver.get(f"{base}/videoroom.html?room=1234&name=B&transport=http")   # B signals over HTTP long poll
     try:
         for tab in (tab_a, tab_b):
             driver.switch_to.window(tab)
