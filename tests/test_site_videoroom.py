@@ -2,12 +2,13 @@
 
 Two tabs open `videoroom.html?room=1234&name=A` and `...&name=B` (a shared link joins straight
 away; A signals over WebSocket, B over HTTP long poll), publish through the page and subscribe to
-each other with one subscriber handle each (Janus 1.x multistream API: publisher `join` + `publish`, subscriber `join` with `streams`,
-`update` when someone new arrives). Asserted from the page: each shows a tile labelled with the
+each other with one subscriber handle each (Janus 1.x multistream API: publisher `join` +
+`publish`, subscriber `join` with `streams`, `update` when someone new arrives). Asserted from the page: each shows a tile labelled with the
 other's name whose <video> plays (videoWidth > 0, decoded frames rising); A's screen share (a second
 publisher handle) reaches B as an extra tile that plays and goes away when A stops sharing; when A
 stops its camera B's tile for A switches to the avatar; when A leaves B's grid shrinks and says so.
-Three more tabs join through the lobby form (screenshots); PIN rooms and a blocked camera too.
+Three tabs join through the lobby form (screenshots); PIN rooms, a full room, a blocked camera
+and the talking indicator too.
 Runs against the real Janus (CONFAB_TARGET=janus) and against Confab (no xfail: Confab's VideoRoom
 media — publish, subscriber update, simulcast fallback, 432 — is in).
 """
