@@ -148,3 +148,24 @@ def media_denied(driver):
         yield
     finally:
         driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+NO_CAMERA = r"""
+(() => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    if (constraints && constraints.video) throw new DOMException('Requested device not found', 'NotFoundError');
+    return real(constraints);
+  };
+})();
+"""
+
+
+@contextlib.contextmanager
+def no_camera(driver):
+    """Pages loaded inside have a microphone but no camera (NotFoundError whenever video is asked)."""
+    script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_CAMERA})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})

@@ -292,3 +292,28 @@ def test_talking_indicator_from_server_events(driver, base, media_srv):
         driver.get("about:blank")
         api.vr(sid, hid, {"request": "destroy", "room": room})
         api.destroy(sid)
+
+
+def test_no_camera_joins_audio_only(driver, base, media_srv):
+    """No camera: the page joins with the microphone only, says so, and the others see the avatar."""
+    tab_a = driver.current_window_handle
+    try:
+        with sb.no_camera(driver):
+            driver.get(f"{base}/videoroom.html?room=1234&name=Mic%20Only")
+            sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the room")
+            sb.wait_for(driver, "return document.getElementById('notices').textContent", 10, "audio-only notice",
+                        pred=lambda t: "microphone only" in t)
+        assert driver.execute_script("return document.getElementById('error').hidden") is True
+        assert driver.execute_script("return document.getElementById('toggle-audio').disabled") is False
+        assert driver.execute_script("return document.querySelector('#grid .tile[data-local]').dataset.video") == "off"
+        sb.new_tab(driver)
+        driver.get(f"{base}/videoroom.html?room=1234&name=Viewer")
+        sb.wait_for(driver, TILE + " return t && t.querySelector('.tile__avatar').textContent;", 15,
+                    "Mic Only's tile with an avatar", "Mic Only", pred=lambda v: v == "MO")
+        time.sleep(2.5)
+        assert driver.execute_script(TILE + " return t.dataset.video;", "Mic Only") == "off"
+    finally:
+        for tab in driver.window_handles:
+            driver.switch_to.window(tab)
+            driver.get("about:blank")
+        driver.switch_to.window(tab_a)
