@@ -745,3 +745,43 @@ def test_three_participants_each_see_the_other_two(media_srv):
                 await s.close()
 
     run(scenario(), timeout=150)
+
+
+def test_handle_info_shows_publisher_and_subscriber_media(media_srv):
+    """Admin handle_info: the publisher's handle receives media, the subscriber's sends it
+    (Janus 1.1.2's `webrtc` section: ICE ready, DTLS connected, per-stream directions and counters)."""
+    from janus_client import JanusAdmin
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            pub = Publisher(pub_sig, "info")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, pub.id)
+            peers.append(peer)
+            await peer.wait_media(video_frames=10, audio_frames=10, timeout=20)
+            adm = JanusAdmin(media_srv.admin_url, media_srv.admin_secret)
+            for sig, h, receives in ((pub_sig, pub.handle, True), (sub_sig, handle, False)):
+                info = adm.request("handle_info", session_id=sig.session_id, handle_id=h)["info"]
+                assert info["plugin"] == VIDEOROOM, info
+                webrtc = info["webrtc"]
+                assert webrtc["ice"]["state"] == "ready" and webrtc["dtls"]["dtls-state"] == "connected", webrtc
+                media = sorted(webrtc["media"].values(), key=lambda m: m["type"])
+                assert [m["type"] for m in media] == ["audio", "video"], media
+                for m in media:
+                    assert m["direction"] == {"send": not receives, "recv": receives}, m
+                    counter = m["stats"]["in" if receives else "out"]["packets"]
+                    assert counter > 0, m
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())
