@@ -65,10 +65,11 @@ def echo_peer():
     proc.wait(timeout=5)
 
 
-def uclient(srv, peer_port: int, *flags: str, clients: int = 10, messages: int = 200, timeout: float = 120) -> dict:
+def uclient(srv, peer_port: int, *flags: str, clients: int = 10, messages: int = 200, interval_ms: int = 5,
+            timeout: float = 120) -> dict:
     """Runs turnutils_uclient and returns its totals; `flags` choose transport/credentials/mode."""
     argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(peer_port), "-p", str(srv.turn_port),
-            "-m", str(clients), "-n", str(messages), "-l", "120", "-z", "5", *flags, LOOPBACK]
+            "-m", str(clients), "-n", str(messages), "-l", "120", "-z", str(interval_ms), *flags, LOOPBACK]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     text = out.stdout + out.stderr
     totals = re.search(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", text, re.M)
@@ -112,7 +113,9 @@ def test_uclient_rest_secret_relays_without_loss(turn_server, echo_peer, transpo
 @pytest.mark.parametrize("mode", ["channels", "indications"])
 def test_uclient_50_allocations_1000_messages_without_loss(turn_server, echo_peer, transport, mode):
     flags = ["-u", USER, "-w", PASSWORD] + (["-t"] if transport == "tcp" else []) + (["-s"] if mode == "indications" else [])
-    result = uclient(turn_server, echo_peer, *flags, clients=50, messages=1000, timeout=300)
+    # 50 clients every 10 ms: 5,000 packets/s each way, relayed twice (client → peer → client). A debug
+    # build on a busy 2-core machine keeps up with that; at 5 ms it starts to lose packets when starved.
+    result = uclient(turn_server, echo_peer, *flags, clients=50, messages=1000, interval_ms=10, timeout=300)
     assert_no_loss(result, 50 * 1000)
 
 

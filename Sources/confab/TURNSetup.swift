@@ -45,8 +45,9 @@ enum TURNSetup {
             address == TransportAddress(ip: "0.0.0.0", port: 0) || address == TransportAddress(ip: "::", port: 0)
                 ? nil : address
         }
-        let announced = media.hostCandidates.map { $0.address.with(port: 0) }
         let interfaces = NetworkInterfaces.list().filter(\.isUp).map { $0.address.with(port: 0) }
+        // Only local addresses can be bound: a nat_1_1_mapping public address is announced by media, not owned.
+        let announced = media.hostCandidates.map { $0.address.with(port: 0) }.filter(interfaces.contains)
         func pick(_ v4: Bool) -> TransportAddress? {
             if let specific, specific.isIPv4 == v4 { return specific }
             return announced.first { $0.isIPv4 == v4 && !$0.isLinkLocal }

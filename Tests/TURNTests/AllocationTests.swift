@@ -108,6 +108,9 @@ import Testing
         let dual = try #require(h.client(2).allocate([.requestedTransport(17), .additionalAddressFamily(.ipv6)]))
         let relayed = dual.attributes.compactMap { if case .xorRelayedAddress(let a) = $0 { a.family } else { nil } }
         #expect(relayed == [.ipv4, .ipv6])
+        // coturn's clients send ADDITIONAL-ADDRESS-FAMILY with the draft code point 0x8032.
+        let legacy = try #require(h.client(3).allocate([.requestedTransport(17), .unknown(type: 0x8032, value: [2, 0, 0, 0])]))
+        #expect(legacy.attributes.filter { if case .xorRelayedAddress = $0 { true } else { false } }.count == 2)
         // Without IPv6 the IPv4 half still succeeds and the IPv6 half reports 440.
         let v4only = Harness()
         let half = try #require(v4only.client().allocate([.requestedTransport(17), .additionalAddressFamily(.ipv6)]))
