@@ -1,6 +1,7 @@
 """VideoRoom simulcast: a headless Chromium publisher sends three rid layers (fake camera at
 960x540: 240x135, 480x270, 960x540), an aiortc subscriber switches `substream` 2 → 0 → 2 and
-sees the decoded resolution follow while frames keep coming.
+sees the decoded resolution follow while frames keep coming, then `temporal` 2 → 0 → 2 and sees
+the frame rate follow.
 
 Chromium is driven from Python: the page only runs getUserMedia + RTCPeerConnection (rids in
 the offer lowest first, with `rid_order: "lmh"` in the jsep so Janus 1.1.2 numbers the layers the
@@ -114,6 +115,21 @@ async def scenario(driver, offer_sdp: str, media_srv) -> None:
         low = await settle_on(0, lambda w: w <= 300, "substream 0")
         again = await settle_on(2, lambda w: w >= 900, "substream 2 again")
         print(f"\n[{media_srv.target}] substream 2 {top}, 0 {low}, 2 {again}")
+
+        # Temporal layers (Chromium's VP8 simulcast has three): temporal 0 keeps about a quarter
+        # of the frames, temporal 2 all of them again.
+        async def fps(temporal: int) -> float:
+            ev = await request(sub_sig, handle, {"request": "configure", "streams": [{"mid": "0", "temporal": temporal}]})
+            assert data(ev).get("configured") == "ok", ev
+            await asyncio.sleep(1.5)
+            frames, start = peer.stats.video_frames, time.time()
+            await asyncio.sleep(3.0)
+            return (peer.stats.video_frames - frames) / (time.time() - start)
+
+        full, base_only, full_again = await fps(2), await fps(0), await fps(2)
+        print(f"[{media_srv.target}] fps: temporal 2 {full:.1f}, 0 {base_only:.1f}, 2 {full_again:.1f}")
+        assert base_only > 2 and base_only < 0.6 * full, (full, base_only)
+        assert full_again > 0.8 * full, (full, full_again)
     finally:
         if peer is not None:
             await peer.close()

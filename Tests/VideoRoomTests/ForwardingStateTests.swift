@@ -86,4 +86,28 @@ struct ForwardingStateTests {
         #expect(state.admit(sequence: 42, timestamp: 11000, layer: 0, layerCount: 3, isKeyframe: false,
                             now: 200 * Self.ms) == .send(sequence: 1003, timestamp: 93000 + 2970 + 3000))
     }
+
+    @Test func aLowerTemporalLayerDropsTheOthersWithoutGapsAndGoesBackUpAtASyncFrame() {
+        var state = ForwardingState(isVideo: true)
+        state.targetTemporal = 0
+        // TL0 keyframe, TL2, TL1, TL2, TL0: only the TL0 packets go out, numbered 10, 11.
+        #expect(state.admit(sequence: 10, timestamp: 0, layer: 0, layerCount: 1, isKeyframe: true,
+                            temporalLayer: 0, now: Self.ms) == .send(sequence: 10, timestamp: 0))
+        for (seq, tid) in [(11, 2), (12, 1), (13, 2)] as [(UInt16, Int)] {
+            #expect(state.admit(sequence: seq, timestamp: 3000, layer: 0, layerCount: 1, isKeyframe: false,
+                                temporalLayer: tid, now: 2 * Self.ms) == .drop)
+        }
+        #expect(state.admit(sequence: 14, timestamp: 12000, layer: 0, layerCount: 1, isKeyframe: false,
+                            temporalLayer: 0, now: 3 * Self.ms) == .send(sequence: 11, timestamp: 12000))
+        // Back up to 2: a TL2 frame without sync waits, a TL1 sync frame lets TL1 (not yet TL2) through.
+        state.targetTemporal = 2
+        #expect(state.admit(sequence: 15, timestamp: 15000, layer: 0, layerCount: 1, isKeyframe: false,
+                            temporalLayer: 2, now: 4 * Self.ms) == .drop)
+        #expect(state.admit(sequence: 16, timestamp: 18000, layer: 0, layerCount: 1, isKeyframe: false,
+                            temporalLayer: 1, layerSync: true, now: 5 * Self.ms) == .send(sequence: 12, timestamp: 18000))
+        #expect(state.admit(sequence: 17, timestamp: 21000, layer: 0, layerCount: 1, isKeyframe: false,
+                            temporalLayer: 2, now: 6 * Self.ms) == .drop)
+        #expect(state.admit(sequence: 18, timestamp: 24000, layer: 0, layerCount: 1, isKeyframe: false,
+                            temporalLayer: 2, layerSync: true, now: 7 * Self.ms) == .send(sequence: 13, timestamp: 24000))
+    }
 }

@@ -30,6 +30,10 @@ struct ForwardingState: Sendable {
 
     /// The source's RTP clock, to size timestamp gaps at a switch.
     var clockRate: UInt32
+    /// The highest VP8 temporal layer the subscriber asked for (`temporal`), and the one in
+    /// effect: going up waits for a layer-sync frame, whose references are all forwarded.
+    var targetTemporal = 2
+    var temporal = 2
     /// Outgoing minus incoming timestamp of the last packet sent: maps the publisher's sender
     /// reports onto this stream's timeline (nil before the first packet).
     var timestampOffset: UInt32?
@@ -52,7 +56,7 @@ struct ForwardingState: Sendable {
     /// Decides what happens to one packet of layer `layer` (of `layerCount`); `isKeyframe` is
     /// always true for audio.
     mutating func admit(sequence: UInt16, timestamp: UInt32, layer: Int, layerCount: Int, isKeyframe: Bool,
-                        now: UInt64) -> Verdict {
+                        temporalLayer: Int? = nil, layerSync: Bool = false, now: UInt64) -> Verdict {
         if layer < 4 { layerArrivals[layer] = now }
         let wanted = bestArrivingLayer(layerCount: max(layerCount, 1), now: now)
         if layer != currentLayer {
@@ -71,11 +75,26 @@ struct ForwardingState: Sendable {
             guard isKeyframe else { return .dropNeedingKeyframe }
             waitingForKeyframe = false
         }
+        if let temporalLayer, !admitTemporal(temporalLayer, layerSync: layerSync, isKeyframe: isKeyframe) {
+            // Dropped on purpose: later packets close the gap, so the receiver sees no loss.
+            self.sequence.skip(sequence)
+            return .drop
+        }
         guard let outSequence = self.sequence.rewrite(sequence) else { return .drop }
         lastArrival = now
         let outTimestamp = self.timestamp.rewrite(timestamp)
         timestampOffset = outTimestamp &- timestamp
         return .send(sequence: outSequence, timestamp: outTimestamp)
+    }
+
+    /// Whether a packet of VP8 temporal layer `tid` goes out: down at once, up at a keyframe or a
+    /// layer-sync frame of a layer now wanted.
+    private mutating func admitTemporal(_ tid: Int, layerSync: Bool, isKeyframe: Bool) -> Bool {
+        if targetTemporal < temporal { temporal = targetTemporal }
+        if targetTemporal > temporal, isKeyframe || (layerSync && tid <= targetTemporal) {
+            temporal = isKeyframe ? targetTemporal : max(temporal, tid)
+        }
+        return tid <= temporal
     }
 
     /// The highest arriving layer up to the target, else the lowest arriving one above it.
@@ -177,6 +196,10 @@ final class SubscriberStream: Sendable {
         return true
     }
 
+    func setTemporal(_ layer: Int) {
+        state.withLock { $0.targetTemporal = layer }
+    }
+
     func setSubstream(_ layer: Int) {
         state.withLock { $0.targetLayer = layer }
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
@@ -190,11 +213,13 @@ final class SubscriberStream: Sendable {
         let index = position.load(ordering: .acquiring)
         guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
         let keyframe = !isVideo || Self.isKeyframe(packet, codec: videoCodec)
+        let temporal = videoCodec == .vp8 ? Self.vp8TemporalLayer(packet) : nil
         let (sequence, timestamp) = Self.readHeader(packet)
         let now = MonotonicClock.nanoseconds()
         let verdict = state.withLock { state in
             state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
-                        isKeyframe: keyframe, now: now)
+                        isKeyframe: keyframe, temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
+                        now: now)
         }
         switch verdict {
         case .drop:
@@ -254,6 +279,16 @@ final class SubscriberStream: Sendable {
         let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
         let timestamp = UInt32(packet[4]) << 24 | UInt32(packet[5]) << 16 | UInt32(packet[6]) << 8 | UInt32(packet[7])
         return (sequence, timestamp)
+    }
+
+    /// The VP8 payload descriptor's temporal layer id, and whether the packet starts a layer-sync
+    /// frame (a place to go up a temporal layer without missing references).
+    private static func vp8TemporalLayer(_ packet: UnsafeRawBufferPointer) -> (id: UInt8, sync: Bool)? {
+        guard let header = RTPHeaderView(UnsafeMutableRawBufferPointer(mutating: packet)),
+              let descriptor = VP8PayloadDescriptor(UnsafeRawBufferPointer(header.payload)),
+              let id = descriptor.temporalLayerID else { return nil }
+        let startsFrame = descriptor.isStartOfPartition && descriptor.partitionIndex == 0
+        return (id, descriptor.layerSync && startsFrame)
     }
 
     private static func isKeyframe(_ packet: UnsafeRawBufferPointer, codec: VideoCodec?) -> Bool {

@@ -130,6 +130,7 @@ extension VideoRoomPlugin {
             for stream in subscription.streams where mid == nil || stream.mid == mid {
                 if let send = change.bool("send") { stream.sendEnabled.store(send, ordering: .relaxed) }
                 if let layer = change.integer("substream") { stream.setSubstream(Int(min(layer, 2))) }
+                if let layer = change.integer("temporal") { stream.setTemporal(Int(min(layer, 2))) }
             }
         }
     }
