@@ -778,6 +778,18 @@ def test_handle_info_shows_publisher_and_subscriber_media(media_srv):
                     assert m["direction"] == {"send": not receives, "recv": receives}, m
                     counter = m["stats"]["in" if receives else "out"]["packets"]
                     assert counter > 0, m
+                plugin = info["plugin_specific"]
+                if receives:   # the publisher: its streams and how many subscribers each feeds
+                    assert (plugin["type"], plugin["room"], plugin["id"], plugin["display"]) == (
+                        "publisher", room, pub.id, "info"), plugin
+                    assert [(s["type"], s["mid"], s["codec"], s["subscribers"]) for s in plugin["streams"]] == [
+                        ("audio", "0", "opus", 1), ("video", "1", "vp8", 1)], plugin
+                else:
+                    assert {k: plugin[k] for k in ("type", "room", "answered", "paused", "pending_offer")} == {
+                        "type": "subscriber", "room": room, "answered": True, "paused": False,
+                        "pending_offer": False}, plugin
+                    assert [(s["mid"], s["feed_id"], s["active"]) for s in plugin["streams"]] == [
+                        ("0", pub.id, True), ("1", pub.id, True)], plugin
         finally:
             for p in peers:
                 await p.close()

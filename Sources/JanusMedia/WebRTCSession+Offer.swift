@@ -36,6 +36,9 @@ extension WebRTCSession {
         return ["type": "offer", "sdp": .string(text)]
     }
 
+    /// Confab offered and the answer has not come yet.
+    public var hasPendingOffer: Bool { state.withLock { $0.pendingOffer != nil } }
+
     /// Applies the browser's answer to the pending offer and configures the PeerConnection.
     /// - Returns: the accepted m-lines, in m-line order.
     @discardableResult

@@ -90,6 +90,17 @@ public final class VideoRoomPlugin: JanusPlugin {
     public func query(_ handle: PluginHandle) -> JSON {
         guard let entry = handles.entry(handle) else { return [:] }
         var info: [String: JSON] = ["hangingup": 0, "destroyed": 0]
+        if entry.role == .subscriber, let subscription = media.subscription(handle) {
+            info["type"] = "subscriber"
+            if let room = entry.roomID { info["room"] = JSON(room) }
+            info["private_id"] = 0
+            info["answered"] = .bool(subscription.answered.load(ordering: .relaxed))
+            info["pending_offer"] = .bool(subscription.webrtc.hasPendingOffer)
+            info["pending_restart"] = false
+            info["paused"] = .bool(!subscription.started.load(ordering: .relaxed))
+            info["streams"] = .array(subscription.streams.map(\.json))
+            return .object(info)
+        }
         guard entry.role == .publisher else { return .object(info) }
         info["type"] = "publisher"
         if let seat = entry.seat, let participant = rooms.room(seat.room)?.participant(seat.participant) {
@@ -98,7 +109,15 @@ public final class VideoRoomPlugin: JanusPlugin {
             info["private_id"] = .int(Int64(participant.privateID))
             if let display = participant.display { info["display"] = .string(display) }
             info["bitrate"] = .int(Int64(participant.bitrate))
-            info["streams"] = []
+            info["streams"] = .array((participant.feed?.streams ?? []).map { stream in
+                var entry = stream.json.objectValue ?? [:]
+                entry["subscribers"] = JSON(participant.feed?.subscriberCount(position: stream.position) ?? 0)
+                if stream.kind == .audio {
+                    entry["talking"] = .bool(participant.talking ?? false)
+                    entry["audio-level-dBov"] = 0
+                }
+                return .object(entry)
+            })
         }
         return .object(info)
     }

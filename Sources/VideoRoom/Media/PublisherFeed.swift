@@ -144,6 +144,12 @@ final class PublisherFeed: MediaSink, Sendable {
         return old.targets.flatMap { $0 }
     }
 
+    /// How many subscriber streams stream `position` feeds (Admin API).
+    func subscriberCount(position: Int) -> Int {
+        let table = fanOut.withLock { $0 }
+        return table.targets.indices.contains(position) ? table.targets[position].count : 0
+    }
+
     // MARK: - RTP forwarders
 
     var forwarders: [RTPForwarder] { forwarderTable.withLock { $0 } }

@@ -16,6 +16,8 @@ final class Subscription: MediaSink, Sendable {
     private let table = Mutex<[SubscriberStream]>([])
     /// Set by `start`, cleared by `pause`: forwarding runs only while started.
     let started = Atomic<Bool>(false)
+    /// An answer was applied at least once (Admin API's `answered`).
+    let answered = Atomic<Bool>(false)
     private let hungUp: @Sendable (Subscription, String) -> Void
 
     init(roomID: UInt64, handle: PluginHandle, engine: MediaEngine,
@@ -121,6 +123,7 @@ final class Subscription: MediaSink, Sendable {
         let negotiated = try webrtc.applyAnswer(jsep)
         guard let connection = webrtc.connection else { throw JanusError(.webRTCState, "No PeerConnection") }
         let positions = Dictionary(uniqueKeysWithValues: connection.streams.enumerated().map { ($1.mid, $0) })
+        answered.store(true, ordering: .relaxed)
         let accepted = Set(negotiated.map(\.mid))
         for stream in streams where !stream.removed.load(ordering: .relaxed) {
             guard accepted.contains(stream.mid), let position = positions[stream.mid] else { continue }
