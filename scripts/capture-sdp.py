@@ -11,7 +11,9 @@ Sources:
     chromium-driver; pip install selenium): an audio+video+data-channel offer with fake camera
     and microphone tracks, a simulcast offer (three rids), and an answer to a Janus-style offer;
   * aiortc (pip install aiortc): an audio+video offer and an answer to the same Janus-style offer.
-Firefox cannot be installed here; the tests keep their hand-written Firefox offer.
+  * headless Firefox ESR (apt-get install -y firefox-esr), no webdriver: a local page runs the
+    same capture code and POSTs each SDP back (fake media through profile preferences): an
+    audio+video+data-channel offer, a simulcast offer and an answer to the Janus-style offer.
 
 Network: everything stays on loopback. As root, the script re-runs itself inside a private
 network namespace whose only interface is `lo` (`unshare --net`, like scripts/run-tests-netns.sh),
@@ -175,6 +177,79 @@ def serve_blank_page() -> tuple[http.server.ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
 
 
+FIREFOX = os.environ.get("FIREFOX_BIN", "/usr/bin/firefox-esr")
+
+# Profile preferences: fake camera/microphone without prompts, loopback candidates, and nothing
+# that phones home (the namespace has no route out anyway).
+FIREFOX_PREFS = {
+    "media.navigator.streams.fake": True, "media.navigator.permission.disabled": True,
+    "media.peerconnection.ice.loopback": True, "media.peerconnection.ice.obfuscate_host_addresses": False,
+    "app.update.enabled": False, "app.update.auto": False, "browser.shell.checkDefaultBrowser": False,
+    "browser.startup.homepage_override.mstone": "ignore", "datareporting.policy.dataSubmissionEnabled": False,
+    "datareporting.healthreport.uploadEnabled": False, "toolkit.telemetry.enabled": False,
+    "network.captive-portal-service.enabled": False, "network.connectivity-service.enabled": False,
+    "browser.safebrowsing.malware.enabled": False, "browser.safebrowsing.phishing.enabled": False,
+    "extensions.update.enabled": False, "browser.region.network.url": "", "browser.search.geoip.url": "",
+}
+
+
+def capture_firefox() -> tuple[dict[str, str], str]:
+    """Firefox has no webdriver here: the page captures and POSTs {name, sdp} back to us."""
+    import json
+    import tempfile
+    import time
+
+    results: dict[str, str] = {}
+    variants = [("firefox-offer", "plain"), ("firefox-simulcast-offer", "simulcast"), ("firefox-answer", "answer")]
+    body = CHROMIUM_JS.replace("const [variant, remoteOffer, done] = arguments;", "")
+    page = ("<!doctype html><title>capture-sdp</title><script>\n"
+            "async function capture(variant, remoteOffer) { return await new Promise(done => {\n" + body + "\n}); }\n"
+            f"const offer = {json.dumps(JANUS_STYLE_OFFER)};\n"
+            f"(async () => {{ for (const [name, variant] of {json.dumps(variants)}) {{\n"
+            "  const result = await capture(variant, offer);\n"
+            "  await fetch('/result', {method: 'POST', body: JSON.stringify({name, ...result})});\n"
+            "} })();\n</script>\n")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page.encode())
+
+        def do_POST(self):
+            data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            results[data["name"]] = data.get("sdp") or f"ERROR {data.get('error')}"
+            self.send_response(204)
+            self.end_headers()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    profile = Path(tempfile.mkdtemp(prefix="capture-sdp-firefox-"))
+    (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n"
+                                             for k, v in FIREFOX_PREFS.items()))
+    browser = subprocess.Popen([FIREFOX, "--headless", "--no-remote", "--profile", str(profile),
+                                f"http://127.0.0.1:{httpd.server_address[1]}/"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while len(results) < len(variants) and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        browser.terminate()
+        browser.wait(timeout=20)
+        httpd.shutdown()
+        shutil.rmtree(profile, ignore_errors=True)
+    missing = [name for name, _ in variants if not results.get(name, "").startswith("v=0")]
+    if missing:
+        raise RuntimeError(f"firefox captured nothing for {missing}: {results}")
+    version = subprocess.run([FIREFOX, "--version"], capture_output=True, text=True).stdout.strip()
+    return {name: results[name] for name, _ in variants}, version or "Firefox ESR"
+
+
 def capture_chromium() -> tuple[dict[str, str], str]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -291,10 +366,12 @@ def main() -> int:
             sys.exit(f"{tool} missing: apt-get install -y chromium chromium-driver")
 
     chromium, chromium_version = capture_chromium()
+    firefox, firefox_version = capture_firefox()
     aiortc, aiortc_version = capture_aiortc()
-    # The hand-written offer both answers respond to, kept next to them for the tests.
+    # The hand-written offer the answers respond to, kept next to them for the tests.
     janus = {"janus-style-offer": JANUS_STYLE_OFFER}
-    write_outputs(chromium | aiortc | janus, [chromium_version, aiortc_version], args.sdp_dir)
+    write_outputs(chromium | firefox | aiortc | janus, [chromium_version, firefox_version, aiortc_version],
+                  args.sdp_dir)
     return 0
 
 

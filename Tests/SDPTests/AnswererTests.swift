@@ -1,7 +1,8 @@
 import Testing
 @testable import SDP
 
-/// Answers to real browser offers (Chromium, aiortc captured; Firefox hand-written).
+/// Answers to real browser offers (Chromium, Firefox ESR and aiortc captured; an older hand-written
+/// Firefox fixture too).
 @Suite struct AnswererTests {
     // MARK: Chromium
 
@@ -124,6 +125,35 @@ import Testing
         #expect(answer.media.map(\.port) == [9, 0, 0])
         #expect(answer.bundleMids == ["0"])
         #expect(answer.media[1].formats.first == "96")
+    }
+
+    // MARK: Firefox (captured from Firefox ESR 153)
+
+    @Test func capturedFirefoxPublisher() throws {
+        let (answer, media) = try Server.publish(CapturedSDPs.firefoxOffer)
+        // Audio, video and a data channel offered: the data channel is refused with port 0.
+        #expect(answer.groups == [Group(semantics: "BUNDLE", mids: ["0", "1"])])
+        #expect(answer.media.map(\.mid) == ["0", "1", "2"])
+        #expect(answer.media[2].port == 0)
+        #expect(media.map(\.mid) == ["0", "1"])
+        #expect(media[0].codec.name == "opus" && media[0].codec.payloadType == 109)
+        #expect(media[1].codec.name == "VP8" && media[1].codec.payloadType == 120 && media[1].codec.rtxPayloadType == 124)
+        #expect(media[1].codec.feedback.isSuperset(of: [.nack, .nackPli, .ccmFir]))
+        #expect(media[0].extensions.mid == 3 && media[0].extensions.audioLevel == 1)
+        #expect(media.map(\.direction) == [.recvonly, .recvonly])
+        #expect(media[0].transport.localSetup == .passive)
+        // Firefox's sha-256 fingerprint sits at session level; the transport picks it up.
+        #expect(media[0].transport.remoteFingerprint.hashFunction == "sha-256")
+        #expect(try SessionDescription.parse(answer.serialized()) == answer)
+    }
+
+    @Test func capturedFirefoxSimulcast() throws {
+        let (answer, media) = try Server.publish(CapturedSDPs.firefoxSimulcastOffer)
+        let video = media[1]
+        #expect(video.simulcastRIDs == ["q", "h", "f"])
+        #expect(video.extensions.rid == 9 && video.extensions.repairedRid == 10)
+        #expect(answer.media[1].rids.map(\.id) == ["q", "h", "f"])
+        #expect(answer.serialized().contains("a=simulcast:recv q;h;f\r\n"))
     }
 
     // MARK: Chromium simulcast
