@@ -73,7 +73,7 @@ public final class TURNServer: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            UDPListenerHandler(id: udpID, core: coreBox.value, io: ioBox.value))
+                            DatagramBurstHandler.listener(id: udpID, core: coreBox.value, io: ioBox.value))
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -254,7 +254,7 @@ final class NIOTURNIO: TURNIO {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RelayHandler(id: id, core: core.value, io: me.value))
+                    try channel.pipeline.syncOperations.addHandler(DatagramBurstHandler.relay(id: id, core: core.value, io: me.value))
                 }
             }
             .withBoundSocket(descriptor)
@@ -317,17 +317,18 @@ func transportAddress(_ address: SocketAddress) -> TransportAddress? {
     }
 }
 
-final class UDPListenerHandler: ChannelInboundHandler {
+/// Reads datagrams (a client listener's or a relay socket's) and hands each to `deliver`, telling
+/// the I/O layer when a read burst starts and ends so replies go out in one flush per burst.
+/// UDP errors (ICMP port unreachable and the like) are ignored: the socket keeps going.
+final class DatagramBurstHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let id: Int
-    let core: TURNCore
     let io: NIOTURNIO
+    let deliver: (ByteBuffer, TransportAddress) -> Void
     var reading = false
 
-    init(id: Int, core: TURNCore, io: NIOTURNIO) {
-        self.id = id
-        self.core = core
+    init(io: NIOTURNIO, deliver: @escaping (ByteBuffer, TransportAddress) -> Void) {
         self.io = io
+        self.deliver = deliver
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -337,42 +338,7 @@ final class UDPListenerHandler: ChannelInboundHandler {
         }
         let envelope = unwrapInboundIn(data)
         guard let from = transportAddress(envelope.remoteAddress) else { return }
-        core.handleClientPacket(envelope.data, from: ClientKey(address: from, connection: id, isTCP: false))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if reading {
-            reading = false
-            io.endRead()
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP port unreachable and the like surface here on UDP; the listener keeps going.
-    }
-}
-
-final class RelayHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let id: RelayID
-    let core: TURNCore
-    let io: NIOTURNIO
-    var reading = false
-
-    init(id: RelayID, core: TURNCore, io: NIOTURNIO) {
-        self.id = id
-        self.core = core
-        self.io = io
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !reading {
-            reading = true
-            io.beginRead()
-        }
-        let envelope = unwrapInboundIn(data)
-        guard let from = transportAddress(envelope.remoteAddress) else { return }
-        core.handlePeerPacket(envelope.data, relay: id, from: from)
+        deliver(envelope.data, from)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -383,6 +349,18 @@ final class RelayHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+
+    /// A client listener: every datagram comes from a client (STUN or ChannelData).
+    static func listener(id: Int, core: TURNCore, io: NIOTURNIO) -> DatagramBurstHandler {
+        DatagramBurstHandler(io: io) { data, from in
+            core.handleClientPacket(data, from: ClientKey(address: from, connection: id, isTCP: false))
+        }
+    }
+
+    /// A relay socket: every datagram comes from a peer of allocation `id`.
+    static func relay(id: RelayID, core: TURNCore, io: NIOTURNIO) -> DatagramBurstHandler {
+        DatagramBurstHandler(io: io) { data, from in core.handlePeerPacket(data, relay: id, from: from) }
+    }
 }
 
 final class TCPConnectionHandler: ChannelInboundHandler {
