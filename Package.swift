@@ -119,8 +119,12 @@ let package = Package(
 
         // confab-load: VideoRoom load over the Janus API with real WebRTC peers, for Confab or Janus.
         .executableTarget(name: "LoadTool", dependencies: [
-            "PeerClient", "SDP", "RTP", "SRTP", "DTLS", "ICE", "Net",
+            "PeerClient", "SDP", "RTP", "SRTP", "DTLS", "ICE", "Net", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),

@@ -2,9 +2,6 @@
 // comes as an event, and one long poll per session dispatching events to whoever waits.
 
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
 
 struct SignallingError: Error, CustomStringConvertible {
@@ -13,15 +10,6 @@ struct SignallingError: Error, CustomStringConvertible {
 }
 
 typealias JSONObject = [String: Any]
-
-/// Every session keeps a long poll open, so the default limit of 6 connections per host would
-/// starve the requests behind them.
-let http: URLSession = {
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.httpMaximumConnectionsPerHost = 100_000
-    configuration.timeoutIntervalForRequest = 60
-    return URLSession(configuration: configuration)
-}()
 
 /// One Janus session over HTTP with its long poll.
 final class JanusSession: @unchecked Sendable {
@@ -114,10 +102,12 @@ final class JanusSession: @unchecked Sendable {
     private func startPolling() {
         Task.detached { [self] in
             while lock.withLock({ polling }) {
-                var request = URLRequest(url: url.appending(queryItems: [URLQueryItem(name: "maxev", value: "10")]))
-                request.timeoutInterval = 60
-                guard let (data, _) = try? await http.data(for: request),
-                      let parsed = try? JSONSerialization.jsonObject(with: data) else { continue }
+                let poll = url.appending(queryItems: [URLQueryItem(name: "maxev", value: "10")])
+                guard let data = try? await LoopbackHTTP.send(.GET, poll, timeout: 60),
+                      let parsed = try? JSONSerialization.jsonObject(with: data) else {
+                    try? await Task.sleep(for: .milliseconds(100))  // a refused poll must not spin
+                    continue
+                }
                 let events = (parsed as? [JSONObject]) ?? [parsed as? JSONObject].compactMap { $0 }
                 for event in events { deliver(event) }
             }
@@ -136,12 +126,7 @@ final class JanusSession: @unchecked Sendable {
     }
 
     static func post(_ url: URL, _ body: JSONObject) async throws -> JSONObject {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 20
-        let (data, _) = try await http.data(for: request)
+        let data = try await LoopbackHTTP.send(.POST, url, body: try JSONSerialization.data(withJSONObject: body), timeout: 20)
         guard let reply = try JSONSerialization.jsonObject(with: data) as? JSONObject else {
             throw SignallingError("not a JSON object: \(String(decoding: data, as: UTF8.self))")
         }

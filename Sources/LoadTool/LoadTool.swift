@@ -45,6 +45,8 @@ struct LoadTool: AsyncParsableCommand {
             Self.spawn { publisher.run { stop.load(ordering: .relaxed) } }
             Self.progress(feeds.count, total)
         }
+        let receivers = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in ReceiverThread() }
+        for receiver in receivers { receiver.start { stop.load(ordering: .relaxed) } }
         for publisher in feeds {
             for _ in 0..<subscribers {
                 let subscriber = try Subscriber()
@@ -52,7 +54,7 @@ struct LoadTool: AsyncParsableCommand {
                 try await subscriber.join(session, room: room, feed: publisher.feedID)
                 sessions.append(session)
                 audience.append(subscriber)
-                Self.spawn { subscriber.run { stop.load(ordering: .relaxed) } }
+                receivers[audience.count % receivers.count].add(subscriber)
                 Self.progress(feeds.count + audience.count, total)
             }
         }
@@ -74,7 +76,8 @@ struct LoadTool: AsyncParsableCommand {
         if verbose {
             for (index, subscriber) in audience.enumerated() {
                 let streams = subscriber.counters.lock.withLock { subscriber.counters.perStream }
-                print("subscriber \(index): " + streams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                print("subscriber \(index): " + streams.sorted { $0.key < $1.key }
+                    .map { "\($0.key >> 8)/\($0.key & 0xFF)=\($0.value)" }.joined(separator: " "))
             }
         }
         for session in sessions { await session.destroy() }

@@ -17,8 +17,8 @@ final class ReceptionCounters: @unchecked Sendable {
     var received = 0
     var expected = 0
     var latenciesMicros: [UInt32] = []
-    /// Packets per (SSRC, payload type), for `--verbose`.
-    var perStream: [String: Int] = [:]
+    /// Packets per stream, keyed `SSRC << 8 | payload type`, for `--verbose`.
+    var perStream: [UInt64: Int] = [:]
 }
 
 /// Negotiated transport parameters for connecting a PeerClient.
@@ -61,7 +61,8 @@ enum Negotiation {
     static func connect(_ client: PeerClient, _ remote: RemoteTransport) throws {
         client.server = remote.address
         try client.checkConnectivity(serverUfrag: remote.ufrag, serverPwd: remote.pwd)
-        try client.handshake(serverFingerprint: remote.fingerprint, role: remote.role)
+        // Generous: on a small machine the load itself slows the handshakes of the last peers.
+        try client.handshake(serverFingerprint: remote.fingerprint, role: remote.role, timeout: 30)
     }
 }
 
@@ -213,60 +214,83 @@ final class Subscriber: @unchecked Sendable {
         self.remote = remote
     }
 
-    /// Counts packets per SSRC (loss from sequence gaps), measures latency from the send time in
-    /// the payload, sends receiver reports every second and consent checks every 5 s.
-    func run(until stop: @escaping @Sendable () -> Bool) {
-        guard let remote, let srtp = client.inbound else { return }
-        let batch = ReceiveBatch(capacity: 64)
-        var statistics: [UInt32: ReceiverStatistics] = [:]
-        var nextReport = MonotonicClock.nanoseconds() + 1_000_000_000, nextCheck = MonotonicClock.nanoseconds()
-        while !stop() {
-            let now = MonotonicClock.nanoseconds()
-            if now >= nextCheck {
-                client.sendConsentCheck(serverUfrag: remote.ufrag, serverPwd: remote.pwd)
-                nextCheck += 5_000_000_000
-            }
-            if now >= nextReport {
-                sendReport(&statistics, now: now)
-                nextReport += 1_000_000_000
-            }
-            guard client.wait(milliseconds: 5) else { continue }
-            while client.socket.receive(into: batch) > 0 {
-                for i in 0..<batch.count {
-                    let slot = batch.slot(i)
-                    let length = batch.length(i)
-                    if slot[0] <= 3 {
-                        client.answerCheck(UnsafeRawBufferPointer(rebasing: slot[0..<length]), from: batch.source(i))
-                        continue
-                    }
-                    guard slot[0] >= 128, !(192...223).contains(slot[1]),
-                          let plain = try? srtp.unprotect(rtp: slot, length: length),
-                          let header = RTPHeaderView(UnsafeMutableRawBufferPointer(rebasing: slot[0..<plain])),
-                          header.payloadLength >= 8 else { continue }
-                    let arrived = MonotonicClock.nanoseconds()
-                    if statistics[header.ssrc] == nil {
-                        statistics[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: header.payloadType == 111 ? 48000 : 90000)
-                    }
-                    let expectedBefore = statistics[header.ssrc]?.expectedPackets ?? 0
-                    _ = statistics[header.ssrc]?.record(header, arrivalNanoseconds: arrived)
-                    // A source restart (e.g. a sequence jump) resets the count: treat it as one packet.
-                    let grown = Int(truncatingIfNeeded: (statistics[header.ssrc]?.expectedPackets ?? 0) &- expectedBefore)
-                    let newlyExpected = (0...10_000).contains(grown) ? grown : 1
-                    var sent: UInt64 = 0
-                    let end = header.payloadOffset + header.payloadLength
-                    for j in (end - 8)..<end { sent = sent << 8 | UInt64(slot[j]) }
-                    counters.lock.withLock {
-                        counters.received += 1
-                        counters.expected += newlyExpected
-                        counters.perStream["\(header.ssrc)/\(header.payloadType)", default: 0] += 1
-                        if sent > 0, arrived > sent { counters.latenciesMicros.append(UInt32(clamping: (arrived - sent) / 1000)) }
-                    }
+    // Reception state, touched only by the ReceiverThread that owns this subscriber.
+    private var statistics: [UInt32: ReceiverStatistics] = [:]
+    private var nextReport: UInt64 = 0
+    private var nextCheck: UInt64 = 0
+
+    /// Sends receiver reports every second and consent checks every 5 s; called often by the
+    /// owning ReceiverThread.
+    func tick(now: UInt64) {
+        guard let remote else { return }
+        if now >= nextCheck {
+            client.sendConsentCheck(serverUfrag: remote.ufrag, serverPwd: remote.pwd)
+            nextCheck = now + 5_000_000_000
+        }
+        if now >= nextReport {
+            if nextReport != 0 { sendReport(now: now) }
+            nextReport = now + 1_000_000_000
+        }
+    }
+
+    /// Reads everything waiting on the socket: counts packets per SSRC (loss from sequence
+    /// gaps), measures latency from the send time in the payload, answers the server's checks.
+    func drain(_ batch: ReceiveBatch) {
+        guard let srtp = client.inbound else { return }
+        while client.socket.receive(into: batch) > 0 {
+            for i in 0..<batch.count {
+                let slot = batch.slot(i)
+                let length = batch.length(i)
+                if slot[0] <= 3 {
+                    client.answerCheck(UnsafeRawBufferPointer(rebasing: slot[0..<length]), from: batch.source(i))
+                    continue
+                }
+                guard slot[0] >= 128, !(192...223).contains(slot[1]),
+                      let header = RTPHeaderView(UnsafeMutableRawBufferPointer(rebasing: slot[0..<length])) else { continue }
+                let arrived = MonotonicClock.nanoseconds()
+                count(header, arrived: arrived)
+                // The RTP header travels in the clear, so loss is counted from every packet; the
+                // send time is in the encrypted payload, so one packet in `latencySampling` is
+                // decrypted for it. This keeps the load tool's CPU (same machine) small.
+                sampleCountdown -= 1
+                if sampleCountdown <= 0, let plain = try? srtp.unprotect(rtp: slot, length: length),
+                   let clear = RTPHeaderView(UnsafeMutableRawBufferPointer(rebasing: slot[0..<plain])),
+                   clear.payloadLength >= 8 {
+                    sampleCountdown = Self.latencySampling
+                    recordLatency(clear, slot: slot, arrived: arrived)
                 }
             }
         }
     }
 
-    private func sendReport(_ statistics: inout [UInt32: ReceiverStatistics], now: UInt64) {
+    static let latencySampling = 8
+    private var sampleCountdown = 0
+
+    private func recordLatency(_ header: RTPHeaderView, slot: UnsafeMutableRawBufferPointer, arrived: UInt64) {
+        var sent: UInt64 = 0
+        let end = header.payloadOffset + header.payloadLength
+        for j in (end - 8)..<end { sent = sent << 8 | UInt64(slot[j]) }
+        guard sent > 0, arrived > sent else { return }
+        counters.lock.withLock { counters.latenciesMicros.append(UInt32(clamping: (arrived - sent) / 1000)) }
+    }
+
+    private func count(_ header: RTPHeaderView, arrived: UInt64) {
+        if statistics[header.ssrc] == nil {
+            statistics[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: header.payloadType == 111 ? 48000 : 90000)
+        }
+        let expectedBefore = statistics[header.ssrc]?.expectedPackets ?? 0
+        _ = statistics[header.ssrc]?.record(header, arrivalNanoseconds: arrived)
+        // A source restart (e.g. a sequence jump) resets the count: treat it as one packet.
+        let grown = Int(truncatingIfNeeded: (statistics[header.ssrc]?.expectedPackets ?? 0) &- expectedBefore)
+        let newlyExpected = (0...10_000).contains(grown) ? grown : 1
+        counters.lock.withLock {
+            counters.received += 1
+            counters.expected += newlyExpected
+            counters.perStream[UInt64(header.ssrc) << 8 | UInt64(header.payloadType), default: 0] += 1
+        }
+    }
+
+    private func sendReport(now: UInt64) {
         var blocks: [RTCPReportBlock] = []
         for ssrc in statistics.keys {
             if let block = statistics[ssrc]?.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }

@@ -4,6 +4,7 @@
 #define CLINUX_H
 
 #include <sys/socket.h>
+#include <sys/epoll.h>
 
 struct confab_mmsghdr {
     struct msghdr msg_hdr;
