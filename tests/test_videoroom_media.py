@@ -797,3 +797,83 @@ def test_handle_info_shows_publisher_and_subscriber_media(media_srv):
             await sub_sig.close()
 
     run(scenario())
+
+
+def test_destroy_notifies_participants_and_subscribers_and_closes_their_media(media_srv):
+    """`destroy` with a publisher, a participant who does not publish and a subscriber: the room's
+    participants hear `{"videoroom":"destroyed","room"}` and the publisher's PeerConnection closes
+    ("Close PC"), as in Janus 1.1.2. Confab tells the subscriber the same (`destroyed`, then the
+    hangup, and no `updated` offer for a room that is gone); Janus 1.1.2 sends subscribers nothing
+    and keeps their PeerConnection up with no streams (recorded here). Either way media stops, and
+    the subscriber handle answers later requests as Janus does."""
+
+    async def scenario() -> None:
+        sigs = [mp.HttpSignalling(media_srv.janus_url) for _ in range(3)]
+        for s in sigs:
+            await s.start()
+        pub_sig, sub_sig, other_sig = sigs
+        peers: list = []
+        try:
+            room = await create_room(pub_sig, secret=ROOM_SECRET)
+            watcher = await other_sig.attach(VIDEOROOM)
+            await request(other_sig, watcher, {"request": "join", "room": room, "ptype": "publisher"})
+            pub = Publisher(pub_sig, "erin")
+            peers.append(pub.peer)
+            await pub.join_and_publish(room)
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, pub.id)
+            peers.append(peer)
+            await peer.wait_media(video_frames=10, audio_frames=10, timeout=20)
+
+            admin = await other_sig.attach(VIDEOROOM)
+            reply = await other_sig.message(admin, {"request": "destroy", "room": room, "secret": ROOM_SECRET})
+            assert data(reply) == {"videoroom": "destroyed", "room": room, "permanent": False}, reply
+            destroyed = {"videoroom": "destroyed", "room": room}
+            for sig, h in ((pub_sig, pub.handle), (other_sig, watcher)):
+                ev = await sig.wait_event(lambda e, h=h: e.get("sender") == h and "plugindata" in e
+                                          and data(e).get("videoroom") == "destroyed", 10, "destroyed")
+                assert data(ev) == destroyed and "transaction" not in ev, ev
+            hang = await pub_sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "publisher hangup")
+            assert hang["reason"] == "Close PC", hang
+            if media_srv.is_janus:
+                await asyncio.sleep(2.0)
+                assert sub_sig.seen(lambda e: e.get("sender") == handle and e.get("janus") in ("event", "hangup")
+                                    and "transaction" not in e) == [], "Janus 1.1.2 tells subscribers nothing"
+            else:
+                ev = await sub_sig.wait_event(lambda e: e.get("sender") == handle and "plugindata" in e
+                                              and "transaction" not in e, 10, "subscriber destroyed")
+                assert data(ev) == destroyed and "jsep" not in ev, ev
+                hang = await sub_sig.wait_event(mp.is_ev("hangup", handle), 10, "subscriber hangup")
+                assert hang["reason"] == "Close PC", hang
+                await asyncio.sleep(1.0)
+                updates = sub_sig.seen(lambda e: e.get("sender") == handle and "plugindata" in e
+                                       and data(e).get("videoroom") == "updated")
+                assert updates == [], [mp.strip_sdp(e) for e in updates]
+                assert other_sig.seen(mp.is_ev("hangup", watcher)) == [], "a participant without media hung up"
+            await asyncio.sleep(0.5)
+            count = peer.stats.video_frames
+            await asyncio.sleep(1.0)
+            assert peer.stats.video_frames == count, "frames still arrive after the room was destroyed"
+
+            # The subscriber handle afterwards, as Janus 1.1.2 answers it.
+            for body, expected in (
+                ({"request": "start"}, {"videoroom": "event", "room": room, "started": "ok"}),
+                ({"request": "pause"}, {"videoroom": "event", "room": room, "paused": "ok"}),
+                ({"request": "configure", "send": True}, {"videoroom": "event", "room": room, "configured": "ok"}),
+                ({"request": "update", "subscribe": [{"feed": pub.id}]},
+                 {"videoroom": "event", "error_code": 428, "error": f"No such feed ({pub.id})"}),
+                ({"request": "join", "room": room, "ptype": "subscriber", "feed": pub.id},
+                 {"videoroom": "event", "error_code": 425, "error": "Already in as a subscriber on this handle"}),
+                ({"request": "leave"}, {"videoroom": "event", "room": room, "left": "ok"}),
+            ):
+                ev = await request(sub_sig, handle, body)
+                assert data(ev) == expected, (body, ev)
+            ev = await request(pub_sig, pub.handle, {"request": "configure", "bitrate": 1000})
+            assert data(ev) == {"videoroom": "event", "error_code": 426, "error": "No such room"}, ev
+        finally:
+            for p in peers:
+                await p.close()
+            for s in sigs:
+                await s.close()
+
+    run(scenario())

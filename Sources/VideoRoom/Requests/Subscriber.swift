@@ -56,7 +56,15 @@ extension VideoRoomPlugin {
         guard !subscribe.isEmpty || !unsubscribe.isEmpty else {
             throw VideoRoomError(.missingElement, "At least one of either 'subscribe' or 'unsubscribe' must be present")
         }
-        guard let room = rooms.room(roomID) else { throw .noSuchRoom(roomID) }
+        guard let room = rooms.room(roomID) else {
+            // Destroyed meanwhile: Janus finds none of the feeds.
+            if let first = subscribe.first {
+                try first.validate(Self.subscriberStreamParameters)
+                try first.validate(Self.feedParameters)
+                throw .noSuchFeed(first.integer("feed") ?? 0)
+            }
+            throw .roomGone
+        }
         let sources = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [FeedSource] in
             var sources: [FeedSource] = []
             for stream in subscribe {
