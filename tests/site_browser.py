@@ -80,7 +80,7 @@ def site(server):
 
 
 @contextlib.contextmanager
-def chromium(window_size: str = "1280,800"):
+def chromium(window_size: str = "1280,800", extra_flags: tuple[str, ...] = ()):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         _missing("chromium / chromedriver not installed")
     try:
@@ -90,7 +90,7 @@ def chromium(window_size: str = "1280,800"):
         _missing("selenium not installed (pip install -r tests/requirements.txt)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for f in CHROMIUM_FLAGS:
+    for f in [*CHROMIUM_FLAGS, *extra_flags]:
         opts.add_argument(f)
     opts.add_argument(f"--window-size={window_size}")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})

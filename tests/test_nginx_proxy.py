@@ -5,14 +5,16 @@ namespace, so they are free), Confab behind it on loopback.
 
 Checks: `nginx -t`; HTTPS and the Janus API through it (443 and 8089); HTTP→HTTPS redirect;
 security headers; no public Admin API or /metrics; WSS with the janus-protocol subprotocol;
-an HTTPS long poll delivering a plugin event; and headless Chromium running janus.js over WSS
-through nginx with echoed video playing (media itself goes straight to Confab's UDP port).
+an HTTPS long poll delivering a plugin event; headless Chromium running janus.js over WSS
+through nginx with echoed video playing (media itself goes straight to Confab's UDP port); and two
+people meeting on the videoroom page opened at https://127.0.0.1/ through nginx.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -219,6 +221,35 @@ def test_chromium_echotest_over_wss_through_nginx(proxied):
                 b.destroy()
     finally:
         CHROMIUM_FLAGS.remove("--ignore-certificate-errors")
+
+
+@pytest.mark.browser
+def test_two_people_meet_through_nginx(proxied):
+    """The self-hoster's path end to end: two people open the shared link
+    https://host/videoroom.html?room=1234&name=… — the page, /config.js and the Janus API (WSS)
+    all through nginx's TLS on 443, media straight to Confab's UDP port — and see each other."""
+    import site_browser as sb
+    from test_site_videoroom import check_sees, grid_names
+
+    _, work = proxied
+    base = f"https://{HOST}"
+    with sb.chromium(extra_flags=("--ignore-certificate-errors",)) as driver:
+        tab_a = driver.current_window_handle
+        driver.get(f"{base}/videoroom.html?room=1234&name=Ada")
+        tab_b = sb.new_tab(driver)
+        driver.get(f"{base}/videoroom.html?room=1234&name=Bob")
+        for tab in (tab_a, tab_b):
+            driver.switch_to.window(tab)
+            sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 20, "in the room")
+            # /config.js came through nginx, which told Confab the page is on HTTPS
+            assert driver.execute_script("return window.confabConfig.wsURL") == f"wss://{HOST}/janus"
+        check_sees(driver, tab_a, "Bob")
+        check_sees(driver, tab_b, "Ada")
+        driver.switch_to.window(tab_a)
+        assert sorted(grid_names(driver)) == ["Ada (you)", "Bob"], grid_names(driver)
+    access = (work / "access.log").read_text()
+    assert re.search(r'"GET /videoroom\.html\?room=1234&name=Ada HTTP/[0-9.]+" 200', access), access[-2000:]
+    assert '"GET /janus HTTP/1.1" 101' in access, f"no WebSocket upgrade through nginx:\n{access[-2000:]}"
 
 
 def test_turn_over_tls_through_the_nginx_stream_proxy(proxied):
