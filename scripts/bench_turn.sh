@@ -21,7 +21,7 @@ cat > "$work/confab.cfg" <<CFG
 http: { bind = "127.0.0.1"; port = 18088; };
 websockets: { bind = "127.0.0.1"; port = 18188; };
 media: { udp_port = 11000; interfaces = ("127.0.0.1"); };
-turn: { bind = "127.0.0.1"; port = 13478; realm = "bench"; users = ("bench:pw"); allow_loopback_peers = true;
+turn: { bind = "127.0.0.1"; port = 13478; realm = "bench"; users = ("bench:pw"); allow_peers = ("127.0.0.0/8");
         user_quota = 0; relay_port_range = "50000-50999"; };
 site: { enabled = false; };
 CFG

@@ -113,13 +113,16 @@ class ServerOptions:
     reclaim_session_timeout: int = 0
     # WebRTC media (EchoTest): Confab gets `media.udp_port`, Janus loads the EchoTest plugin too.
     media: bool = False
-    # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed so
-    # coturn's turnutils_peer on 127.0.0.1 can be relayed to. Off by default: other tests keep TURN disabled.
+    # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed
+    # (turn.allow_peers) so coturn's turnutils_peer on 127.0.0.1 can be relayed to; () keeps Confab's
+    # default peer policy. Off by default: other tests keep TURN disabled.
     turn: bool = False
     turn_users: tuple = ("alice:alicepw",)
     turn_secret: str = "turn-rest-secret"
-    turn_allow_loopback_peers: bool = True
+    turn_allow_peers: tuple = ("127.0.0.0/8", "::1/128")
     turn_user_quota: int = 0
+    # More `turn` settings, e.g. 'max_allocations = 3;'.
+    turn_extra: str = ""
 
 
 @dataclass
@@ -268,8 +271,8 @@ def turn_config(opts: ServerOptions, turn_port: Optional[int]) -> str:
     # Relay ports below Linux's ephemeral range, so they never collide with media.udp_port (a free_port()).
     return (f'turn: {{ enabled = true; bind = "{LOOPBACK}"; port = {turn_port}; realm = "confab-test"; '
             f'secret = {_q(opts.turn_secret)}; users = ({users}); '
-            f'allow_loopback_peers = {"true" if opts.turn_allow_loopback_peers else "false"}; '
-            f'user_quota = {opts.turn_user_quota}; relay_port_range = "30000-32000"; }};')
+            f'allow_peers = ({", ".join(_q(p) for p in opts.turn_allow_peers)}); '
+            f'user_quota = {opts.turn_user_quota}; relay_port_range = "30000-32000"; {opts.turn_extra} }};')
 
 
 def start_confab(opts: ServerOptions) -> Server:

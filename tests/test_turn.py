@@ -8,7 +8,7 @@
   Confab's own media port), error codes, garbage input, and the counters in /metrics.
 
 The TURN server is started with ServerOptions(turn=True) (tests/harness.py): a free loopback port,
-`allow_loopback_peers = true` unless a test asks otherwise. Needs Debian's `coturn` package.
+`allow_peers = ("127.0.0.0/8", "::1/128")` unless a test asks otherwise. Needs Debian's `coturn` package.
 Run inside a private network namespace, e.g.
   unshare --net -- bash -c 'ip link set lo up && python3 -m pytest tests/test_turn.py'
 """
@@ -300,19 +300,33 @@ def test_allocate_error_codes(turn_server):
 
 
 def test_default_policy_refuses_loopback_peers_but_not_the_sfu(server_factory):
-    srv = server_factory(turn=True, turn_allow_loopback_peers=False)
+    srv = server_factory(turn=True, turn_allow_peers=())
     c = Client(srv)
     assert c.allocate()["class"] == 2
     # Loopback on another port than the media port: refused (ChannelBind checks the port).
     other = srv.udp_port + 1 if srv.udp_port < 65535 else srv.udp_port - 1
     denied = c.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4001, 0)), attr(0x0012, xor_addr(LOOPBACK, other))])
     assert denied["error"] == 403
-    for ip in ("127.0.0.2", "0.0.0.0", "169.254.169.254", "224.0.0.1"):
+    for ip in ("127.0.0.2", "0.0.0.0", "169.254.169.254", "224.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1",
+               "100.64.0.1", "240.0.0.1", "255.255.255.255"):
         reply = c.request(CREATE_PERMISSION, [attr(0x0012, xor_addr(ip, 5000))])
         assert reply["error"] == 403, ip
+        bind = c.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4003, 0)), attr(0x0012, xor_addr(ip, 5000))])
+        assert bind["error"] == 403, ip
     # Confab's own media port on loopback: allowed.
     ok = c.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4002, 0)), attr(0x0012, xor_addr(LOOPBACK, srv.udp_port))])
     assert ok["class"] == 2, ok
+    c.close()
+
+
+def test_allow_and_deny_peers_override_the_default_policy(server_factory):
+    srv = server_factory(turn=True, turn_allow_peers=("127.0.0.0/8", "10.1.0.0/16"), turn_extra='deny_peers = ("127.0.0.9");')
+    c = Client(srv)
+    assert c.allocate()["class"] == 2
+    for ip, expected in (("127.0.0.2", None), ("10.1.2.3", None), ("10.2.0.1", 403), ("127.0.0.9", 403),
+                         ("192.168.1.1", 403), ("169.254.169.254", 403)):
+        reply = c.request(CREATE_PERMISSION, [attr(0x0012, xor_addr(ip, 5000))])
+        assert reply["error"] == expected, (ip, reply)
     c.close()
 
 

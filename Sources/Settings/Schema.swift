@@ -74,8 +74,8 @@ enum Schema {
         .portRange("relay_port_range", \.turn.relayPortRange),
         // Passwords may contain commas, so users are a list only.
         .strings("users", \.turn.users, splitCommas: false, each: NetworkSyntax.turnUserProblem),
+        .strings("allow_peers", \.turn.allowPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
         .strings("deny_peers", \.turn.denyPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
-        .bool("allow_loopback_peers", \.turn.allowLoopbackPeers),
         .integer("user_quota", \.turn.userQuota, 0...),
     ]
 

@@ -121,9 +121,10 @@ public struct Settings: Sendable, Equatable {
         public var relayPortRange = PortRange(lower: 49152, upper: 49999)
         /// Long-term users, `user:password`.
         public var users: [String] = []
+        /// CIDRs taken out of the built-in peer denials (loopback, private, link-local, ...), e.g. loopback for tests.
+        public var allowPeers: [String] = []
+        /// CIDRs relays may never reach, even when `allowPeers` lists them.
         public var denyPeers: [String] = []
-        /// Let relays reach loopback peers (127.0.0.0/8, ::1) — for tests; Confab's own media port is always reachable.
-        public var allowLoopbackPeers = false
         /// Allocations one user may hold at once; 0 = no limit.
         public var userQuota: Int = 12
         public init() {}

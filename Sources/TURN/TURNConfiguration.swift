@@ -84,27 +84,29 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Which peers a relay may talk to. Safe by default: the unspecified, loopback, link-local and multicast
-/// ranges are refused (403), plus whatever `deny` lists — except Confab's own media endpoints (the SFU),
-/// which are always reachable. IPv4-mapped IPv6 peers are judged as the IPv4 address they carry.
+/// Which peers a relay may talk to. Safe by default: the special-purpose ranges in `builtInDenied`
+/// (unspecified, loopback, private, CGNAT, link-local with cloud metadata, multicast, reserved) are refused
+/// (403) unless `allow` lists them; `deny` refuses more and wins over `allow`. Confab's own media endpoints
+/// (the SFU) are always reachable. IPv4 carried inside IPv6 (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96,
+/// 6to4 2002::/16) is judged as that IPv4 address too, so those forms cannot bypass a denial.
 public struct PeerPolicy: Sendable {
-    /// Ranges refused whatever the settings say (but see `allowLoopback` and `ownEndpoints`).
+    /// Refused unless `turn.allow_peers` lists them.
     public static let builtInDenied: [CIDR] = [
-        "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32",
-        "::/128", "::1/128", "fe80::/10", "ff00::/8",
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
     ].compactMap { CIDR($0) }
-    static let loopback: [CIDR] = ["127.0.0.0/8", "::1/128"].compactMap { CIDR($0) }
 
-    /// `turn.deny_peers`.
+    /// `turn.allow_peers`: ranges taken out of the built-in denials (tests allow 127.0.0.0/8 and ::1/128).
+    public var allow: [CIDR]
+    /// `turn.deny_peers`: ranges refused on top of the built-in ones, even when `allow` lists them.
     public var deny: [CIDR]
-    /// `turn.allow_loopback_peers`: tests relay to peers on 127.0.0.1.
-    public var allowLoopback: Bool
-    /// The SFU's media sockets (address and port), reachable even on loopback.
+    /// The SFU's media sockets (address and port), reachable whatever the lists say.
     public var ownEndpoints: Set<TransportAddress>
 
-    public init(deny: [CIDR] = [], allowLoopback: Bool = false, ownEndpoints: Set<TransportAddress> = []) {
+    public init(allow: [CIDR] = [], deny: [CIDR] = [], ownEndpoints: Set<TransportAddress> = []) {
+        self.allow = allow
         self.deny = deny
-        self.allowLoopback = allowLoopback
         self.ownEndpoints = ownEndpoints
     }
 
@@ -121,9 +123,34 @@ public struct PeerPolicy: Sendable {
         return allowsAddress(peer)
     }
 
+    /// Every form of the address must pass: itself and the IPv4 address it carries, if any.
     private func allowsAddress(_ peer: TransportAddress) -> Bool {
-        if deny.contains(where: { $0.contains(peer) }) { return false }
-        if allowLoopback, Self.loopback.contains(where: { $0.contains(peer) }) { return true }
-        return !Self.builtInDenied.contains { $0.contains(peer) }
+        guard allowsForm(peer) else { return false }
+        return Self.embeddedIPv4(peer).map(allowsForm) ?? true
+    }
+
+    private func allowsForm(_ address: TransportAddress) -> Bool {
+        if deny.contains(where: { $0.contains(address) }) { return false }
+        if allow.contains(where: { $0.contains(address) }) { return true }
+        return !Self.builtInDenied.contains { $0.contains(address) }
+    }
+
+    /// The IPv4 address inside an IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4
+    /// (2002:aabb:ccdd::) IPv6 address; IPv4-mapped addresses already are IPv4 in `TransportAddress`.
+    static func embeddedIPv4(_ address: TransportAddress) -> TransportAddress? {
+        let carried: UInt32
+        if address.isIPv4 {
+            return nil
+        } else if address.high == 0, address.low >> 32 == 0, address.low > 1 {
+            // :: and ::1 are themselves, not IPv4-compatible forms of 0.0.0.0 and 0.0.0.1.
+            carried = UInt32(truncatingIfNeeded: address.low)
+        } else if address.high == 0x0064_FF9B_0000_0000, address.low >> 32 == 0 {
+            carried = UInt32(truncatingIfNeeded: address.low)
+        } else if address.high >> 48 == 0x2002 {
+            carried = UInt32(truncatingIfNeeded: address.high >> 16)
+        } else {
+            return nil
+        }
+        return TransportAddress(high: 0, low: 0x0000_FFFF_0000_0000 | UInt64(carried), port: address.port)
     }
 }

@@ -27,7 +27,7 @@ enum TURNSetup {
         for loopback in ["127.0.0.1", "::1"] {
             if let address = TransportAddress(ip: loopback, port: media.port) { own.insert(address) }
         }
-        let policy = PeerPolicy(deny: turn.denyPeers.compactMap(CIDR.init), allowLoopback: turn.allowLoopbackPeers,
+        let policy = PeerPolicy(allow: turn.allowPeers.compactMap(CIDR.init), deny: turn.denyPeers.compactMap(CIDR.init),
                                 ownEndpoints: own)
         let (ipv4, ipv6) = relayAddresses(bind: turn.bind, media: media)
         var configuration = TURNConfiguration(realm: turn.realm, users: users, restSecret: secret,

@@ -44,6 +44,10 @@ import Testing
         ("turn: { users = \"alice:pw\"; };", "confab.cfg:1: turn.users must be a list of strings, got a string"),
         ("turn: { deny_peers = [\"10.0.0.0/8\", \"10.0.0.0/33\"]; };",
          "confab.cfg:1: turn.deny_peers[1] must be an address or CIDR like \"10.0.0.0/8\", got \"10.0.0.0/33\""),
+        ("turn: {\n  allow_peers = (\"127.0.0.0/8\", \"::1/129\");\n};",
+         "confab.cfg:2: turn.allow_peers[1] must be an address or CIDR like \"10.0.0.0/8\", got \"::1/129\""),
+        ("turn: { allow_peers = \"localhost\"; };",
+         "confab.cfg:1: turn.allow_peers[0] must be an address or CIDR like \"10.0.0.0/8\", got \"localhost\""),
         // Groups.
         ("http = 5;", "confab.cfg:1: http must be a group, got an integer"),
         ("videoroom: { rooms = 5; };", "confab.cfg:1: videoroom.rooms must be a list of groups, got an integer"),

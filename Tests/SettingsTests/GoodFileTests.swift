@@ -26,7 +26,7 @@ import Testing
               enabled = true; bind = "10.0.0.1"; port = 3479; tls_port = 5350; realm = "r"; secret = "t";
               credential_lifetime = 600; relay_port_range = "50000-50100";
               users = ("alice:pw", "bob:p:w"); deny_peers = ("10.0.0.0/8", "fc00::/7", "192.0.2.1");
-              allow_loopback_peers = true; user_quota = 50;
+              allow_peers = ("127.0.0.0/8", "::1/128"); user_quota = 50;
             };
             site: { enabled = false; root = "/srv/www"; };
             videoroom: {
@@ -81,7 +81,7 @@ import Testing
         expected.turn.relayPortRange = .init(lower: 50000, upper: 50100)
         expected.turn.users = ["alice:pw", "bob:p:w"]
         expected.turn.denyPeers = ["10.0.0.0/8", "fc00::/7", "192.0.2.1"]
-        expected.turn.allowLoopbackPeers = true
+        expected.turn.allowPeers = ["127.0.0.0/8", "::1/128"]
         expected.turn.userQuota = 50
         expected.site.enabled = false
         expected.site.root = "/srv/www"

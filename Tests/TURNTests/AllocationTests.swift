@@ -52,7 +52,17 @@ import Testing
         ("create permission to link-local metadata", true, .createPermission, [.xorPeerAddress(peer("169.254.169.254", 80))], 403),
         ("create permission to multicast", true, .createPermission, [.xorPeerAddress(peer("239.1.2.3", 1))], 403),
         ("create permission to IPv4-mapped loopback", true, .createPermission, [.xorPeerAddress(peer("::ffff:127.0.0.2", 1))], 403),
-        ("create permission to a turn.deny_peers range", true, .createPermission, [.xorPeerAddress(peer("10.1.2.3", 1))], 403),
+        ("create permission to a turn.deny_peers range", true, .createPermission, [.xorPeerAddress(peer("203.0.113.200", 1))], 403),
+        ("create permission to RFC 1918 10/8", true, .createPermission, [.xorPeerAddress(peer("10.1.2.3", 1))], 403),
+        ("create permission to RFC 1918 172.16/12", true, .createPermission, [.xorPeerAddress(peer("172.31.0.1", 1))], 403),
+        ("create permission to RFC 1918 192.168/16", true, .createPermission, [.xorPeerAddress(peer("192.168.1.1", 1))], 403),
+        ("create permission to CGNAT 100.64/10", true, .createPermission, [.xorPeerAddress(peer("100.100.0.1", 1))], 403),
+        ("create permission to reserved 240/4", true, .createPermission, [.xorPeerAddress(peer("240.0.0.1", 1))], 403),
+        ("create permission to IPv4-mapped private", true, .createPermission, [.xorPeerAddress(peer("::ffff:192.168.0.1", 1))], 403),
+        ("channel bind to a private peer", true, .channelBind,
+         [.channelNumber(0x4000), .xorPeerAddress(peer("192.168.1.1", 5000))], 403),
+        ("channel bind to IPv4-mapped metadata", true, .channelBind,
+         [.channelNumber(0x4000), .xorPeerAddress(peer("::ffff:169.254.169.254", 80))], 403),
         ("one denied peer fails the whole request", true, .createPermission,
          [.xorPeerAddress(peer("203.0.113.5", 1)), .xorPeerAddress(peer("127.0.0.2", 1))], 403),
         ("channel bind to the SFU's own media port", true, .channelBind,
@@ -116,6 +126,17 @@ import Testing
         let half = try #require(v4only.client().allocate([.requestedTransport(17), .additionalAddressFamily(.ipv6)]))
         #expect(half.isSuccess)
         #expect(half.attributes.contains { if case .addressErrorCode(.ipv6, let e) = $0 { e.code == 440 } else { false } })
+    }
+
+    @Test func ipv6RelaysRefuseSpecialIPv6Peers() throws {
+        let h = Harness { $0.relayIPv6 = TransportAddress(ip: "2001:db8::10", port: 0) }
+        let c = h.client()
+        #expect(c.allocate([.requestedTransport(17), .additionalAddressFamily(.ipv6)])?.isSuccess == true)
+        for ip in ["::1", "::", "fd00::1", "fc12::1", "fe80::1", "ff02::1", "64:ff9b::a00:1", "2002:a00:1::1"] {
+            #expect(c.request(.createPermission, [.xorPeerAddress(peer(ip, 1))])?.code == 403, "\(ip)")
+            #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(peer(ip, 1))])?.code == 403, "\(ip)")
+        }
+        #expect(c.request(.createPermission, [.xorPeerAddress(peer("2001:db8::1", 1))])?.isSuccess == true)
     }
 
     @Test func lifetimeIsClampedBetweenDefaultAndMaximum() throws {

@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func loopbackPeersWhenAllowed() throws {
-        let h = Harness { $0.peerPolicy.allowLoopback = true }
+        let h = Harness { $0.peerPolicy.allow = [CIDR("127.0.0.0/8")!, CIDR("::1/128")!] }
         let c = h.client()
         #expect(c.allocate()?.isSuccess == true)
         #expect(c.request(.channelBind, [.channelNumber(0x4000), .xorPeerAddress(peer("127.0.0.1", 3480))])?.isSuccess == true)
@@ -146,10 +146,18 @@ import Testing
         ("127.0.0.1", false), ("127.9.9.9", false), ("0.0.0.0", false), ("::", false), ("::1", false),
         ("169.254.169.254", false), ("fe80::1", false), ("224.0.0.251", false), ("ff02::1", false),
         ("255.255.255.255", false), ("::ffff:127.0.0.1", false), ("::ffff:169.254.1.1", false),
-        ("10.20.30.40", false), ("10.0.0.0", false), ("11.0.0.1", true),
+        ("10.20.30.40", false), ("10.0.0.0", false), ("11.0.0.1", true), ("9.255.255.255", true),
+        ("100.64.0.1", false), ("100.127.255.255", false), ("100.63.255.255", true), ("100.128.0.0", true),
+        ("172.16.0.1", false), ("172.31.255.255", false), ("172.15.0.1", true), ("172.32.0.1", true),
+        ("192.168.0.1", false), ("192.169.0.1", true), ("240.0.0.1", false), ("239.255.255.255", false),
+        ("fc00::1", false), ("fdff::1", false), ("fe80::1", false), ("febf::1", false), ("fec0::1", false),
+        ("::ffff:10.0.0.1", false), ("::ffff:100.64.0.1", false), ("::ffff:0.0.0.0", false), ("::ffff:8.8.8.8", true),
+        ("64:ff9b::7f00:1", false), ("64:ff9b::a9fe:a9fe", false), ("64:ff9b::808:808", true),
+        ("2002:c0a8:0101::1", false), ("2002:0808:0808::1", true), ("::a00:1", false), ("::808:808", true),
+        ("203.0.113.200", false), ("203.0.113.127", true),
     ])
     func defaults(ip: String, allowed: Bool) {
-        let policy = PeerPolicy(deny: [CIDR("10.0.0.0/8")!],
+        let policy = PeerPolicy(deny: [CIDR("203.0.113.128/25")!],
                                 ownEndpoints: [TransportAddress(ip: "127.0.0.1", port: 10000)!])
         #expect(policy.allows(TransportAddress(ip: ip, port: 1234)!) == allowed, "\(ip)")
     }
@@ -161,11 +169,29 @@ import Testing
         #expect(!policy.allows(own.with(port: 10001)))
         #expect(policy.allowsPermission(own.with(port: 1)))
         #expect(!policy.allowsPermission(TransportAddress(ip: "127.0.0.2", port: 1)!))
-        let tests = PeerPolicy(deny: [CIDR("127.0.0.5")!], allowLoopback: true)
+        let tests = PeerPolicy(allow: [CIDR("127.0.0.0/8")!, CIDR("::1/128")!], deny: [CIDR("127.0.0.5")!])
         #expect(tests.allows(TransportAddress(ip: "127.0.0.1", port: 3480)!))
         #expect(tests.allows(TransportAddress(ip: "::1", port: 3480)!))
         #expect(!tests.allows(TransportAddress(ip: "127.0.0.5", port: 3480)!), "deny_peers still wins")
         #expect(!tests.allows(TransportAddress(ip: "0.0.0.0", port: 3480)!))
+        #expect(tests.allows(TransportAddress(ip: "::ffff:127.0.0.1", port: 3480)!), "mapped loopback follows 127/8")
+        #expect(!tests.allows(TransportAddress(ip: "10.0.0.1", port: 3480)!), "other built-in ranges stay refused")
+    }
+
+    @Test func allowPeersOpensOnlyWhatItLists() {
+        let policy = PeerPolicy(allow: [CIDR("10.1.0.0/16")!, CIDR("fd00:1::/32")!])
+        #expect(policy.allows(TransportAddress(ip: "10.1.2.3", port: 1)!))
+        #expect(policy.allows(TransportAddress(ip: "::ffff:10.1.2.3", port: 1)!))
+        #expect(!policy.allows(TransportAddress(ip: "10.2.0.1", port: 1)!))
+        #expect(policy.allows(TransportAddress(ip: "fd00:1::5", port: 1)!))
+        #expect(!policy.allows(TransportAddress(ip: "fd00:2::5", port: 1)!))
+        #expect(!policy.allows(TransportAddress(ip: "169.254.169.254", port: 80)!))
+        // NAT64 of an allowed range is allowed; of a refused one, refused.
+        #expect(policy.allows(TransportAddress(ip: "64:ff9b::a01:203", port: 1)!))
+        #expect(!policy.allows(TransportAddress(ip: "64:ff9b::a02:1", port: 1)!))
+        let everything = PeerPolicy(allow: [CIDR("0.0.0.0/0")!, CIDR("::/0")!])
+        #expect(everything.allows(TransportAddress(ip: "169.254.169.254", port: 80)!))
+        #expect(everything.allows(TransportAddress(ip: "::1", port: 80)!))
     }
 
     @Test func cidrParsing() {

@@ -60,7 +60,7 @@ struct Harness {
         var configuration = TURNConfiguration(
             realm: Self.realm, users: ["alice": "pw", "bob": "pw2"], restSecret: "rest",
             relayIPv4: TransportAddress(ip: "192.0.2.10", port: 0), relayIPv6: nil,
-            peerPolicy: PeerPolicy(deny: [CIDR("10.0.0.0/8")!],
+            peerPolicy: PeerPolicy(deny: [CIDR("203.0.113.128/25")!],
                                    ownEndpoints: [TransportAddress(ip: "127.0.0.1", port: Self.mediaPort)!]))
         configure(&configuration)
         let clock = Clock(), io = FakeIO()
