@@ -62,15 +62,16 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def site(server):
-    """Base URL of the pages for this server (Confab: itself; Janus: a Python server)."""
+def site(server, root: Path = HTML):
+    """Base URL of the pages for this server (Confab: itself, serving its site.root; Janus: a
+    Python server serving `root`)."""
     if not server.is_janus:
         yield server.http_base
         return
     handler = type("Handler", (_SiteHandler,), {"config": {
         "httpURL": server.janus_url, "wsURL": server.ws_url, "iceServers": [], "serverName": "Janus (reference)"}})
     port = harness.free_port()
-    httpd = http.server.ThreadingHTTPServer((harness.LOOPBACK, port), functools.partial(handler, directory=str(HTML)))
+    httpd = http.server.ThreadingHTTPServer((harness.LOOPBACK, port), functools.partial(handler, directory=str(root)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://{harness.LOOPBACK}:{port}"

@@ -317,3 +317,44 @@ def test_no_camera_joins_audio_only(driver, base, media_srv):
             driver.switch_to.window(tab)
             driver.get("about:blank")
         driver.switch_to.window(tab_a)
+
+
+# Every server candidate the page is given points at DEAD_PORT, a free loopback port where nothing
+# answers: ICE fails for real (Chromium checks, no answer, connectionState "failed"). Chromium
+# ignores remote candidates on ports below 1024, so it must be a high one.
+UNREACHABLE_SERVER = r"""
+(() => {
+  const deaden = (sdp) => sdp.replace(/^(a=candidate:\S+ \d+ udp \d+ \S+ )\d+/gim, '$1DEAD_PORT');
+  const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (desc, ...rest) {
+    if (desc && desc.sdp) desc = { type: desc.type, sdp: deaden(desc.sdp) };
+    return setRemote.call(this, desc, ...rest);
+  };
+  const addCandidate = RTCPeerConnection.prototype.addIceCandidate;
+  RTCPeerConnection.prototype.addIceCandidate = function (c, ...rest) {
+    if (c && c.candidate) c = { ...c.toJSON?.() ?? c, candidate: deaden('a=' + c.candidate).slice(2) };
+    return addCandidate.call(this, c, ...rest);
+  };
+})();
+"""
+
+
+def test_ice_failure_shows_the_turn_hint(driver, base, media_srv):
+    """When media cannot reach the server (here: every server candidate rewritten to a port where
+    nothing answers), the page says the media connection failed and tells the self-hoster to
+    configure TURN and the public address."""
+    if media_srv.is_janus:
+        pytest.skip("a full-ICE server (Janus) checks the browser itself and is found as a peer-reflexive "
+                    "candidate, so rewriting its candidates does not make ICE fail")
+    source = UNREACHABLE_SERVER.replace("DEAD_PORT", str(harness.free_port()))
+    script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+    try:
+        driver.get(f"{base}/videoroom.html?room=1234&name=Lost")
+        sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "in the room")
+        msg = sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",
+                          45, "the ICE failure message")
+        assert "media connection to the server failed (ICE)" in msg, msg
+        assert "TURN" in msg and "public_url" in msg, msg
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+        driver.get("about:blank")
