@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-FIELDS = ("pps", "loss_pct", "p50_ms", "p99_ms", "cpu_us_per_packet", "cpu_pct", "peak_rss_mib")
+FIELDS = ("pps", "loss_pct", "p50_ms", "p99_ms", "cpu_us_per_packet", "cpu_pct", "peak_rss_mib", "server_fds")
 
 
 def run_once(target: str, load_bin: str, publishers: int, subscribers: int, seconds: float) -> dict:
@@ -37,7 +37,7 @@ def run_once(target: str, load_bin: str, publishers: int, subscribers: int, seco
     try:
         out = subprocess.run([load_bin, "--url", srv.janus_url, "--pid", str(srv.proc.pid), "-p", str(publishers),
                               "-s", str(subscribers), "--seconds", str(seconds), "--settle", "3"],
-                             capture_output=True, text=True, timeout=600)
+                             capture_output=True, text=True, timeout=1800)
     finally:
         srv.stop()
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
@@ -57,6 +57,8 @@ def main() -> None:
     p.add_argument("--out", default="BENCH-videoroom")
     args = p.parse_args()
 
+    # The release build is what people run; the harness defaults to the debug one for tests.
+    os.environ.setdefault("CONFAB_BIN", str(REPO / ".build/release/confab"))
     rows = []
     for subscribers in [int(s) for s in args.subscribers.split(",")]:
         samples = {"confab": [], "janus": []}
@@ -65,6 +67,9 @@ def main() -> None:
                 result = run_once(target, args.load, args.publishers, subscribers, args.seconds)
                 samples[target].append(result)
                 print(f"  {target:6} P={args.publishers} S={subscribers} #{repeat + 1}: {result}", file=sys.stderr)
+                with open(f"{args.out}-runs.csv", "a") as log:  # every run, as it ends
+                    log.write(",".join([target, str(args.publishers), str(subscribers), str(repeat + 1)] +
+                                       [str(result.get(k, "")) for k in FIELDS]) + "\n")
         for target, runs in samples.items():
             row = {"server": target, "publishers": args.publishers, "subscribers": subscribers}
             for field in FIELDS:
@@ -72,10 +77,10 @@ def main() -> None:
                 row[field] = statistics.median(values) if values else float("nan")
             rows.append(row)
 
-    print(f"{'server':7} {'P':>3} {'S':>3} {'pkts/s':>9} {'µs CPU/pkt':>11} {'loss %':>7} {'p99 ms':>8} {'RSS MiB':>8}")
+    print(f"{'server':7} {'P':>3} {'S':>3} {'pkts/s':>9} {'µs CPU/pkt':>11} {'loss %':>7} {'p99 ms':>8} {'RSS MiB':>8} {'fds':>5}")
     for r in rows:
         print(f"{r['server']:7} {r['publishers']:3d} {r['subscribers']:3d} {r['pps']:9.0f} {r['cpu_us_per_packet']:11.2f} "
-              f"{r['loss_pct']:7.3f} {r['p99_ms']:8.2f} {r['peak_rss_mib']:8.1f}")
+              f"{r['loss_pct']:7.3f} {r['p99_ms']:8.2f} {r['peak_rss_mib']:8.1f} {r['server_fds']:5.0f}")
     with open(f"{args.out}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -63,16 +63,19 @@ struct LoadTool: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(settle))
 
         let before = Snapshot(audience, pid: pid)
-        var peakRSS = 0
+        var peakRSS = 0, peakDescriptors = 0
         let windowEnd = Date().addingTimeInterval(seconds)
         while Date() < windowEnd {
-            if let pid { peakRSS = max(peakRSS, ProcessFigures.rssKiB(pid)) }
+            if let pid {
+                peakRSS = max(peakRSS, ProcessFigures.rssKiB(pid))
+                peakDescriptors = max(peakDescriptors, ProcessFigures.openDescriptors(pid))
+            }
             try await Task.sleep(for: .milliseconds(500))
         }
         let after = Snapshot(audience, pid: pid)
         stop.store(true, ordering: .relaxed)
         keepalive.cancel()
-        report(before, after, peakRSSKiB: peakRSS)
+        report(before, after, peakRSSKiB: peakRSS, peakDescriptors: peakDescriptors)
         if verbose {
             for (index, subscriber) in audience.enumerated() {
                 let streams = subscriber.counters.lock.withLock { subscriber.counters.perStream }
@@ -93,7 +96,7 @@ struct LoadTool: AsyncParsableCommand {
         FileHandle.standardError.write(Data("\rpeers connected: \(done)/\(total)".utf8))
     }
 
-    func report(_ before: Snapshot, _ after: Snapshot, peakRSSKiB: Int) {
+    func report(_ before: Snapshot, _ after: Snapshot, peakRSSKiB: Int, peakDescriptors: Int) {
         let elapsed = after.time.timeIntervalSince(before.time)
         let received = after.received - before.received
         let expected = after.expected - before.expected
@@ -109,10 +112,10 @@ struct LoadTool: AsyncParsableCommand {
                             publishers, subscribers, pps, loss * 100, percentile(0.5), percentile(0.99))
         if let cpuBefore = before.serverCPU, let cpuAfter = after.serverCPU, received > 0 {
             let micros = (cpuAfter - cpuBefore) / Double(received) * 1e6
-            line += String(format: "; server CPU %.2f µs per forwarded packet (%.0f%% of a core); peak RSS %.1f MiB",
-                           micros, (cpuAfter - cpuBefore) / elapsed * 100, Double(peakRSSKiB) / 1024)
-            result += String(format: " cpu_us_per_packet=%.3f cpu_pct=%.1f peak_rss_mib=%.1f",
-                             micros, (cpuAfter - cpuBefore) / elapsed * 100, Double(peakRSSKiB) / 1024)
+            line += String(format: "; server CPU %.2f µs per forwarded packet (%.0f%% of a core); peak RSS %.1f MiB; %d open files",
+                           micros, (cpuAfter - cpuBefore) / elapsed * 100, Double(peakRSSKiB) / 1024, peakDescriptors)
+            result += String(format: " cpu_us_per_packet=%.3f cpu_pct=%.1f peak_rss_mib=%.1f server_fds=%d",
+                             micros, (cpuAfter - cpuBefore) / elapsed * 100, Double(peakRSSKiB) / 1024, peakDescriptors)
         }
         print(line)
         print(result)
@@ -162,6 +165,11 @@ enum ProcessFigures {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Entries of /proc/PID/fd: single-port media should keep this flat as peers join.
+    static func openDescriptors(_ pid: Int32) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
     }
 
     static func rssKiB(_ pid: Int32) -> Int {
