@@ -877,3 +877,98 @@ def test_destroy_notifies_participants_and_subscribers_and_closes_their_media(me
                 await s.close()
 
     run(scenario())
+
+
+def test_subscribe_and_unsubscribe_requests_and_updates_waiting_for_an_answer(media_srv):
+    """`subscribe`/`unsubscribe` with `streams` are one-sided `update`s (Janus 1.1.2): new streams
+    take a new m-line (or an inactive one of their kind), removed ones go inactive; an
+    unsubscribe that changes nothing answers `updated` alone; Janus's errors for missing, empty
+    and unknown lists. While an offer waits for its answer, another update answers `updating`;
+    once the answer is in, `started` is followed by `updated` with the next offer."""
+
+    async def scenario() -> None:
+        sigs = [mp.HttpSignalling(media_srv.janus_url) for _ in range(3)]
+        for s in sigs:
+            await s.start()
+        a_sig, b_sig, sub_sig = sigs
+        peers: list = []
+        try:
+            room = await create_room(a_sig)
+            a, b = Publisher(a_sig, "A"), Publisher(b_sig, "B")
+            peers += [a.peer, b.peer]
+            for p in (a, b):
+                await p.join_and_publish(room)
+                await p.sig.wait_event(mp.is_ev("webrtcup", p.handle), 15, "publisher webrtcup")
+            handle, peer, _ = await subscribe(sub_sig, room, a.id)
+            peers.append(peer)
+            await sub_sig.wait_event(mp.is_ev("webrtcup", handle), 15, "subscriber webrtcup")
+
+            def lines(ev: dict) -> list:
+                return [(s["mid"], s["type"], s["active"], s.get("feed_id"), s.get("feed_mid")) for s in data(ev)["streams"]]
+
+            async def answered(ev: dict) -> None:
+                started = await request(sub_sig, handle, {"request": "start"}, await peer.answer(ev["jsep"]))
+                assert data(started) == {"videoroom": "event", "room": room, "started": "ok"}, started
+
+            ev = await request(sub_sig, handle, {"request": "subscribe", "streams": [{"feed": b.id, "mid": "1"}]})
+            assert data(ev)["videoroom"] == "updated" and ev["jsep"]["type"] == "offer", mp.strip_sdp(ev)
+            assert lines(ev) == [("0", "audio", True, a.id, "0"), ("1", "video", True, a.id, "1"),
+                                 ("2", "video", True, b.id, "1")], lines(ev)
+            await answered(ev)
+            end = time.time() + 20
+            while (peer.stats_by_mid.get("2") is None or peer.stats_by_mid["2"].video_frames < 15) and time.time() < end:
+                await asyncio.sleep(0.1)
+            assert peer.stats_by_mid.get("2") and peer.stats_by_mid["2"].video_frames >= 15, peer.stats_by_mid
+
+            ev = await request(sub_sig, handle, {"request": "unsubscribe", "streams": [{"feed": a.id}]})
+            assert lines(ev) == [("0", "audio", False, None, None), ("1", "video", False, None, None),
+                                 ("2", "video", True, b.id, "1")], lines(ev)
+            sdp = ev["jsep"]["sdp"]
+            assert sdp.count("a=inactive") == 2 and sdp.count("a=sendonly") == 1, sdp
+            await answered(ev)
+            for body in ({"request": "unsubscribe", "streams": [{"feed": a.id}]},
+                         {"request": "unsubscribe", "streams": [{"sub_mid": "9"}]},
+                         {"request": "unsubscribe", "streams": [{}]}):
+                ev = await request(sub_sig, handle, body)
+                assert data(ev) == {"videoroom": "updated", "room": room} and "jsep" not in ev, (body, ev)
+
+            for body, code, error in (
+                ({"request": "subscribe"}, 429, "Missing mandatory element (streams)"),
+                ({"request": "unsubscribe"}, 429, "Missing mandatory element (streams)"),
+                ({"request": "subscribe", "streams": []}, 430, "Empty subscription list"),
+                ({"request": "unsubscribe", "streams": []}, 430, "Empty unsubscription list"),
+                ({"request": "update", "subscribe": [], "unsubscribe": [{"feed": b.id}]}, 430, "Empty subscription list"),
+                ({"request": "subscribe", "streams": [{}]}, 429, "Missing mandatory element (feed)"),
+                ({"request": "subscribe", "streams": [{"feed": 999}]}, 428, "No such feed (999)"),
+                ({"request": "subscribe", "streams": [{"feed": b.id, "mid": "7"}]}, 428,
+                 f"No such mid '7' in feed ({b.id})"),
+                ({"request": "unsubscribe", "streams": [{"sub_mid": 0}]}, 430,
+                 "Invalid element type (sub_mid should be a string)"),
+                ({"request": "update", "subscribe": [{"feed": 999}], "unsubscribe": [{"feed": b.id}]}, 428,
+                 "No such feed (999)"),
+            ):
+                ev = await request(sub_sig, handle, body)
+                assert data(ev) == {"videoroom": "event", "error_code": code, "error": error}, (body, ev)
+
+            # An offer waiting for its answer: the next update waits for it too.
+            first = await request(sub_sig, handle, {"request": "unsubscribe", "streams": [{"feed": b.id}]})
+            assert lines(first) == [("0", "audio", False, None, None), ("1", "video", False, None, None),
+                                    ("2", "video", False, None, None)], lines(first)
+            ev = await request(sub_sig, handle, {"request": "subscribe", "streams": [{"feed": b.id, "mid": "0"}]})
+            assert data(ev) == {"videoroom": "updating", "room": room} and "jsep" not in ev, ev
+            mark = len(sub_sig.events)
+            await answered(first)
+            ev = await sub_sig.wait_event(lambda e: sub_sig.events.index(e) >= mark and e.get("sender") == handle
+                                          and "plugindata" in e and data(e).get("videoroom") == "updated",
+                                          10, "updated after the answer")
+            assert "transaction" not in ev and ev["jsep"]["type"] == "offer", mp.strip_sdp(ev)
+            assert lines(ev) == [("0", "audio", True, b.id, "0"), ("1", "video", False, None, None),
+                                 ("2", "video", False, None, None)], lines(ev)
+            await answered(ev)
+        finally:
+            for p in peers:
+                await p.close()
+            for s in sigs:
+                await s.close()
+
+    run(scenario(), timeout=120)

@@ -49,6 +49,47 @@ final class Subscription: MediaSink, Sendable {
                                 feedDisplay: display, local: local)
     }
 
+    /// One `update` (`subscribe`/`unsubscribe`): streams to add, selectors of streams to drop.
+    struct Change: Sendable {
+        var adding: [(feed: PublisherFeed, stream: PublishedStream, display: String?)]
+        var removing: [StreamSelector]
+    }
+
+    /// What a change (or an answer releasing queued changes) led to.
+    enum Outcome: Sendable, Equatable {
+        /// An offer is still waiting for its answer: the change waits too.
+        case queued
+        /// Nothing to renegotiate.
+        case unchanged
+        /// The streams changed: this offer goes to the subscriber.
+        case offer(JSON)
+    }
+
+    /// Changes made while an offer waited for its answer, applied when it comes. Its lock also
+    /// keeps "is an offer pending? then offer" and "answer, then apply what waited" atomic.
+    private let waiting = Mutex<[Change]>([])
+
+    /// Applies `change` and offers, unless an offer is still unanswered (then it waits).
+    func apply(_ change: Change) throws(JanusError) -> Outcome {
+        try waiting.withLock { (waiting: inout [Change]) throws(JanusError) -> Outcome in
+            if webrtc.hasPendingOffer {
+                waiting.append(change)
+                return .queued
+            }
+            return try applyNow([change])
+        }
+    }
+
+    private func applyNow(_ changes: [Change]) throws(JanusError) -> Outcome {
+        var changed = false
+        for change in changes {
+            // A publisher may have gone while the change waited.
+            let adding = change.adding.filter { $0.feed.isPublishing }
+            changed = update(adding: adding) { stream in change.removing.contains { $0.matches(stream) } } || changed
+        }
+        return changed ? .offer(try reoffer()) : .unchanged
+    }
+
     /// `update`: the streams of `removing` stop (their m-lines stay, inactive), then each of
     /// `adding` takes an inactive m-line of its kind or a new one at the end, as Janus does.
     /// Returns false when nothing changed.
@@ -118,8 +159,18 @@ final class Subscription: MediaSink, Sendable {
         }
     }
 
-    /// The browser's answer: attaches each stream to its negotiated m-line.
-    func applyAnswer(_ jsep: JSON) throws(JanusError) {
+    /// The browser's answer: attaches each stream to its negotiated m-line, then makes the changes
+    /// that waited for it (`.offer` when they need a new negotiation).
+    func applyAnswer(_ jsep: JSON) throws(JanusError) -> Outcome {
+        try waiting.withLock { (waiting: inout [Change]) throws(JanusError) -> Outcome in
+            try attachAnswer(jsep)
+            guard !waiting.isEmpty else { return .unchanged }
+            defer { waiting = [] }
+            return try applyNow(waiting)
+        }
+    }
+
+    private func attachAnswer(_ jsep: JSON) throws(JanusError) {
         let negotiated = try webrtc.applyAnswer(jsep)
         guard let connection = webrtc.connection else { throw JanusError(.webRTCState, "No PeerConnection") }
         let positions = Dictionary(uniqueKeysWithValues: connection.streams.enumerated().map { ($1.mid, $0) })
@@ -208,5 +259,24 @@ final class Subscription: MediaSink, Sendable {
 
     func session(_ session: WebRTCSession, didHangUpWithReason reason: String) {
         hungUp(self, reason)
+    }
+}
+
+/// Which subscriber streams an `unsubscribe` element names: `{sub_mid}` one m-line, `{feed}` every
+/// stream of a publisher, `{feed, mid}` one of its streams; `{}` none (Janus 1.1.2).
+struct StreamSelector: Sendable, Equatable {
+    var subMid: String?
+    var feed: UInt64?
+    var mid: String?
+
+    func matches(_ stream: SubscriberStream) -> Bool {
+        matches(subMid: stream.mid, feed: stream.feed.participantID, feedMid: stream.feedStream.media.mid)
+    }
+
+    /// Whether the stream on m-line `subMid`, fed by `feed`'s stream `feedMid`, is named.
+    func matches(subMid streamMid: String, feed streamFeed: UInt64, feedMid: String) -> Bool {
+        if let subMid { return streamMid == subMid }
+        guard let feed, streamFeed == feed else { return false }
+        return mid.map { $0 == feedMid } ?? true
     }
 }

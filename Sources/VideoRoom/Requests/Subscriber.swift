@@ -13,15 +13,23 @@ extension VideoRoomPlugin {
         }
         switch request.name {
         case .start:
+            var followUp: Subscription.Outcome = .unchanged
             if let answer = message.jsep {
                 do {
-                    try subscription.applyAnswer(answer)
+                    followUp = try subscription.applyAnswer(answer)
                 } catch {
                     throw VideoRoomError(.invalidSDP, error.reason)
                 }
             }
             subscription.setStarted(true)
-            return AsyncReply(["videoroom": "event", "room": JSON(roomID), "started": "ok"])
+            let started: JSON = ["videoroom": "event", "room": JSON(roomID), "started": "ok"]
+            guard followUp != .unchanged else { return AsyncReply(started) }
+            // Updates that waited for this answer: `started`, then `updated` (with the next offer)
+            // without a transaction, as Janus 1.1.2 sends them.
+            message.handle.pushEvent(transaction: message.transaction, data: started)
+            let updated = updatedEvent(followUp, subscription: subscription, roomID: roomID)
+            message.handle.pushEvent(transaction: nil, data: updated.data, jsep: updated.jsep)
+            return nil
         case .pause:
             subscription.setStarted(false)
             return AsyncReply(["videoroom": "event", "room": JSON(roomID), "paused": "ok"])
@@ -33,65 +41,94 @@ extension VideoRoomPlugin {
             subscription.webrtc.hangUp(reason: "Close PC")
             handles.update(message.handle) { $0.roomID = nil }
             return AsyncReply(["videoroom": "event", "room": JSON(roomID), "left": "ok"])
-        case .update:
-            return try update(request.body, subscription: subscription, roomID: roomID)
+        case .update, .subscribe, .unsubscribe:
+            return try update(request, subscription: subscription, roomID: roomID)
         case .switchFeeds:
             return try switchFeeds(request.body, subscription: subscription, roomID: roomID)
-        case .subscribe, .unsubscribe:
-            throw .notImplemented(request.name.rawValue)
         default:
             throw .unknownRequest(request.text)
         }
     }
 
     static let updateParameters: [Parameter] = [.array("subscribe"), .array("unsubscribe")]
+    static let subscribeParameters: [Parameter] = [.array("streams", required: true)]
     static let unsubscribeParameters: [Parameter] = [.positiveInteger("feed"), .string("mid"), .string("sub_mid")]
 
-    /// `update`: `subscribe` adds publishers' streams (`{feed, mid?}`), `unsubscribe` drops some
-    /// (`{feed, mid?}` or `{sub_mid}`); the answer is `updated` with a new offer (Janus 1.1.2).
-    private func update(_ body: RequestBody, subscription: Subscription, roomID: UInt64) throws(VideoRoomError) -> AsyncReply {
-        try body.validate(Self.updateParameters)
-        let subscribe = (body["subscribe"]?.arrayValue ?? []).map(RequestBody.init(element:))
-        let unsubscribe = (body["unsubscribe"]?.arrayValue ?? []).map(RequestBody.init(element:))
-        guard !subscribe.isEmpty || !unsubscribe.isEmpty else {
-            throw VideoRoomError(.missingElement, "At least one of either 'subscribe' or 'unsubscribe' must be present")
+    /// The `subscribe` and `unsubscribe` lists of an `update`, or the `streams` of a `subscribe` or
+    /// `unsubscribe` request (Janus 1.1.2 takes those two as one-sided updates), checked as Janus
+    /// checks them: lists that are present must not be empty, elements must be well formed.
+    static func subscriptionChanges(_ name: RequestName, _ body: RequestBody) throws(VideoRoomError)
+        -> (subscribe: [RequestBody], unsubscribe: [RequestBody])
+    {
+        let subscribe: [JSON]?
+        let unsubscribe: [JSON]?
+        switch name {
+        case .subscribe, .unsubscribe:
+            try body.validate(subscribeParameters)
+            let streams = body["streams"]?.arrayValue ?? []
+            (subscribe, unsubscribe) = name == .subscribe ? (streams, nil) : (nil, streams)
+        default:
+            try body.validate(updateParameters)
+            (subscribe, unsubscribe) = (body["subscribe"]?.arrayValue, body["unsubscribe"]?.arrayValue)
+            guard subscribe != nil || unsubscribe != nil else {
+                throw VideoRoomError(.missingElement, "At least one of either 'subscribe' or 'unsubscribe' must be present")
+            }
         }
-        guard let room = rooms.room(roomID) else {
+        if subscribe?.isEmpty == true { throw VideoRoomError(.invalidElement, "Empty subscription list") }
+        if unsubscribe?.isEmpty == true { throw VideoRoomError(.invalidElement, "Empty unsubscription list") }
+        let adding = (subscribe ?? []).map(RequestBody.init(element:))
+        let removing = (unsubscribe ?? []).map(RequestBody.init(element:))
+        for stream in adding {
+            try stream.validate(Self.subscriberStreamParameters)
+            try stream.validate(Self.feedParameters)
+        }
+        for stream in removing { try stream.validate(Self.unsubscribeParameters) }
+        return (adding, removing)
+    }
+
+    /// `update`, `subscribe`, `unsubscribe`: `subscribe` adds publishers' streams (`{feed, mid?}`),
+    /// `unsubscribe` drops some (`{feed, mid?}` or `{sub_mid}`); the answer is `updated` with a new
+    /// offer, `updated` alone when nothing changed, or `updating` when an offer still waits for its
+    /// answer (the change is made once the answer is in, then `updated` follows) — Janus 1.1.2.
+    private func update(_ request: ParsedRequest, subscription: Subscription, roomID: UInt64) throws(VideoRoomError) -> AsyncReply {
+        let (subscribe, unsubscribe) = try Self.subscriptionChanges(request.name, request.body)
+        var sources: [FeedSource] = []
+        if let first = subscribe.first {
             // Destroyed meanwhile: Janus finds none of the feeds.
-            if let first = subscribe.first {
-                try first.validate(Self.subscriberStreamParameters)
-                try first.validate(Self.feedParameters)
-                throw .noSuchFeed(first.integer("feed") ?? 0)
-            }
-            throw .roomGone
-        }
-        let sources = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [FeedSource] in
-            var sources: [FeedSource] = []
-            for stream in subscribe {
-                try stream.validate(Self.subscriberStreamParameters)
-                try stream.validate(Self.feedParameters)
-                let feed = stream.integer("feed") ?? 0
-                guard let publisher = state.participants[feed], publisher.publishing else { throw .noSuchFeed(feed) }
-                sources += try Self.sources(of: publisher, mid: stream.string("mid"))
-            }
-            return sources
-        }
-        for element in unsubscribe { try element.validate(Self.unsubscribeParameters) }
-        _ = subscription.update(adding: sources.map { ($0.feed, $0.stream, $0.display) }) { stream in
-            unsubscribe.contains { element in
-                if let subMid = element.string("sub_mid") { return stream.mid == subMid }
-                guard let feed = element.integer("feed"), stream.feed.participantID == feed else { return false }
-                return element.string("mid").map { $0 == stream.feedStream.media.mid } ?? true
+            guard let room = rooms.room(roomID) else { throw .noSuchFeed(first.integer("feed") ?? 0) }
+            sources = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [FeedSource] in
+                var sources: [FeedSource] = []
+                for stream in subscribe {
+                    let feed = stream.integer("feed") ?? 0
+                    guard let publisher = state.participants[feed], publisher.publishing else { throw .noSuchFeed(feed) }
+                    sources += try Self.sources(of: publisher, mid: stream.string("mid"))
+                }
+                return sources
             }
         }
-        let offer: JSON
+        let change = Subscription.Change(
+            adding: sources.map { ($0.feed, $0.stream, $0.display) },
+            removing: unsubscribe.map { StreamSelector(subMid: $0.string("sub_mid"), feed: $0.integer("feed"), mid: $0.string("mid")) })
+        let outcome: Subscription.Outcome
         do {
-            offer = try subscription.reoffer()
+            outcome = try subscription.apply(change)
         } catch {
             throw VideoRoomError(.unknown, error.reason)
         }
-        return AsyncReply(["videoroom": "updated", "room": JSON(roomID),
-                           "streams": .array(subscription.streams.map(\.json))], jsep: offer)
+        return updatedEvent(outcome, subscription: subscription, roomID: roomID)
+    }
+
+    /// What an update (or the updates an answer released) led to, as Janus 1.1.2 reports it.
+    private func updatedEvent(_ outcome: Subscription.Outcome, subscription: Subscription, roomID: UInt64) -> AsyncReply {
+        switch outcome {
+        case .queued:
+            return AsyncReply(["videoroom": "updating", "room": JSON(roomID)])
+        case .unchanged:
+            return AsyncReply(["videoroom": "updated", "room": JSON(roomID)])
+        case .offer(let offer):
+            return AsyncReply(["videoroom": "updated", "room": JSON(roomID),
+                               "streams": .array(subscription.streams.map(\.json))], jsep: offer)
+        }
     }
 
     static let switchParameters: [Parameter] = [
