@@ -58,6 +58,11 @@ let package = Package(
             "Net", "ICE", "STUN", "DTLS", "SRTP", "RTP", "SDP", "CLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Full ICE on libnice (media.ice_mode = "full"): one agent per PeerConnection, a small pool of GLib threads.
+        .target(name: "NiceICE", dependencies: [
+            "CNice", "ICE", "Media", "Net", "SDP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Joins a Janus plugin handle to its PeerConnection: jsep answers, webrtcup/media/hangup events.
         .target(name: "JanusMedia", dependencies: [
             "JanusAPI", "Media", "SDP", "DTLS",
@@ -101,7 +106,7 @@ let package = Package(
         ]),
         // The executable only wires the targets together.
         .executableTarget(name: "confab", dependencies: [
-            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS", "TURN",
+            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS", "TURN", "NiceICE",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -142,6 +147,8 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",
                                                        .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS",
+                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "TransportsTests", dependencies: [

@@ -214,6 +214,7 @@ public final class Gateway: Sendable {
             if let error = Self.validateTrickle(request) {
                 return Reply(fail(error, transaction: transaction, session: session.id))
             }
+            if let candidates = request["candidate"] ?? request["candidates"] { handle.deliverTrickle(candidates) }
             return Reply(["janus": "ack", "session_id": JSON(session.id), "transaction": .string(transaction)])
         case "keepalive":
             return Reply(["janus": "ack", "session_id": JSON(session.id), "transaction": .string(transaction)])

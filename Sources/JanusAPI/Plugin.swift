@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A Janus plugin (`janus.plugin.videoroom`, `janus.plugin.echotest`, ...), as Janus's plugin.h
 /// describes one: the core owns sessions and handles, the plugin owns what a handle means.
 public protocol JanusPlugin: Sendable {
@@ -121,6 +123,19 @@ public final class PluginHandle: Sendable, Hashable, CustomStringConvertible {
         event["session_id"] = JSON(sessionID)
         event["sender"] = JSON(id)
         deliver(.object(event))
+    }
+
+    /// Where `trickle` requests' candidates go (the handle's WebRTC session registers itself;
+    /// ICE-lite ignores them, full ICE feeds them to its agent). Each call gets the `candidate`
+    /// object or the `candidates` array as the request carried it.
+    private let trickleReceiver = Mutex<(@Sendable (JSON) -> Void)?>(nil)
+
+    public func onTrickle(_ receiver: @escaping @Sendable (JSON) -> Void) {
+        trickleReceiver.withLock { $0 = receiver }
+    }
+
+    func deliverTrickle(_ candidates: JSON) {
+        trickleReceiver.withLock { $0 }?(candidates)
     }
 
     public static func == (lhs: PluginHandle, rhs: PluginHandle) -> Bool { lhs === rhs }

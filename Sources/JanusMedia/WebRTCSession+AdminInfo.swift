@@ -40,7 +40,9 @@ extension WebRTCSession {
             "checks-answered": .int(Int64(stats.checksAnswered)),
             "checks-rejected": .int(Int64(stats.checksRejected)),
         ]
-        if let pair = stats.selectedAddress {
+        if let pair = stats.selectedPair {
+            ice["selected-pair"] = .string(pair)  // full ICE: the transport names both ends
+        } else if let pair = stats.selectedAddress {
             let local = engine.hostCandidates.first { $0.address.isIPv4 == pair.isIPv4 }?.address.description ?? "?"
             ice["selected-pair"] = .string("\(local) [host,udp] <-> \(pair) [prflx,udp]")
         }

@@ -16,7 +16,8 @@ extension WebRTCSession {
             ufrag: credentials.ufrag, pwd: credentials.pwd,
             fingerprint: Fingerprint(hashFunction: engine.certificate.fingerprint.algorithm.rawValue,
                                      value: engine.certificate.fingerprint.hex),
-            setup: .actpass, candidates: engine.sdpCandidates)
+            setup: .actpass, candidates: try localCandidates(connection, controlling: true),
+            iceLite: !connection.usesFullICE)
         let (sessionID, version) = state.withLock { state in
             for stream in streams { state.localStreams[stream.mid] = stream.stream ?? state.localStreams[stream.mid] }
             state.sdpVersion += 1
@@ -59,6 +60,7 @@ extension WebRTCSession {
         }
         _ = connection.applyRemoteICE(ufrag: ufrag)
         try configure(connection, negotiated: negotiated, localStreams: localStreams)
+        feedRemoteICE(connection, from: answer, negotiated: negotiated)
         state.withLock { state in
             state.pendingOffer = nil
             state.remoteSDP = jsep["sdp"]?.stringValue
@@ -73,6 +75,7 @@ extension WebRTCSession {
             let created = engine.makePeerConnection(label: "handle \(handle.id)", delegate: self)
             state.connection = created
             state.connected = false
+            state.remoteICEReady = false
             return created
         }
     }

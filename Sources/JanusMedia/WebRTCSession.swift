@@ -41,12 +41,18 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         var negotiated: [NegotiatedMedia] = []
         /// Confab's own offer waiting for the browser's answer (`offer(streams:)`).
         var pendingOffer: SessionDescription?
+        /// Full ICE: the connection knows the peer's credentials, so trickled candidates go
+        /// straight to it; before that they wait here.
+        var remoteICEReady = false
+        var pendingCandidates: [Candidate] = []
+        var pendingCandidatesComplete = false
     }
 
     public init(handle: PluginHandle, engine: MediaEngine, sink: MediaSink) {
         self.handle = handle
         self.engine = engine
         self.sink = sink
+        handle.onTrickle { [weak self] candidates in self?.trickle(candidates) }
     }
 
     public var description: String { "webrtc \(handle)" }
@@ -69,6 +75,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             let created = engine.makePeerConnection(label: "handle \(handle.id)", delegate: self)
             state.connection = created
             state.connected = false
+            state.remoteICEReady = false
             return created
         }
         guard let ufrag = offer.media.lazy.compactMap({ offer.iceCredentials(for: $0)?.ufrag }).first else {
@@ -79,7 +86,8 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             ufrag: credentials.ufrag, pwd: credentials.pwd,
             fingerprint: Fingerprint(hashFunction: engine.certificate.fingerprint.algorithm.rawValue,
                                      value: engine.certificate.fingerprint.hex),
-            setup: .actpass, candidates: engine.sdpCandidates)
+            setup: .actpass, candidates: try localCandidates(connection, controlling: false),
+            iceLite: !connection.usesFullICE)
         let streamsByMid = state.withLock { state in
             for media in offer.media {
                 guard let mid = media.mid, state.localStreams[mid] == nil else { continue }
@@ -97,6 +105,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             throw JanusError(.jsepInvalidSDP, "\(error)")
         }
         try configure(connection, negotiated: negotiated.media, localStreams: streamsByMid.0)
+        feedRemoteICE(connection, from: offer, negotiated: negotiated.media)
         let answer = negotiated.answer.serialized()
         state.withLock { state in
             state.localSDP = answer
@@ -120,6 +129,70 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         } catch {
             throw JanusError(.webRTCState, "\(error)")
         }
+    }
+
+    // MARK: - Full ICE: candidates both ways
+
+    /// The candidates for a local description (full ICE gathers on first use).
+    func localCandidates(_ connection: PeerConnection, controlling: Bool) throws(JanusError) -> [Candidate] {
+        do {
+            return try connection.localCandidates(controlling: controlling)
+        } catch {
+            throw JanusError(.webRTCState, "\(error)")
+        }
+    }
+
+    /// Full ICE: the peer's credentials and the candidates in its description, then whatever was
+    /// trickled before. ICE-lite needs none of it.
+    func feedRemoteICE(_ connection: PeerConnection, from description: SessionDescription,
+                       negotiated: [NegotiatedMedia]) {
+        guard connection.usesFullICE, let transport = negotiated.first?.transport else { return }
+        var seen = Set<Candidate>()
+        var candidates: [Candidate] = []
+        var complete = false
+        for media in description.media where !media.isRejected {
+            for candidate in media.candidates where candidate.component == 1 && seen.insert(candidate).inserted {
+                candidates.append(candidate)
+            }
+            complete = complete || media.endOfCandidates
+        }
+        connection.setRemoteICE(ufrag: transport.remoteUfrag, pwd: transport.remotePwd, candidates: candidates,
+                                complete: complete)
+        let (pending, pendingComplete) = state.withLock { state in
+            defer {
+                state.pendingCandidates = []
+                state.pendingCandidatesComplete = false
+            }
+            state.remoteICEReady = true
+            return (state.pendingCandidates, state.pendingCandidatesComplete)
+        }
+        if !pending.isEmpty || pendingComplete { connection.addRemoteCandidates(pending, complete: pendingComplete) }
+    }
+
+    /// A `trickle` request's `candidate` object or `candidates` array (`{"completed": true}` ends
+    /// them). Unparsable and RTCP-component candidates are skipped, as Janus does.
+    func trickle(_ json: JSON) {
+        var candidates: [Candidate] = []
+        var complete = false
+        for item in json.arrayValue ?? [json] {
+            if item["completed"]?.boolValue == true {
+                complete = true
+                continue
+            }
+            guard let text = item["candidate"]?.stringValue else { continue }
+            if text.isEmpty {
+                complete = true
+                continue
+            }
+            if let candidate = try? Candidate(parsing: text), candidate.component == 1 { candidates.append(candidate) }
+        }
+        let connection = state.withLock { state -> PeerConnection? in
+            if state.remoteICEReady, let connection = state.connection, connection.usesFullICE { return connection }
+            state.pendingCandidates += candidates
+            state.pendingCandidatesComplete = state.pendingCandidatesComplete || complete
+            return nil
+        }
+        connection?.addRemoteCandidates(candidates, complete: complete)
     }
 
     static func parseOffer(_ jsep: JSON) throws(JanusError) -> SessionDescription {
@@ -207,6 +280,9 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             guard state.connection === connection else { return false }
             state.connection = nil
             state.connected = false
+            state.remoteICEReady = false
+            state.pendingCandidates = []
+            state.pendingCandidatesComplete = false
             return true
         }
         guard wasCurrent else { return }

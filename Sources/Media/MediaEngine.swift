@@ -22,6 +22,9 @@ public struct MediaConfiguration: Sendable {
     /// Packets lost (incoming) or NACKed (outgoing) per second on a stream that count as a slow
     /// link; 0 = never report.
     public var slowlinkThreshold = 0
+    /// Full ICE (`media.ice_mode = "full"`): every PeerConnection gets its own transport from
+    /// this factory instead of ICE-lite on the shared port. nil = ICE-lite.
+    public var transportFactory: (any ICETransportFactory)?
 
     public init(udpPort: UInt16, readerThreads: Int = 0, announcedAddresses: [TransportAddress],
                 preferIPv6Socket: Bool = true) {
@@ -94,7 +97,19 @@ public final class MediaEngine: Sendable {
             runTimers()
             stoppedThreads.add(1, ordering: .relaxed)
         }
-        logger.info("media: ICE-lite on UDP port \(port) (\(sockets.count) reader(s)), candidates \(hostCandidates.map { $0.address.description })")
+        if let factory = configuration.transportFactory {
+            factory.start(engine: self)
+            logger.info("media: full ICE (\(factory.name)); UDP port \(port) stays open for plain RTP forwarding")
+        } else {
+            logger.info("media: ICE-lite on UDP port \(port) (\(sockets.count) reader(s)), candidates \(hostCandidates.map { $0.address.description })")
+        }
+    }
+
+    /// A send batch on the shared socket, for a thread of a full-ICE transport: forwarding from a
+    /// transport callback appends to it (plain RTP forwards go out on the shared port).
+    /// The context belongs to the calling thread.
+    public func makeSendContext() -> MediaSendContext {
+        MediaSendContext(socket: sockets[0], counters: counters)
     }
 
     var isRunning: Bool { running.load(ordering: .relaxed) }
@@ -106,6 +121,7 @@ public final class MediaEngine: Sendable {
         for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < sockets.count + 1 {
             usleepMilliseconds(10)
         }
+        configuration.transportFactory?.stop()
         for socket in sockets { socket.close() }
     }
 

@@ -47,7 +47,8 @@ public final class MediaSendContext {
         commit(length: packet.count, to: destination)
     }
 
-    func flush() {
+    /// Sends what is queued (one sendmmsg).
+    public func flush() {
         let queued = batch.count
         guard queued > 0 else { return }
         let refused = socket.send(batch)

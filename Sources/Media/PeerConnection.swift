@@ -1,5 +1,5 @@
-// One WebRTC PeerConnection on the shared UDP port: ICE-lite + DTLS-SRTP + the negotiated
-// streams, with the per-packet work of receiving (unprotect, route) and sending (rewrite SSRC,
+// One WebRTC PeerConnection: ICE (ICE-lite on the shared UDP port, or its own full-ICE
+// `ICETransport`) + DTLS-SRTP + the negotiated streams, with the per-packet work of receiving (unprotect, route) and sending (rewrite SSRC,
 // protect into the reader's send batch).
 //
 // Concurrency: the receive side (ICE, DTLS, inbound SRTP, routes) and the send side (outbound
@@ -36,7 +36,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         self.delegateBox = Mutex(WeakDelegate(delegate))
         let consent = engine.configuration.consentTimeout.components
         let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
-        self.receiver = Mutex(ReceiveState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos)))
+        var receive = ReceiveState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos))
+        if engine.configuration.transportFactory != nil { receive.transportState = .new }
+        self.receiver = Mutex(receive)
         self.sender = Mutex(SendState())
         self.streamTable = Mutex([])
     }
@@ -52,6 +54,13 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// The browser's ICE ufrag from an offer. A changed ufrag is an ICE restart: the local
     /// credentials change too, and the caller puts the returned ones in its answer.
     public func applyRemoteICE(ufrag: String) -> ICECredentials {
+        if usesFullICE {
+            // The transport keeps its credentials (no ICE restart in full mode yet).
+            return receiver.withLock { state in
+                state.ice.setRemote(ufrag: ufrag)
+                return state.ice.local
+            }
+        }
         let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
             let old = state.ice.local
             if let known = state.ice.remoteUfrag, known != ufrag {
@@ -84,6 +93,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             }
             state.rebuildRoutes(for: streams)
         }
+        startDTLSClientIfConnected()
         sender.withLock { state in
             if state.perStream.count != streams.count { state.perStream = Array(repeating: PacketCount(), count: streams.count) }
         }
@@ -92,7 +102,98 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     /// Prepares the local ICE credentials before the first answer (the ufrag is registered for
     /// demultiplexing from now on).
-    func registerCredentials() { engine.register(self, ufrag: localCredentials.ufrag) }
+    func registerCredentials() {
+        guard !usesFullICE else { return }
+        engine.register(self, ufrag: localCredentials.ufrag)
+    }
+
+    // MARK: - Full ICE (an ICETransport of its own)
+
+    /// True in full-ICE mode: the connection gets its own transport instead of the shared port.
+    public var usesFullICE: Bool { engine.configuration.transportFactory != nil }
+
+    var transport: (any ICETransport)? { sender.withLock { $0.transport } }
+
+    /// The candidates for a local description: the shared port's host candidates (ICE-lite), or
+    /// those gathered by this connection's transport, which is made on first use — controlling
+    /// when Confab offers, controlled when it answers.
+    public func localCandidates(controlling: Bool) throws(MediaError) -> [Candidate] {
+        guard let factory = engine.configuration.transportFactory else { return engine.sdpCandidates }
+        if let existing = transport { return existing.localCandidates }
+        guard !isClosed else { throw .closed }
+        let created: any ICETransport
+        do {
+            created = try factory.makeTransport(owner: self, credentials: localCredentials, controlling: controlling)
+        } catch {
+            throw .transport("\(error)")
+        }
+        let winner = sender.withLock { state -> any ICETransport in
+            if let existing = state.transport { return existing }
+            state.transport = created
+            return created
+        }
+        // Lost a race with another negotiation, or with close(): nothing else will free it.
+        if winner !== created || isClosed { created.close() }
+        return winner.localCandidates
+    }
+
+    /// The peer's ICE credentials and candidates from its offer or answer (full ICE only; the
+    /// ICE-lite agent needs nothing but the ufrag).
+    public func setRemoteICE(ufrag: String, pwd: String, candidates: [Candidate], complete: Bool) {
+        guard let transport else { return }
+        transport.setRemoteCredentials(ufrag: ufrag, pwd: pwd)
+        if !candidates.isEmpty { transport.addRemoteCandidates(candidates) }
+        if complete { transport.remoteCandidatesComplete() }
+    }
+
+    /// Candidates from a `trickle` request (`complete` for `{"completed": true}`). ICE-lite
+    /// ignores them: the browser's checks bring its addresses.
+    public func addRemoteCandidates(_ candidates: [Candidate], complete: Bool) {
+        guard let transport else { return }
+        if !candidates.isEmpty { transport.addRemoteCandidates(candidates) }
+        if complete { transport.remoteCandidatesComplete() }
+    }
+
+    /// The DTLS client (Confab when the browser answered `passive`) starts once ICE works.
+    private func startDTLSClientIfConnected() {
+        guard let outlet = sender.withLock({ $0.outlet }) else { return }
+        let started: [[UInt8]] = receiver.withLock { state in
+            guard state.transportState == .connected, let dtls = state.dtls, dtls.role == .client,
+                  dtls.state == .idle else { return [] }
+            dtls.start()
+            return dtls.drainOutbound()
+        }
+        for datagram in started { transmit(datagram, outlet: outlet) }
+    }
+
+    /// Sends one datagram outside a batch: on the shared port or through the transport.
+    private func transmit(_ bytes: [UInt8], outlet: Outlet) {
+        bytes.withUnsafeBytes { transmit($0, outlet: outlet) }
+    }
+
+    private func transmit(_ bytes: UnsafeRawBufferPointer, outlet: Outlet) {
+        switch outlet {
+        case .address(let destination):
+            engine.sendNow(bytes, to: destination)
+        case .transport(let transport):
+            if transport.send(bytes) {
+                MediaCounters.bump(engine.counters.datagramsSent)
+            } else {
+                MediaCounters.bump(engine.counters.sendFailures)
+            }
+        }
+    }
+
+    /// A datagram protected into `context`'s reserved slot goes out: committed to the batch
+    /// (shared port) or sent through the transport at once.
+    private func deliver(_ slot: UnsafeMutableRawBufferPointer, length: Int, outlet: Outlet, context: MediaSendContext) {
+        switch outlet {
+        case .address(let destination):
+            context.commit(length: length, to: destination)
+        case .transport:
+            transmit(UnsafeRawBufferPointer(rebasing: slot[0..<length]), outlet: outlet)
+        }
+    }
 
     // MARK: - Receive path (reader threads)
 
@@ -144,8 +245,12 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             return step
         }
         if result.dropped { MediaCounters.bump(engine.counters.dtlsDropped) }
-        let destination = sender.withLock { $0.destination } ?? source
-        for datagram in result.outbound { context.enqueue(datagram, to: destination) }
+        switch sender.withLock({ $0.outlet }) ?? .address(source) {
+        case .address(let destination):
+            for datagram in result.outbound { context.enqueue(datagram, to: destination) }
+        case let outlet:
+            for datagram in result.outbound { transmit(datagram, outlet: outlet) }
+        }
         if let keys = result.keys { installKeys(keys) }
         if let reason = result.closeReason { close(reason: reason) }
     }
@@ -215,8 +320,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         guard packet.count >= 12, packet.count + SRTPSession.maxRTPTrailer <= datagramSlotSize else { return }
         guard let ssrc = localSSRC(stream: index, rtx: rtx) else { return }
         let slot = context.reserve()
-        let sent: (Int, TransportAddress)? = sender.withLock { state in
-            guard let srtp = state.srtp, let destination = state.destination else { return nil }
+        let sent: (Int, Outlet)? = sender.withLock { state in
+            guard let srtp = state.srtp, let outlet = state.outlet else { return nil }
             slot.copyMemory(from: packet)
             let view = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
             guard let header = RTPHeaderView(view) else { return nil }
@@ -229,9 +334,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
                 state.perStream[index].packets += 1
                 state.perStream[index].bytes += packet.count
             }
-            return (length, destination)
+            return (length, outlet)
         }
-        if let (length, destination) = sent { context.commit(length: length, to: destination) }
+        if let (length, outlet) = sent { deliver(slot, length: length, outlet: outlet, context: context) }
     }
 
     /// Sends a compound RTCP packet (already carrying the SSRCs the browser knows).
@@ -239,27 +344,27 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         guard compound.count >= 8, compound.count + SRTPSession.maxRTCPTrailer <= datagramSlotSize else { return }
         if let context {
             let slot = context.reserve()
-            if let (length, destination) = protectRTCP(compound, into: slot) {
-                context.commit(length: length, to: destination)
+            if let (length, outlet) = protectRTCP(compound, into: slot) {
+                deliver(slot, length: length, outlet: outlet, context: context)
             }
             return
         }
         // Off the media path (timers, signalling): a one-off buffer and a direct send.
         var buffer = [UInt8](repeating: 0, count: datagramSlotSize)
         let result = buffer.withUnsafeMutableBytes { protectRTCP(compound, into: $0) }
-        if let (length, destination) = result {
-            _ = buffer.withUnsafeBytes { engine.sendNow(UnsafeRawBufferPointer(rebasing: $0[0..<length]), to: destination) }
+        if let (length, outlet) = result {
+            buffer.withUnsafeBytes { transmit(UnsafeRawBufferPointer(rebasing: $0[0..<length]), outlet: outlet) }
         }
     }
 
-    private func protectRTCP(_ compound: UnsafeRawBufferPointer, into slot: UnsafeMutableRawBufferPointer) -> (Int, TransportAddress)? {
+    private func protectRTCP(_ compound: UnsafeRawBufferPointer, into slot: UnsafeMutableRawBufferPointer) -> (Int, Outlet)? {
         sender.withLock { state in
-            guard let srtp = state.srtp, let destination = state.destination else { return nil }
+            guard let srtp = state.srtp, let outlet = state.outlet else { return nil }
             state.feedbackSent.count(compound)
             slot.copyMemory(from: compound)
             guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return nil }
             state.rtcpPacketsSent += 1
-            return (length, destination)
+            return (length, outlet)
         }
     }
 
@@ -294,8 +399,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             }
         }
         if let report = step.receiverReport { report.withUnsafeBytes { sendRTCP($0, context: nil) } }
-        if !step.outbound.isEmpty, let destination = sender.withLock({ $0.destination }) {
-            for datagram in step.outbound { engine.sendNow(datagram, to: destination) }
+        if !step.outbound.isEmpty, let outlet = sender.withLock({ $0.outlet }) {
+            for datagram in step.outbound { transmit(datagram, outlet: outlet) }
         }
         for stream in step.stoppedStreams { notifyReceiving(stream: stream, receiving: false) }
         if let reason = step.closeReason { close(reason: reason) }
@@ -337,9 +442,14 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             dtls.close()
             return dtls.drainOutbound()
         }
-        if let destination = sender.withLock({ $0.destination }) {
-            for datagram in farewell { engine.sendNow(datagram, to: destination) }
+        if let outlet = sender.withLock({ $0.outlet }) {
+            for datagram in farewell { transmit(datagram, outlet: outlet) }
         }
+        // The transport's agent, sockets and sources are freed on its own thread.
+        sender.withLock { state in
+            defer { state.transport = nil }
+            return state.transport
+        }?.close()
         engine.unregister(self)
         engine.logger.debug("\(self): closed: \(reason)")
         delegate?.peerConnection(self, didCloseWithReason: reason)
@@ -351,6 +461,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         var stats = receiver.withLock { $0.statistics }
         sender.withLock { state in
             stats.selectedAddress = state.destination
+            stats.selectedPair = state.transport?.selectedPair
             stats.packetsSent = state.packetsSent
             stats.bytesSent = state.bytesSent
             stats.rtcpPacketsSent = state.rtcpPacketsSent
@@ -379,13 +490,55 @@ struct DTLSStep {
 public enum MediaError: Error, Sendable, CustomStringConvertible {
     case negotiation(String)
     case dtlsSetup(String)
+    case transport(String)
     case closed
 
     public var description: String {
         switch self {
         case .negotiation(let reason): reason
         case .dtlsSetup(let reason): "DTLS setup failed: \(reason)"
+        case .transport(let reason): "ICE transport failed: \(reason)"
         case .closed: "the PeerConnection is closed"
         }
     }
+}
+
+// MARK: - ICETransportOwner (full ICE)
+
+extension PeerConnection: ICETransportOwner {
+    public func transportDidConnect(_ transport: any ICETransport) {
+        receiver.withLock { $0.transportState = .connected }
+        engine.logger.debug("\(self): ICE connected \(transport.selectedPair ?? "")")
+        startDTLSClientIfConnected()
+    }
+
+    public func transport(_ transport: any ICETransport, didFailWithReason reason: String) {
+        receiver.withLock { $0.transportState = .failed }
+        close(reason: reason)
+    }
+
+    /// The same per-packet path as the shared-port readers (RFC 7983 first byte → DTLS or
+    /// SRTP/SRTCP); the transport consumed the STUN itself.
+    public func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
+                          context: MediaSendContext) {
+        MediaCounters.bump(engine.counters.datagramsReceived)
+        guard length > 0, !isClosed else { return }
+        switch PacketDemux.classify(firstByte: slot[0]) {
+        case .dtls:
+            handleDTLS(UnsafeRawBufferPointer(rebasing: slot[0..<length]), from: Self.noAddress, context: context)
+        case .rtp:
+            handleSRTP(slot, length: length, context: context)
+        default:
+            MediaCounters.bump(engine.counters.unclassifiedDropped)
+        }
+    }
+
+    /// Stands in for a source address where the transport, not an address, is the route.
+    static let noAddress = TransportAddress(high: 0, low: 0, port: 0)
+}
+
+/// Where a connection's datagrams go: an address on the shared port (ICE-lite) or its transport.
+enum Outlet {
+    case address(TransportAddress)
+    case transport(any ICETransport)
 }

@@ -13,6 +13,8 @@ import SRTP
 /// conformance lets region checking accept packet buffers passed in under that lock.
 struct ReceiveState: @unchecked Sendable {
     var ice: ICELiteAgent
+    /// Full ICE: the transport's state (the ICE-lite agent above is then unused); nil = ICE-lite.
+    var transportState: ICEState?
     var dtls: DTLSEndpoint?
     var srtp: SRTPSession?
     /// SSRC → stream, learned from the SDP and from the first packets of unannounced SSRCs.
@@ -192,13 +194,22 @@ struct ReceiveState: @unchecked Sendable {
             }
             // DTLSError texts already say "DTLS ...".
             if case .failed(let error) = dtls.state { step.closeReason = "\(error)" }
-            if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos, ice.state == .connected {
+            if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos,
+               (transportState ?? ice.state) == .connected {
                 step.closeReason = "DTLS handshake timed out"
             }
         }
-        if ice.state != .new, ice.consentExpired(now: now) { step.closeReason = "ICE consent lost" }
-        if ice.state == .new, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
-            step.closeReason = "ICE failed: no connectivity check arrived"
+        if let transportState {
+            // The transport reports failure and consent loss itself; this catches a peer that
+            // never sent a usable candidate.
+            if transportState != .connected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
+                step.closeReason = "ICE failed: no working candidate pair"
+            }
+        } else {
+            if ice.state != .new, ice.consentExpired(now: now) { step.closeReason = "ICE consent lost" }
+            if ice.state == .new, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
+                step.closeReason = "ICE failed: no connectivity check arrived"
+            }
         }
         for index in streams.indices where streams[index].receiving
             && elapsed(since: streams[index].lastPacketNanos, now) > Self.mediaTimeoutNanos {
@@ -210,7 +221,7 @@ struct ReceiveState: @unchecked Sendable {
 
     var statistics: PeerConnectionStatistics {
         var stats = PeerConnectionStatistics()
-        stats.iceState = ice.state.rawValue
+        stats.iceState = (transportState ?? ice.state).rawValue
         stats.localUfrag = ice.local.ufrag
         stats.remoteUfrag = ice.remoteUfrag
         stats.checksAnswered = ice.checksAnswered
@@ -262,12 +273,19 @@ struct TickStep {
 struct SendState: @unchecked Sendable {
     var srtp: SRTPSession?
     var destination: TransportAddress?
+    /// Full ICE: the connection's own transport (preferred over `destination`).
+    var transport: (any ICETransport)?
     var packetsSent = 0
     var bytesSent = 0
     var rtcpPacketsSent = 0
     var feedbackSent = FeedbackCounts()
     /// Per stream (by position), sized when the streams are configured.
     var perStream: [PacketCount] = []
+
+    var outlet: Outlet? {
+        if let transport { return .transport(transport) }
+        return destination.map { .address($0) }
+    }
 }
 
 public struct PacketCount: Sendable, Equatable {
@@ -291,6 +309,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var localUfrag = ""
     public var remoteUfrag: String?
     public var selectedAddress: TransportAddress?
+    /// Full ICE: the transport's selected pair ("local <-> remote").
+    public var selectedPair: String?
     public var checksAnswered = 0
     public var checksRejected = 0
     public var dtlsState = "none"

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Media
 import Net
+import NiceICE
 import ServiceLifecycle
 import Settings
 
@@ -13,13 +14,10 @@ import Settings
 enum MediaSetup {
     static func engine(_ settings: Settings, logger: Logger) throws -> MediaEngine {
         let media = settings.media
-        if media.iceMode == .full {
-            logger.warning("media.ice_mode = \"full\" (libnice) is not available yet; using the single-port ICE-lite transport")
-        }
+        let mappedAddress = publicAddress(media.nat11Mapping, publicURL: settings.general.publicURL, logger: logger)
         let policy = HostCandidatePolicy(
             allow: media.interfaces, ignore: media.ignoreInterfaces, ipv6: media.ipv6,
-            publicAddress: publicAddress(media.nat11Mapping, publicURL: settings.general.publicURL, logger: logger),
-            keepPrivate: media.keepPrivateHost)
+            publicAddress: mappedAddress, keepPrivate: media.keepPrivateHost)
         let announced = policy.select(from: NetworkInterfaces.list())
         if announced.isEmpty {
             logger.warning("media: no usable interface address to announce; check media.interfaces / media.ignore_interfaces")
@@ -33,7 +31,22 @@ enum MediaSetup {
         var configuration = MediaConfiguration(udpPort: UInt16(media.udpPort), announcedAddresses: announced,
                                                preferIPv6Socket: media.ipv6)
         configuration.slowlinkThreshold = media.slowlinkThreshold
+        if media.iceMode == .full {
+            configuration.transportFactory = niceFactory(media, publicAddress: mappedAddress, logger: logger)
+        }
         return try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
+    }
+
+    /// Full ICE: libnice agents gathering on the allowed interface addresses (the same rules as
+    /// ICE-lite's host candidates, loopback included when allowed), ports from `rtp_port_range`.
+    static func niceFactory(_ media: Settings.Media, publicAddress: TransportAddress?, logger: Logger) -> NiceTransportFactory {
+        let local = HostCandidatePolicy(allow: media.interfaces, ignore: media.ignoreInterfaces, ipv6: media.ipv6)
+            .select(from: NetworkInterfaces.list())
+        var nice = NiceConfiguration(
+            portRange: UInt16(media.rtpPortRange.lower)...UInt16(media.rtpPortRange.upper), localAddresses: local)
+        nice.publicAddress = publicAddress
+        nice.keepPrivate = media.keepPrivateHost
+        return NiceTransportFactory(configuration: nice, logger: logger)
     }
 
     /// `nat_1_1_mapping`, resolved; a mapping that cannot be used is logged, not fatal.

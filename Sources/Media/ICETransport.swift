@@ -1,0 +1,61 @@
+// The transport under DTLS, per PeerConnection. Two kinds exist:
+//
+// - ICE-lite on the shared UDP port (the default, `media.ice_mode = "mux"`): no per-connection
+//   transport object at all. `MediaReader` threads read the one port, `ICELiteAgent` answers the
+//   browser's checks, and datagrams go out in the readers' `sendmmsg` batches.
+// - Full ICE (`media.ice_mode = "full"`): each PeerConnection owns an `ICETransport` made by the
+//   engine's `ICETransportFactory` — libnice agents in `Sources/NiceICE`. The transport gathers its
+//   own candidates, runs connectivity checks, and hands every datagram it receives to
+//   `ICETransportOwner.transport(_:didReceive:length:context:)`, which is the same DTLS / SRTP demux
+//   the shared-port readers use.
+//
+// Everything above the transport (DTLS, SRTP, streams, forwarding) is the same in both modes.
+
+import ICE
+import SDP
+
+/// One PeerConnection's full-ICE transport (bundle + rtcp-mux: one stream, one component).
+public protocol ICETransport: AnyObject, Sendable {
+    /// The local candidates gathered (host, and server-reflexive/relayed when configured), as
+    /// they go into the SDP.
+    var localCandidates: [Candidate] { get }
+    /// The selected pair, for the Admin API (nil until ICE connects).
+    var selectedPair: String? { get }
+    /// The peer's credentials from its offer or answer.
+    func setRemoteCredentials(ufrag: String, pwd: String)
+    /// Remote candidates from the SDP or a `trickle` request (buffered until the credentials are known).
+    func addRemoteCandidates(_ candidates: [Candidate])
+    /// The peer has no more candidates (`a=end-of-candidates`, trickle `completed`).
+    func remoteCandidatesComplete()
+    /// Sends one datagram on the selected pair; false when it could not go out.
+    func send(_ datagram: UnsafeRawBufferPointer) -> Bool
+    /// Stops ICE and frees the agent, its sockets and sources. Idempotent; no callback follows
+    /// once it has run on the transport's thread.
+    func close()
+}
+
+/// What a transport reports to its PeerConnection.
+public protocol ICETransportOwner: AnyObject, Sendable {
+    /// ICE found a working pair (the DTLS client may start now).
+    func transportDidConnect(_ transport: any ICETransport)
+    /// ICE failed, or consent was lost after it worked.
+    func transport(_ transport: any ICETransport, didFailWithReason reason: String)
+    /// One datagram (DTLS or SRTP/SRTCP) in `slot[0..<length]`, on the transport's thread;
+    /// `context` batches whatever is forwarded while handling it. Must not block.
+    func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
+                   context: MediaSendContext)
+}
+
+/// Makes the full-ICE transports (one per PeerConnection) and runs their threads.
+public protocol ICETransportFactory: Sendable {
+    /// Starts the transport threads (called by `MediaEngine.start()`).
+    func start(engine: MediaEngine)
+    /// Stops the threads (after the engine closed every connection).
+    func stop()
+    /// A transport with `credentials`, gathering at once. `controlling` is true when Confab
+    /// offers (VideoRoom subscribers), false when it answers a browser's offer.
+    func makeTransport(owner: any ICETransportOwner, credentials: ICECredentials,
+                       controlling: Bool) throws -> any ICETransport
+    /// A short name for logs ("libnice").
+    var name: String { get }
+}

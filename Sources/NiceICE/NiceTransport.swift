@@ -1,0 +1,334 @@
+// One PeerConnection's libnice agent: one stream, one component (bundle + rtcp-mux), controlled
+// when Confab answers, controlling when it offers. Datagrams arrive in libnice's receive
+// callback on the agent's worker thread, are copied into that worker's preallocated slot and go
+// straight into the PeerConnection's DTLS / SRTP demux — no allocation, no async hop. Sends use
+// `nice_agent_send` (libnice's API is thread-safe: it takes the agent lock).
+
+import CNice
+import Dispatch
+import ICE
+import Media
+import Net
+import SDP
+import Synchronization
+
+/// @unchecked Sendable: `agent` is a libnice agent, safe to call from any thread (libnice locks
+/// it internally); `userData` is immutable; everything mutable on the Swift side is in `state`
+/// (a Mutex). The agent is freed once, on its worker thread, after `close()`.
+final class NiceTransport: ICETransport, @unchecked Sendable {
+    let agent: OpaquePointer
+    let streamID: guint
+    let worker: NiceWorker
+    weak let owner: (any ICETransportOwner)?
+    unowned let factory: NiceTransportFactory
+    private let gathered = DispatchSemaphore(value: 0)
+    /// `self`, retained for libnice's callbacks until the agent is freed.
+    private var userData: UnsafeMutableRawPointer!
+    private let state = Mutex(State())
+
+    struct State {
+        var remoteCredentialsSet = false
+        var pendingCandidates: [Candidate] = []
+        var pendingComplete = false
+        var gatheringDone = false
+        var connected = false
+        var failed = false
+        var closed = false
+        var selectedPair: String?
+    }
+
+    static let component: guint = 1
+
+    init(factory: NiceTransportFactory, worker: NiceWorker, owner: any ICETransportOwner,
+         credentials: ICECredentials, controlling: Bool) throws {
+        self.factory = factory
+        self.worker = worker
+        self.owner = owner
+        let configuration = factory.configuration
+        let options = NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
+            | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue
+        guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245,
+                                              NiceAgentOption(rawValue: options)) else {
+            throw NiceError.agent("nice_agent_new_full failed")
+        }
+        self.agent = agent
+        confab_nice_set_bool(agent, "controlling-mode", controlling ? 1 : 0)
+        confab_nice_set_bool(agent, "ice-tcp", 0)
+        confab_nice_set_bool(agent, "upnp", 0)
+        if let stun = configuration.stunServer {
+            confab_nice_set_string(agent, "stun-server", stun.ip)
+            confab_nice_set_uint(agent, "stun-server-port", guint(stun.port))
+        }
+        for address in configuration.localAddresses {
+            var niceAddress = NiceAddress()
+            nice_address_init(&niceAddress)
+            if nice_address_set_from_string(&niceAddress, address.ip) != 0 {
+                _ = nice_agent_add_local_address(agent, &niceAddress)
+            }
+        }
+        streamID = nice_agent_add_stream(agent, 1)
+        factory.liveAgents.add(1, ordering: .relaxed)
+        guard streamID != 0 else {
+            confab_nice_unref(agent)
+            factory.liveAgents.subtract(1, ordering: .relaxed)
+            throw NiceError.agent("nice_agent_add_stream failed")
+        }
+        nice_agent_set_port_range(agent, streamID, Self.component, guint(configuration.portRange.lowerBound),
+                                  guint(configuration.portRange.upperBound))
+        _ = nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
+
+        let data = Unmanaged.passRetained(self).toOpaque()
+        userData = data
+        _ = nice_agent_attach_recv(agent, streamID, Self.component, worker.context, niceReceive, data)
+        _ = confab_nice_on_state(agent, niceStateChanged, data)
+        _ = confab_nice_on_gathering_done(agent, niceGatheringDone, data)
+        _ = confab_nice_on_selected_pair(agent, niceSelectedPair, data)
+        guard nice_agent_gather_candidates(agent, streamID) != 0 else {
+            close()
+            throw NiceError.agent("gathering failed (no usable local address or port in \(configuration.portRange))")
+        }
+    }
+
+    // MARK: - Local candidates
+
+    func waitForGathering(timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        if gathered.wait(timeout: .now() + .nanoseconds(nanos)) == .timedOut {
+            factory.logger.warning("media: libnice gathering not done after \(timeout); answering with what was found")
+        }
+    }
+
+    var localCandidates: [Candidate] {
+        var candidates: [Candidate] = []
+        let list = nice_agent_get_local_candidates(agent, streamID, Self.component)
+        var node = list
+        while let current = node {
+            if let raw = current.pointee.data {
+                let candidate = raw.assumingMemoryBound(to: NiceCandidate.self)
+                if let text = nice_agent_generate_local_candidate_sdp(agent, candidate) {
+                    if let parsed = try? Candidate(parsing: String(cString: text)) { candidates.append(parsed) }
+                    g_free(text)
+                }
+                nice_candidate_free(candidate)
+            }
+            node = current.pointee.next
+        }
+        g_slist_free(list)
+        return Self.mapped(candidates, publicAddress: factory.configuration.publicAddress,
+                           keepPrivate: factory.configuration.keepPrivate)
+    }
+
+    /// nat_1_1_mapping: host candidates announce the public address (as Janus rewrites them).
+    static func mapped(_ candidates: [Candidate], publicAddress: TransportAddress?, keepPrivate: Bool) -> [Candidate] {
+        guard let publicAddress else { return candidates }
+        var result: [Candidate] = []
+        for candidate in candidates {
+            guard candidate.type == .host else {
+                result.append(candidate)
+                continue
+            }
+            var mapped = candidate
+            mapped.address = publicAddress.ip
+            result.append(mapped)
+            if keepPrivate {
+                var local = candidate
+                local.foundation += "0"
+                local.priority = candidate.priority > 0 ? candidate.priority - 1 : 0
+                result.append(local)
+            }
+        }
+        return result
+    }
+
+    var selectedPair: String? { state.withLock { $0.selectedPair } }
+
+    // MARK: - Remote side
+
+    func setRemoteCredentials(ufrag: String, pwd: String) {
+        let (pending, complete) = state.withLock { state -> ([Candidate], Bool) in
+            guard !state.closed else { return ([], false) }
+            state.remoteCredentialsSet = true
+            defer {
+                state.pendingCandidates = []
+                state.pendingComplete = false
+            }
+            return (state.pendingCandidates, state.pendingComplete)
+        }
+        _ = nice_agent_set_remote_credentials(agent, streamID, ufrag, pwd)
+        if !pending.isEmpty { apply(pending) }
+        if complete { nice_agent_peer_candidate_gathering_done(agent, streamID) }
+    }
+
+    func addRemoteCandidates(_ candidates: [Candidate]) {
+        let now: Bool = state.withLock { state in
+            guard !state.closed else { return false }
+            if !state.remoteCredentialsSet { state.pendingCandidates += candidates }
+            return state.remoteCredentialsSet
+        }
+        if now { apply(candidates) }
+    }
+
+    func remoteCandidatesComplete() {
+        let now: Bool = state.withLock { state in
+            guard !state.closed else { return false }
+            if !state.remoteCredentialsSet { state.pendingComplete = true }
+            return state.remoteCredentialsSet
+        }
+        if now { nice_agent_peer_candidate_gathering_done(agent, streamID) }
+    }
+
+    /// UDP candidates libnice can parse (mDNS `.local` names and TCP candidates are skipped).
+    private func apply(_ candidates: [Candidate]) {
+        var list: UnsafeMutablePointer<GSList>?
+        for candidate in candidates where candidate.transport.lowercased() == "udp" && candidate.component == 1 {
+            guard let parsed = nice_agent_parse_remote_candidate_sdp(agent, streamID,
+                                                                    "a=candidate:\(candidate.attributeValue)") else {
+                continue
+            }
+            list = g_slist_append(list, parsed)
+        }
+        guard let list else { return }
+        _ = nice_agent_set_remote_candidates(agent, streamID, Self.component, list)
+        var node: UnsafeMutablePointer<GSList>? = list
+        while let current = node {
+            nice_candidate_free(current.pointee.data?.assumingMemoryBound(to: NiceCandidate.self))
+            node = current.pointee.next
+        }
+        g_slist_free(list)
+    }
+
+    // MARK: - Data
+
+    func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        guard let base = datagram.baseAddress else { return false }
+        let sent = nice_agent_send(agent, streamID, Self.component, guint(datagram.count),
+                                   base.assumingMemoryBound(to: gchar.self))
+        return sent == Int32(datagram.count)
+    }
+
+    /// libnice's receive callback (worker thread): copy into the worker's slot, hand on, flush
+    /// what the handling forwarded.
+    fileprivate func received(_ buffer: UnsafePointer<gchar>, length: Int) {
+        guard length > 0, length <= worker.receiveSlot.count, let owner, let context = worker.sendContext else { return }
+        worker.receiveSlot.baseAddress!.copyMemory(from: buffer, byteCount: length)
+        owner.transport(self, didReceive: worker.receiveSlot, length: length, context: context)
+        context.flush()
+    }
+
+    fileprivate func stateChanged(_ newState: guint) {
+        enum Report { case none, connected, failed(String) }
+        let report: Report = state.withLock { state in
+            guard !state.closed else { return .none }
+            switch newState {
+            case NICE_COMPONENT_STATE_CONNECTED.rawValue, NICE_COMPONENT_STATE_READY.rawValue:
+                guard !state.connected else { return .none }
+                state.connected = true
+                return .connected
+            case NICE_COMPONENT_STATE_FAILED.rawValue:
+                guard !state.failed else { return .none }
+                state.failed = true
+                return .failed(state.connected ? "ICE consent lost" : "ICE failed")
+            default:
+                return .none
+            }
+        }
+        switch report {
+        case .none: break
+        case .connected: owner?.transportDidConnect(self)
+        case .failed(let reason): owner?.transport(self, didFailWithReason: reason)
+        }
+    }
+
+    fileprivate func gatheringDone() {
+        let first = state.withLock { state in
+            defer { state.gatheringDone = true }
+            return !state.gatheringDone
+        }
+        if first { gathered.signal() }
+    }
+
+    fileprivate func selectedPairChanged(local: UnsafeMutablePointer<NiceCandidate>, remote: UnsafeMutablePointer<NiceCandidate>) {
+        let text = "\(Self.describe(local)) <-> \(Self.describe(remote))"
+        state.withLock { $0.selectedPair = text }
+    }
+
+    static func describe(_ candidate: UnsafeMutablePointer<NiceCandidate>) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        confab_nice_candidate_ip(candidate, &buffer)
+        let ip = String(cString: buffer)
+        let port = confab_nice_candidate_port(candidate)
+        let type = switch candidate.pointee.type {
+        case NICE_CANDIDATE_TYPE_HOST: "host"
+        case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: "srflx"
+        case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: "prflx"
+        case NICE_CANDIDATE_TYPE_RELAYED: "relay"
+        default: "?"
+        }
+        let address = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        return "\(address) [\(type),udp]"
+    }
+
+    // MARK: - Closing
+
+    /// Frees the agent on its worker thread (never inside one of its own callbacks): the
+    /// receive callback and signal handlers are detached, the stream (its sockets and sources)
+    /// removed, the agent unreferenced, and the callbacks' reference to `self` released.
+    func close() {
+        let first = state.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard first else { return }
+        gathered.signal()  // nobody waits for a closed agent
+        let agent = AgentHandle(agent: agent, streamID: streamID, userData: userData, context: worker.context)
+        let factory = factory
+        worker.schedule {
+            agent.free()
+            factory.liveAgents.subtract(1, ordering: .relaxed)
+        }
+    }
+}
+
+/// What the worker needs to free one agent.
+///
+/// @unchecked Sendable: the pointers are handed from `close()` to the worker thread once and used
+/// there only.
+struct AgentHandle: @unchecked Sendable {
+    let agent: OpaquePointer
+    let streamID: guint
+    let userData: UnsafeMutableRawPointer
+    let context: OpaquePointer
+
+    func free() {
+        _ = nice_agent_attach_recv(agent, streamID, NiceTransport.component, context, nil, nil)
+        confab_nice_disconnect_all(agent, userData)
+        nice_agent_remove_stream(agent, streamID)
+        confab_nice_unref(agent)
+        Unmanaged<NiceTransport>.fromOpaque(userData).release()
+    }
+}
+
+// MARK: - libnice callbacks (C function pointers; `data` is the retained NiceTransport)
+
+private func transport(_ data: gpointer?) -> NiceTransport? {
+    data.map { Unmanaged<NiceTransport>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private let niceReceive: NiceAgentRecvFunc = { _, _, _, length, buffer, data in
+    guard let buffer else { return }
+    transport(data)?.received(buffer, length: Int(length))
+}
+
+private let niceStateChanged: confab_nice_state_cb = { _, _, _, newState, data in
+    transport(data)?.stateChanged(newState)
+}
+
+private let niceGatheringDone: confab_nice_gathering_cb = { _, _, data in
+    transport(data)?.gatheringDone()
+}
+
+private let niceSelectedPair: confab_nice_pair_cb = { _, _, _, local, remote, data in
+    guard let local, let remote else { return }
+    transport(data)?.selectedPairChanged(local: local, remote: remote)
+}
