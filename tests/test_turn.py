@@ -330,6 +330,34 @@ def test_allow_and_deny_peers_override_the_default_policy(server_factory):
     c.close()
 
 
+def xor_ipv4(value: bytes) -> tuple[str, int]:
+    port = struct.unpack("!H", value[2:4])[0] ^ (COOKIE >> 16)
+    return socket.inet_ntoa(bytes(a ^ b for a, b in zip(value[4:8], struct.pack("!I", COOKIE)))), port
+
+
+def test_max_allocations_and_user_quota_give_486(server_factory):
+    srv = server_factory(turn=True, turn_users=("alice:alicepw", "bob:bobpw"), turn_user_quota=2,
+                         turn_extra="max_allocations = 3;")
+    alices = [Client(srv, user="alice", password="alicepw") for _ in range(3)]
+    assert [c.allocate().get("error") for c in alices] == [None, None, 486]  # per-user quota
+    bobs = [Client(srv, user="bob", password="bobpw") for _ in range(2)]
+    assert [c.allocate().get("error") for c in bobs] == [None, 486]  # server-wide
+    assert alices[0].request(REFRESH, [attr(0x000D, struct.pack("!I", 0))])["class"] == 2
+    assert bobs[1].allocate()["class"] == 2, "room again after one is freed"
+    for c in alices + bobs:
+        c.close()
+
+
+def test_external_ip_is_the_announced_relayed_address(server_factory):
+    srv = server_factory(turn=True, turn_extra='external_ip = "203.0.113.7";')
+    c = Client(srv)
+    reply = c.allocate()
+    assert reply["class"] == 2
+    ip, port = xor_ipv4(reply["attrs"][0x0016])
+    assert ip == "203.0.113.7" and 30000 <= port <= 32000, (ip, port)
+    c.close()
+
+
 def test_garbage_is_counted_and_dropped(turn_server):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     import random

@@ -59,6 +59,10 @@ enum NetworkSyntax {
         text.isEmpty || urlHost(text) != nil ? nil : "must be empty or an http:// or https:// URL with a host"
     }
 
+    static func optionalIPProblem(_ text: String) -> String? {
+        text.isEmpty || isIP(text) ? nil : "must be empty or an IP address"
+    }
+
     static func natMappingProblem(_ text: String) -> String? {
         text.isEmpty || text == "auto" || isIP(text) ? nil : "must be empty, \"auto\" or an IP address"
     }

@@ -77,6 +77,8 @@ enum Schema {
         .strings("allow_peers", \.turn.allowPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
         .strings("deny_peers", \.turn.denyPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
         .integer("user_quota", \.turn.userQuota, 0...),
+        .integer("max_allocations", \.turn.maxAllocations, 0...),
+        .string("external_ip", \.turn.externalIP, NetworkSyntax.optionalIPProblem),
     ]
 
     private static let site: [Field<Settings>] = [

@@ -127,6 +127,11 @@ public struct Settings: Sendable, Equatable {
         public var denyPeers: [String] = []
         /// Allocations one user may hold at once; 0 = no limit.
         public var userQuota: Int = 12
+        /// Allocations in total; 0 = no limit (beyond the relay port range).
+        public var maxAllocations: Int = 0
+        /// The public IP announced as the relayed address behind 1:1 NAT; empty = the media's
+        /// nat_1_1_mapping address of that family, else the address the relay is bound to.
+        public var externalIP: String = ""
         public init() {}
     }
 

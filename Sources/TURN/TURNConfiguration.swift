@@ -30,6 +30,9 @@ public struct TURNConfiguration: Sendable {
     /// not offered (440 Address Family not Supported).
     public var relayIPv4: TransportAddress?
     public var relayIPv6: TransportAddress?
+    /// Behind 1:1 NAT: the address XOR-RELAYED-ADDRESS announces instead of the bound one (same port), per family.
+    public var externalIPv4: TransportAddress?
+    public var externalIPv6: TransportAddress?
     /// Which peers relays may reach.
     public var peerPolicy: PeerPolicy
 

@@ -258,13 +258,19 @@ public final class TURNCore {
         perUser[auth.username, default: 0] += 1
         counters.bump(counters.allocations)
         counters.bump(counters.allocationsStarted)
-        let attributes: [STUNAttribute] = relays.map { .xorRelayedAddress(stun($0.address)) }
+        let attributes: [STUNAttribute] = relays.map { .xorRelayedAddress(stun(announced($0.address))) }
             + [.lifetime(seconds), .xorMappedAddress(stun(client.address))] + extra
         allocation.response = respond(request, attributes, to: client, auth: auth)
         logger.info("turn: allocation started", metadata: [
             "client": "\(client)", "user": "\(auth.username)",
-            "relayed": "\(relays.map { $0.address.description }.joined(separator: ","))", "lifetime": "\(seconds)",
+            "relayed": "\(relays.map { announced($0.address).description }.joined(separator: ","))", "lifetime": "\(seconds)",
         ])
+    }
+
+    /// What clients are told for a relay bound on `relayed`: the external address behind NAT, same port.
+    func announced(_ relayed: TransportAddress) -> TransportAddress {
+        let external = relayed.isIPv4 ? configuration.externalIPv4 : configuration.externalIPv6
+        return external?.with(port: relayed.port) ?? relayed
     }
 
     private func relayAddress(_ family: STUNAddressFamily) -> TransportAddress? {

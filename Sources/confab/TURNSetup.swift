@@ -34,7 +34,20 @@ enum TURNSetup {
                                               relayIPv4: ipv4, relayIPv6: ipv6, peerPolicy: policy)
         configuration.relayPorts = UInt16(turn.relayPortRange.lower)...UInt16(turn.relayPortRange.upper)
         configuration.userQuota = turn.userQuota
+        configuration.maxAllocations = turn.maxAllocations
+        (configuration.externalIPv4, configuration.externalIPv6) = externalAddresses(turn.externalIP, media: media)
         return configuration
+    }
+
+    /// The relayed addresses to announce behind NAT, per family: `turn.external_ip`, else the public address
+    /// media announces (`media.nat_1_1_mapping`, an address no interface has); nil = announce the bound one.
+    static func externalAddresses(_ externalIP: String, media: MediaEngine) -> (TransportAddress?, TransportAddress?) {
+        if let configured = TransportAddress(ip: externalIP, port: 0) {
+            return configured.isIPv4 ? (configured, nil) : (nil, configured)
+        }
+        let interfaces = Set(NetworkInterfaces.list().map { $0.address.with(port: 0) })
+        let mapped = media.hostCandidates.map { $0.address.with(port: 0) }.filter { !interfaces.contains($0) }
+        return (mapped.first(where: \.isIPv4), mapped.first { !$0.isIPv4 })
     }
 
     /// The addresses relays bind to and announce, per family: `turn.bind` when it names one address of that

@@ -46,6 +46,9 @@ import Testing
          "confab.cfg:1: turn.deny_peers[1] must be an address or CIDR like \"10.0.0.0/8\", got \"10.0.0.0/33\""),
         ("turn: {\n  allow_peers = (\"127.0.0.0/8\", \"::1/129\");\n};",
          "confab.cfg:2: turn.allow_peers[1] must be an address or CIDR like \"10.0.0.0/8\", got \"::1/129\""),
+        ("turn: {\n  external_ip = \"turn.example.org\";\n};",
+         "confab.cfg:2: turn.external_ip must be empty or an IP address, got \"turn.example.org\""),
+        ("turn: { max_allocations = -1; };", "confab.cfg:1: turn.max_allocations must be >= 0, got -1"),
         ("turn: { allow_peers = \"localhost\"; };",
          "confab.cfg:1: turn.allow_peers[0] must be an address or CIDR like \"10.0.0.0/8\", got \"localhost\""),
         // Groups.

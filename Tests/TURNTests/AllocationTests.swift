@@ -191,6 +191,31 @@ import Testing
         #expect(h.client(3).allocate()?.isSuccess == true)
     }
 
+    @Test func maxAllocationsGives486ServerWide() throws {
+        let h = Harness { $0.maxAllocations = 2 }
+        #expect(h.client(1).allocate()?.isSuccess == true)
+        #expect(h.client(2, user: "bob", password: "pw2").allocate()?.isSuccess == true)
+        let full = try #require(h.client(3, user: "bob", password: "pw2").allocate())
+        #expect(full.code == 486)
+        #expect(full.errorCode?.reason == "Allocation Quota Reached")
+        #expect(full.verifyIntegrity(key: h.client(3, user: "bob", password: "pw2").keyBytes))
+        #expect(h.io.open.count == 2, "no relay opened for the refused one")
+        #expect(h.client(1).request(.refresh, [.lifetime(0)])?.isSuccess == true)
+        #expect(h.client(3, user: "bob", password: "pw2").allocate()?.isSuccess == true)
+    }
+
+    @Test func externalIPIsAnnouncedAsTheRelayedAddress() throws {
+        let h = Harness {
+            $0.relayIPv6 = TransportAddress(ip: "2001:db8::10", port: 0)
+            $0.externalIPv4 = TransportAddress(ip: "203.0.113.99", port: 0)
+        }
+        let answer = try #require(h.client().allocate([.requestedTransport(17), .additionalAddressFamily(.ipv6)]))
+        let relayed = answer.attributes.compactMap { if case .xorRelayedAddress(let a) = $0 { a } else { nil } }
+        #expect(relayed == [STUNAddress(ipv4: 203, 0, 113, 99, port: 50001), peer("2001:db8::10", 50002)])
+        // The relay socket is still bound on the local address.
+        #expect(h.io.open[1] == TransportAddress(ip: "192.0.2.10", port: 50001))
+    }
+
     @Test func noFreeRelayPortGives508() throws {
         let h = Harness()
         h.io.refuseRelays = true
