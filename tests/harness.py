@@ -113,6 +113,9 @@ class ServerOptions:
     reclaim_session_timeout: int = 0
     # WebRTC media (EchoTest): Confab gets `media.udp_port`, Janus loads the EchoTest plugin too.
     media: bool = False
+    # Confab's ICE transport with media=True: "mux" (ICE-lite on the one UDP port, the default) or
+    # "full" (libnice agents, ports from FULL_ICE_PORT_RANGE); CONFAB_ICE_MODE sets the default.
+    ice_mode: str = field(default_factory=lambda: os.environ.get("CONFAB_ICE_MODE", "mux").strip().lower() or "mux")
     # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed
     # (turn.allow_peers) so coturn's turnutils_peer on 127.0.0.1 can be relayed to; () keeps Confab's
     # default peer policy. Off by default: other tests keep TURN disabled.
@@ -170,6 +173,13 @@ class Server:
     @property
     def admin_secret(self) -> str:
         return self.options.admin_secret
+
+    def is_media_port(self, port: int) -> bool:
+        """Confab's end of a media pair: media.udp_port (ICE-lite) or a port of FULL_ICE_PORT_RANGE (full ICE)."""
+        if self.options.ice_mode == "full":
+            lower, upper = map(int, FULL_ICE_PORT_RANGE.split("-"))
+            return lower <= port <= upper
+        return port == self.udp_port
 
     @property
     def is_janus(self) -> bool:
@@ -236,6 +246,11 @@ class Server:
 # Confab
 # ------------------------------------------------------------------------------------------
 
+# libnice agents' ports in full ICE mode: below the TURN relay range (30000-32000) and below Linux's
+# ephemeral range, where free_port() finds media.udp_port.
+FULL_ICE_PORT_RANGE = "20000-29999"
+
+
 def _q(s: str) -> str:
     return json.dumps(s)  # libconfig strings use the same escapes as JSON for our purposes
 
@@ -256,7 +271,8 @@ videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "admin
 """
     if udp_port is not None:
         # All media on one UDP port; announce loopback only (the tests never leave 127.0.0.1).
-        cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}"); }};\n'
+        full = f' ice_mode = "full"; rtp_port_range = "{FULL_ICE_PORT_RANGE}";' if opts.ice_mode == "full" else ""
+        cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}");{full} }};\n'
     extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
     if extra:
         cfg += extra.rstrip() + "\n"

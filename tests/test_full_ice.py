@@ -1,0 +1,88 @@
+"""The media tests in both ICE modes: ICE-lite on the one UDP port (`media.ice_mode = "mux"`, the
+default) and full ICE on libnice (`media.ice_mode = "full"`, agents on ports from
+harness.FULL_ICE_PORT_RANGE). Each test runs once per mode against its own Confab.
+
+The whole media suite can run in full mode too: `CONFAB_ICE_MODE=full python3 -m pytest tests/...`
+(ServerOptions.ice_mode takes its default from it). What differs by design: the answer/offer is not
+`a=ice-lite` and Confab's candidates are on per-PeerConnection ports, not media.udp_port.
+
+Recorded (full mode): aiortc (aioice, controlling) and Chromium with janus.js (trickled candidates)
+both connect to a controlled libnice agent; VideoRoom subscribers connect with Confab controlling.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import harness
+import media_peers as mp
+import test_echotest_aiortc as echo
+import test_videoroom_media as videoroom
+from test_echotest_browser import check_call, driver, echo_page  # noqa: F401  (fixtures)
+import echo_browser as eb
+
+pytestmark = pytest.mark.confab_only  # Janus has one mode (full ICE)
+
+
+@pytest.fixture(scope="module", params=["mux", "full"])
+def mode_srv(request):
+    srv = harness.start_server(harness.ServerOptions(media=True, ice_mode=request.param))
+    yield srv
+    alive = srv.alive()
+    tail = srv.log_tail()
+    srv.stop()
+    assert alive, f"server under test died during the test\n--- log tail ---\n{tail}"
+
+
+def run(coro, timeout: float = 90.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def test_echotest_aiortc(mode_srv):
+    echo.test_echotest_aiortc_over_http(mode_srv)
+
+
+def test_echotest_answer_follows_the_ice_mode(mode_srv):
+    """ICE-lite answers say a=ice-lite with one candidate on media.udp_port; full ICE answers are
+    full agents with candidates on ports of media.rtp_port_range."""
+    async def call() -> str:
+        sig = mp.HttpSignalling(mode_srv.janus_url)
+        await sig.start()
+        peer = mp.EchoPeer()
+        try:
+            started = await mp.start_echo_call(sig, peer)
+            await sig.wait_event(mp.is_ev("webrtcup", started["handle_id"]), 15, "webrtcup")
+            return started["event"]["jsep"]["sdp"]
+        finally:
+            await peer.close()
+            await sig.close()
+
+    sdp = run(call())
+    candidates = mp.sdp_candidates(sdp)
+    assert candidates, sdp
+    ports = {int(c.split()[5]) for c in candidates}
+    assert all(c.split()[4] == "127.0.0.1" and c.split()[7] == "host" for c in candidates), candidates
+    if mode_srv.options.ice_mode == "full":
+        assert "a=ice-lite" not in sdp, sdp
+    else:
+        assert "a=ice-lite" in sdp, sdp
+    assert all(mode_srv.is_media_port(p) for p in ports), (ports, mode_srv.udp_port)
+
+
+def test_echotest_chromium_janusjs(mode_srv, driver, echo_page):  # noqa: F811
+    """janus.js trickles Chromium's candidates (`trickle` requests, then `completed`)."""
+    b = eb.EchoBrowser(driver, echo_page)
+    b.start(mode_srv.janus_url)
+    try:
+        check_call(b, mode_srv)
+    finally:
+        b.destroy()
+
+
+def test_videoroom_one_publisher_two_subscribers(mode_srv):
+    videoroom.test_one_publisher_two_subscribers(mode_srv)
+
+
+def test_videoroom_three_participants(mode_srv):
+    videoroom.test_three_participants_each_see_the_other_two(mode_srv)
