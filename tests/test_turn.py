@@ -358,6 +358,32 @@ def test_external_ip_is_the_announced_relayed_address(server_factory):
     c.close()
 
 
+def test_unauthenticated_answers_are_rate_limited_per_client_ip(server_factory):
+    srv = server_factory(turn=True, turn_extra="unauthenticated_rate = 5;")  # burst of 20, then 5/s
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.settimeout(0.3)
+    for _ in range(100):
+        udp.sendto(build(BINDING, [])[0], (LOOPBACK, srv.turn_port))
+    answered = 0
+    try:
+        while True:
+            udp.recv(2048)
+            answered += 1
+    except socket.timeout:
+        pass
+    udp.close()
+    assert 20 <= answered <= 25, answered
+    # Same IP over TCP: not limited (no spoofing possible), the server still answers.
+    tcp = socket.create_connection((LOOPBACK, srv.turn_port), timeout=3)
+    tcp.sendall(build(BINDING, [])[0])
+    assert parse(tcp.recv(2048))["class"] == 2
+    tcp.close()
+    time.sleep(1.2)  # counters reach /metrics once a second
+    metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{srv.admin_port}/metrics", timeout=5).read().decode()
+    dropped = re.search(r"^confab_turn_rate_limited_dropped_total (\d+)", metrics, re.M)
+    assert dropped and int(dropped.group(1)) == 100 - answered, metrics
+
+
 def test_garbage_is_counted_and_dropped(turn_server):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     import random

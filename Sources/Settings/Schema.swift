@@ -79,6 +79,7 @@ enum Schema {
         .integer("user_quota", \.turn.userQuota, 0...),
         .integer("max_allocations", \.turn.maxAllocations, 0...),
         .string("external_ip", \.turn.externalIP, NetworkSyntax.optionalIPProblem),
+        .integer("unauthenticated_rate", \.turn.unauthenticatedRate, 0...),
     ]
 
     private static let site: [Field<Settings>] = [

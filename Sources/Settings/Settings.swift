@@ -132,6 +132,9 @@ public struct Settings: Sendable, Equatable {
         /// The public IP announced as the relayed address behind 1:1 NAT; empty = the media's
         /// nat_1_1_mapping address of that family, else the address the relay is bound to.
         public var externalIP: String = ""
+        /// Answers to unauthenticated UDP requests (Binding, 401/438 challenges) per second per client IP,
+        /// after a burst of four seconds' worth; 0 = no limit.
+        public var unauthenticatedRate: Int = 50
         public init() {}
     }
 

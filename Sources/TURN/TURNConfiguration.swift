@@ -24,6 +24,11 @@ public struct TURNConfiguration: Sendable {
     public var userQuota: Int = 12
     /// Allocations in total (486 beyond); 0 = no limit.
     public var maxAllocations: Int = 0
+    /// Answers to unauthenticated UDP requests per second per client IP, after a burst of
+    /// `unauthenticatedBurst`; more are dropped and counted. 0 = no limit. TCP is not limited: its
+    /// handshake proves the address, so it cannot reflect traffic at a spoofed one.
+    public var unauthenticatedRate: Double = 0
+    public var unauthenticatedBurst: Double = 0
     /// Ports relay sockets are bound from.
     public var relayPorts: ClosedRange<UInt16> = 49152...49999
     /// The address relay sockets bind to and XOR-RELAYED-ADDRESS announces, per family; nil = that family is

@@ -79,6 +79,7 @@ public final class TURNCore {
     var allocations: [ClientKey: Allocation] = [:]
     var byRelay: [RelayID: Allocation] = [:]
     var perUser: [String: Int] = [:]
+    var unauthenticatedLimit: RateLimiter
     let allocator = ByteBufferAllocator()
 
     public init(configuration: TURNConfiguration, counters: TURNCounters = TURNCounters(), logger: Logger,
@@ -90,6 +91,8 @@ public final class TURNCore {
         self.clock = clock
         self.wallClock = wallClock
         nonces = NonceIssuer(lifetime: configuration.nonceLifetime)
+        unauthenticatedLimit = RateLimiter(rate: configuration.unauthenticatedRate,
+                                           burst: configuration.unauthenticatedBurst)
     }
 
     public var allocationCount: Int { allocations.count }
@@ -462,6 +465,7 @@ public final class TURNCore {
     /// Drops expired allocations, permissions and channels; the server calls it every second.
     public func expire() {
         let now = clock()
+        unauthenticatedLimit.prune(now: now)
         for allocation in Array(allocations.values) {
             if allocation.expiry <= now {
                 remove(allocation, reason: "expired")
@@ -534,6 +538,10 @@ public final class TURNCore {
     @discardableResult
     private func send(_ request: STUNMessage, _ messageClass: STUNClass, _ attributes: [STUNAttribute],
                       to client: ClientKey, auth: Auth?) -> [UInt8] {
+        if auth == nil, !client.isTCP, !unauthenticatedLimit.admit(client.address, now: clock()) {
+            counters.bump(counters.rateLimitedDropped)
+            return []
+        }
         let message = STUNMessage(method: request.method, class: messageClass, transactionID: request.transactionID,
                                   attributes: attributes)
         let fingerprint = request.attribute(STUNAttributeType.fingerprint) != nil

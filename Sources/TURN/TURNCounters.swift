@@ -20,6 +20,8 @@ public final class TURNCounters: Sendable {
     public let unroutableDropped = Atomic<Int>(0)
     /// Permissions, channels or sends refused by the peer policy (403).
     public let deniedPeers = Atomic<Int>(0)
+    /// Answers to unauthenticated requests dropped by the per-client-IP rate limit.
+    public let rateLimitedDropped = Atomic<Int>(0)
 
     public init() {}
 
@@ -39,6 +41,7 @@ public final class TURNCounters: Sendable {
             ("malformed_dropped", malformedDropped.load(ordering: .relaxed)),
             ("unroutable_dropped", unroutableDropped.load(ordering: .relaxed)),
             ("denied_peers", deniedPeers.load(ordering: .relaxed)),
+            ("rate_limited_dropped", rateLimitedDropped.load(ordering: .relaxed)),
         ]
     }
 

@@ -35,6 +35,8 @@ enum TURNSetup {
         configuration.relayPorts = UInt16(turn.relayPortRange.lower)...UInt16(turn.relayPortRange.upper)
         configuration.userQuota = turn.userQuota
         configuration.maxAllocations = turn.maxAllocations
+        configuration.unauthenticatedRate = Double(turn.unauthenticatedRate)
+        configuration.unauthenticatedBurst = Double(turn.unauthenticatedRate * 4)
         (configuration.externalIPv4, configuration.externalIPv6) = externalAddresses(turn.externalIP, media: media)
         return configuration
     }

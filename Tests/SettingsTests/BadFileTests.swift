@@ -49,6 +49,7 @@ import Testing
         ("turn: {\n  external_ip = \"turn.example.org\";\n};",
          "confab.cfg:2: turn.external_ip must be empty or an IP address, got \"turn.example.org\""),
         ("turn: { max_allocations = -1; };", "confab.cfg:1: turn.max_allocations must be >= 0, got -1"),
+        ("turn: {\n\n  unauthenticated_rate = -5;\n};", "confab.cfg:3: turn.unauthenticated_rate must be >= 0, got -5"),
         ("turn: { allow_peers = \"localhost\"; };",
          "confab.cfg:1: turn.allow_peers[0] must be an address or CIDR like \"10.0.0.0/8\", got \"localhost\""),
         // Groups.

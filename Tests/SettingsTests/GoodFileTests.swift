@@ -27,7 +27,7 @@ import Testing
               credential_lifetime = 600; relay_port_range = "50000-50100";
               users = ("alice:pw", "bob:p:w"); deny_peers = ("10.0.0.0/8", "fc00::/7", "192.0.2.1");
               allow_peers = ("127.0.0.0/8", "::1/128"); user_quota = 50; max_allocations = 500;
-              external_ip = "203.0.113.7";
+              external_ip = "203.0.113.7"; unauthenticated_rate = 7;
             };
             site: { enabled = false; root = "/srv/www"; };
             videoroom: {
@@ -86,6 +86,7 @@ import Testing
         expected.turn.userQuota = 50
         expected.turn.maxAllocations = 500
         expected.turn.externalIP = "203.0.113.7"
+        expected.turn.unauthenticatedRate = 7
         expected.site.enabled = false
         expected.site.root = "/srv/www"
         expected.videoroom.adminKey = "key"
