@@ -116,6 +116,8 @@ class ServerOptions:
     # Confab's ICE transport with media=True: "mux" (ICE-lite on the one UDP port, the default) or
     # "full" (libnice agents, ports from FULL_ICE_PORT_RANGE); CONFAB_ICE_MODE sets the default.
     ice_mode: str = field(default_factory=lambda: os.environ.get("CONFAB_ICE_MODE", "mux").strip().lower() or "mux")
+    # More `media` settings with media=True; "{turn_port}" is replaced by Server.turn_port.
+    media_extra: str = ""
     # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed
     # (turn.allow_peers) so coturn's turnutils_peer on 127.0.0.1 can be relayed to; () keeps Confab's
     # default peer policy. Off by default: other tests keep TURN disabled.
@@ -272,7 +274,8 @@ videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "admin
     if udp_port is not None:
         # All media on one UDP port; announce loopback only (the tests never leave 127.0.0.1).
         full = f' ice_mode = "full"; rtp_port_range = "{FULL_ICE_PORT_RANGE}";' if opts.ice_mode == "full" else ""
-        cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}");{full} }};\n'
+        extra = opts.media_extra.replace("{turn_port}", str(turn_port))
+        cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}");{full} {extra} }};\n'
     extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
     if extra:
         cfg += extra.rstrip() + "\n"

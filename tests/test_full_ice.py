@@ -18,6 +18,7 @@ import pytest
 import harness
 import media_peers as mp
 import test_echotest_aiortc as echo
+import test_echotest_hangup as hangup
 import test_videoroom_media as videoroom
 from test_echotest_browser import check_call, driver, echo_page  # noqa: F401  (fixtures)
 import echo_browser as eb
@@ -43,23 +44,25 @@ def test_echotest_aiortc(mode_srv):
     echo.test_echotest_aiortc_over_http(mode_srv)
 
 
+async def answer_of_an_echo_call(srv) -> str:
+    """The answer SDP of an aiortc EchoTest call that reached webrtcup."""
+    sig = mp.HttpSignalling(srv.janus_url)
+    await sig.start()
+    peer = mp.EchoPeer()
+    try:
+        started = await mp.start_echo_call(sig, peer)
+        await sig.wait_event(mp.is_ev("webrtcup", started["handle_id"]), 15, "webrtcup")
+        return started["event"]["jsep"]["sdp"]
+    finally:
+        await peer.close()
+        await sig.close()
+
+
 def test_echotest_answer_follows_the_ice_mode(mode_srv):
     """ICE-lite answers say a=ice-lite with one candidate on media.udp_port; full ICE answers are
     full agents with candidates on ports of media.rtp_port_range."""
-    async def call() -> str:
-        sig = mp.HttpSignalling(mode_srv.janus_url)
-        await sig.start()
-        peer = mp.EchoPeer()
-        try:
-            started = await mp.start_echo_call(sig, peer)
-            await sig.wait_event(mp.is_ev("webrtcup", started["handle_id"]), 15, "webrtcup")
-            return started["event"]["jsep"]["sdp"]
-        finally:
-            await peer.close()
-            await sig.close()
-
-    sdp = run(call())
-    candidates = mp.sdp_candidates(sdp)
+    sdp = run(answer_of_an_echo_call(mode_srv))
+    candidates = [c for c in mp.sdp_candidates(sdp) if c.split()[7] == "host"]
     assert candidates, sdp
     ports = {int(c.split()[5]) for c in candidates}
     assert all(c.split()[4] == "127.0.0.1" and c.split()[7] == "host" for c in candidates), candidates
@@ -86,3 +89,29 @@ def test_videoroom_one_publisher_two_subscribers(mode_srv):
 
 def test_videoroom_three_participants(mode_srv):
     videoroom.test_three_participants_each_see_the_other_two(mode_srv)
+
+
+def test_full_ice_gathers_a_relayed_candidate_through_confabs_own_turn_server():
+    """media.turn_server (Confab's own TURN on loopback, user alice) gives a relayed candidate
+    on a port of turn.relay_port_range; media.stun_server is accepted too (on loopback a
+    server-reflexive candidate equals the host one, so libnice drops it as redundant). The call works."""
+    opts = harness.ServerOptions(
+        media=True, ice_mode="full", turn=True,
+        media_extra='stun_server = "127.0.0.1:{turn_port}"; turn_server = "127.0.0.1:{turn_port}"; '
+                    'turn_user = "alice"; turn_password = "alicepw";')
+    srv = harness.start_server(opts)
+    try:
+        sdp = run(answer_of_an_echo_call(srv))
+        relayed = [c.split() for c in mp.sdp_candidates(sdp) if c.split()[7] == "relay"]
+        assert relayed, f"no relayed candidate in the answer:\n{sdp}\n{srv.log_tail()}"
+        assert all(c[4] == "127.0.0.1" and 30000 <= int(c[5]) <= 32000 for c in relayed), relayed
+        echo.test_echotest_aiortc_over_http(srv)
+        assert srv.alive(), srv.log_tail()
+    finally:
+        srv.stop()
+
+
+def test_echotest_peer_killed_mid_call_gets_hangup(mode_srv, record_property):
+    """A killed peer: ICE consent (ICE-lite: the browser's checks stop; full ICE: libnice's consent
+    checks go unanswered) ends the call with a hangup event."""
+    hangup.test_echotest_peer_killed_mid_call_gets_hangup(mode_srv, record_property)

@@ -76,6 +76,10 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         nice_agent_set_port_range(agent, streamID, Self.component, guint(configuration.portRange.lowerBound),
                                   guint(configuration.portRange.upperBound))
         _ = nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
+        if let turn = configuration.turnServer {
+            _ = nice_agent_set_relay_info(agent, streamID, Self.component, turn.ip, guint(turn.port),
+                                          configuration.turnUser, configuration.turnPassword, NICE_RELAY_TYPE_TURN_UDP)
+        }
 
         let data = Unmanaged.passRetained(self).toOpaque()
         userData = data

@@ -21,6 +21,10 @@ public struct NiceConfiguration: Sendable {
     public var keepPrivate = false
     /// A STUN server for server-reflexive candidates.
     public var stunServer: TransportAddress?
+    /// A TURN server (UDP) and its long-term credentials for relayed candidates.
+    public var turnServer: TransportAddress?
+    public var turnUser = ""
+    public var turnPassword = ""
     /// GLib threads; 0 = one per core.
     public var threads = 0
     /// How long a new transport waits for gathering to finish before its candidates go into the SDP.

@@ -63,6 +63,27 @@ enum NetworkSyntax {
         text.isEmpty || isIP(text) ? nil : "must be empty or an IP address"
     }
 
+    /// `host:port` or `[v6]:port` (a STUN or TURN server), or empty.
+    static func optionalHostPortProblem(_ text: String) -> String? {
+        guard !text.isEmpty else { return nil }
+        let problem = "must be empty or \"host:port\" (an IP address or host name, [v6]:port for IPv6)"
+        guard let split = splitHostPort(text) else { return problem }
+        return isIP(split.host) || isHostName(split.host) ? nil : problem
+    }
+
+    /// `host:port` → (host, port), brackets removed from an IPv6 host; nil when malformed.
+    static func splitHostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            return nil
+        }
+        return host.isEmpty ? nil : (host, port)
+    }
+
     static func natMappingProblem(_ text: String) -> String? {
         text.isEmpty || text == "auto" || isIP(text) ? nil : "must be empty, \"auto\" or an IP address"
     }

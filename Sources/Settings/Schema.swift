@@ -61,6 +61,10 @@ enum Schema {
         .string("dtls_key", \.media.dtlsKey),
         .bool("ipv6", \.media.ipv6),
         .integer("slowlink_threshold", \.media.slowlinkThreshold, 0...),
+        .string("stun_server", \.media.stunServer, NetworkSyntax.optionalHostPortProblem),
+        .string("turn_server", \.media.turnServer, NetworkSyntax.optionalHostPortProblem),
+        .string("turn_user", \.media.turnUser),
+        .string("turn_password", \.media.turnPassword),
     ]
 
     private static let turn: [Field<Settings>] = [

@@ -105,6 +105,12 @@ public struct Settings: Sendable, Equatable {
         /// Lost packets (or NACKed packets) per second on one stream that trigger a `slowlink`
         /// event; 0 = never, as Janus's default.
         public var slowlinkThreshold = 0
+        /// Full ICE: a STUN server (`host:port`) for server-reflexive candidates; empty = none.
+        public var stunServer: String = ""
+        /// Full ICE: a TURN server (`host:port`, UDP) for relayed candidates; empty = none.
+        public var turnServer: String = ""
+        public var turnUser: String = ""
+        public var turnPassword: String = ""
         public init() {}
     }
 

@@ -46,7 +46,26 @@ enum MediaSetup {
             portRange: UInt16(media.rtpPortRange.lower)...UInt16(media.rtpPortRange.upper), localAddresses: local)
         nice.publicAddress = publicAddress
         nice.keepPrivate = media.keepPrivateHost
+        nice.stunServer = server(media.stunServer, "media.stun_server", logger: logger)
+        nice.turnServer = server(media.turnServer, "media.turn_server", logger: logger)
+        nice.turnUser = media.turnUser
+        nice.turnPassword = media.turnPassword
         return NiceTransportFactory(configuration: nice, logger: logger)
+    }
+
+    /// A STUN/TURN server's `host:port` (validated by Settings), resolved once at start-up; one
+    /// that does not resolve is logged and left out.
+    static func server(_ text: String, _ key: String, logger: Logger) -> TransportAddress? {
+        guard !text.isEmpty, let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
+        guard let address = TransportAddress(ip: host, port: port) ?? PublicAddress.lookup(host)?.with(port: port) else {
+            logger.warning("media: cannot resolve \(host) (\(key)); gathering without it")
+            return nil
+        }
+        return address
     }
 
     /// `nat_1_1_mapping`, resolved; a mapping that cannot be used is logged, not fatal.

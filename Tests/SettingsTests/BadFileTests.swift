@@ -36,6 +36,10 @@ import Testing
          "confab.cfg:1: turn.relay_port_range must not start above its end, got \"50000-49000\""),
         ("media: { nat_1_1_mapping = \"example.org\"; };",
          "confab.cfg:1: media.nat_1_1_mapping must be empty, \"auto\" or an IP address, got \"example.org\""),
+        ("media: { stun_server = \"stun.example.org\"; };",
+         "confab.cfg:1: media.stun_server must be empty or \"host:port\" (an IP address or host name, [v6]:port for IPv6), got \"stun.example.org\""),
+        ("media: { turn_server = \"::1:3478\"; };",
+         "confab.cfg:1: media.turn_server must be empty or \"host:port\" (an IP address or host name, [v6]:port for IPv6), got \"::1:3478\""),
         // Lists: the list's line, the element's index.
         ("media: { interfaces = 5; };", "confab.cfg:1: media.interfaces must be a string or a list of strings, got an integer"),
         ("media: {\n  interfaces = (\"eth0\",\n    5);\n};", "confab.cfg:2: media.interfaces[1] must be a string, got an integer"),
