@@ -248,6 +248,51 @@ class EchoPeer:
         assert jsep.get("type") == "answer", f"expected an answer jsep, got {jsep!r}"
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="answer"))
+        if getattr(self, "_send_drop", 0) and not getattr(self, "_send_lossy_done", False):
+            self._send_lossy_done = True
+            self._make_send_lossy(jsep["sdp"])
+
+    def drop_sent_video(self, fraction: float) -> None:
+        """Lose `fraction` of the video packets this peer sends, after aiortc kept them for
+        retransmission and before SRTP (a lossy uplink; each sequence number at most once, so a
+        retransmission gets through); call before `accept`. Counts what was lost
+        (`sent_dropped`), what the server's NACKs asked for (`nacked`) and which lost packets
+        were resent because of them (`resent`)."""
+        import random
+        self._send_drop = fraction
+        self._send_random = random.Random(7)
+        self.sent_dropped: set[int] = set()
+        self.nacked: set[int] = set()
+        self.resent: set[int] = set()
+
+    def _make_send_lossy(self, answer_sdp: str) -> None:
+        import re
+        video_section = answer_sdp.split("m=video", 1)[1].split("\nm=", 1)[0]
+        rtx = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", video_section)}
+        video = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) ", video_section)} - rtx
+        sender = next(t.sender for t in self.pc.getTransceivers() if t.kind == "video")
+        transport, send, retransmit = sender.transport, sender.transport._send_rtp, sender._retransmit
+        seen: set[int] = set()
+
+        async def lossy_send(data: bytes) -> None:
+            if (len(data) >= 12 and not 192 <= data[1] <= 223 and data[1] & 0x7F in video
+                    and int.from_bytes(data[8:12], "big") == sender._ssrc):
+                seq = int.from_bytes(data[2:4], "big")
+                if seq not in seen:
+                    seen.add(seq)
+                    if self._send_random.random() < self._send_drop:
+                        self.sent_dropped.add(seq)
+                        return
+            await send(data)
+
+        async def counted_retransmit(seq: int) -> None:
+            self.nacked.add(seq)
+            if seq in self.sent_dropped:
+                self.resent.add(seq)
+            await retransmit(seq)
+
+        transport._send_rtp = lossy_send
+        sender._retransmit = counted_retransmit
 
     async def wait_media(self, video_frames: int = 30, audio_frames: int = 50,
                          timeout: float = 20.0) -> ReceiveStats:
@@ -314,13 +359,14 @@ class SubscriberPeer:
         """Lose `fraction` of the video packets as they arrive, before SRTP (as a lossy network
         would; each sequence number at most once, so a retransmission gets through); call before
         `answer`. Counts what was lost (`dropped`), what came again (`repaired`, plain or as RTX)
-        and the NACKs sent (`nacks_sent`)."""
+        and the NACKs sent (`nacks_sent`), and how many packets came as RTX (`rtx_received`)."""
         import random
         self._drop_fraction = fraction
         self._random = random.Random(5)
         self.dropped: set[int] = set()
         self.repaired: set[int] = set()
         self.nacks_sent = 0
+        self.rtx_received = 0
 
     def _make_lossy(self, receiver, video_payload_types: set[int], rtx_payload_types: set[int]) -> None:
         ice = receiver.transport.transport
@@ -345,6 +391,7 @@ class SubscriberPeer:
             seq = packet.sequence_number
             if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
                 seq = int.from_bytes(packet.payload[:2], "big")
+                self.rtx_received += 1
             if seq in self.dropped:
                 self.repaired.add(seq)
             await handle(packet, arrival_time_ms)
@@ -357,20 +404,45 @@ class SubscriberPeer:
         receiver._handle_rtp_packet = counting
         receiver._send_rtcp_nack = counted_nack
 
+    def watch_video(self) -> None:
+        """Record the sequence numbers of the video packets that arrive (`video_sequences`, an
+        RTX packet counting as the one it carries) and how many came as RTX (`rtx_received`);
+        call before `answer`."""
+        self._watch_video = True
+        self.video_sequences: list[int] = []
+        self.rtx_received = 0
+
+    def _watch(self, receiver, rtx_payload_types: set[int]) -> None:
+        handle = receiver._handle_rtp_packet
+
+        async def watched(packet, arrival_time_ms):
+            seq = packet.sequence_number
+            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
+                seq = int.from_bytes(packet.payload[:2], "big")
+                self.rtx_received += 1
+            self.video_sequences.append(seq)
+            await handle(packet, arrival_time_ms)
+        receiver._handle_rtp_packet = watched
+
     async def answer(self, jsep: dict) -> dict:
         """The answer (complete, 127.0.0.1 only) to the server's offer jsep."""
         import re
         from aiortc import RTCSessionDescription
         assert jsep.get("type") == "offer", f"expected an offer jsep, got {jsep!r}"
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="offer"))
-        if getattr(self, "_drop_fraction", 0) and not getattr(self, "_lossy_done", False):
-            self._lossy_done = True
+        lossy = getattr(self, "_drop_fraction", 0) and not getattr(self, "_lossy_done", False)
+        watch = getattr(self, "_watch_video", False) and not getattr(self, "_watch_done", False)
+        if lossy or watch:
+            self._lossy_done = self._watch_done = True
             video_section = jsep["sdp"].split("m=video", 1)[1].split("\nm=", 1)[0]
             rtx = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", video_section)}
             video = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) ", video_section)} - rtx
             for transceiver in self.pc.getTransceivers():
                 if transceiver.kind == "video":
-                    self._make_lossy(transceiver.receiver, video, rtx)
+                    if lossy:
+                        self._make_lossy(transceiver.receiver, video, rtx)
+                    if watch:
+                        self._watch(transceiver.receiver, rtx)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return {"type": "answer", "sdp": loopback_only_sdp(self.pc.localDescription.sdp)}
 

@@ -292,7 +292,9 @@ def test_publisher_hangup_stops_forwarding_and_room_hears_unpublished(media_srv)
 
 def test_subscriber_losses_are_repaired_by_retransmission(media_srv):
     """The subscriber loses 5% of the video packets; its NACKs are answered by the server (from
-    what it sent to that subscriber), so most losses are repaired and the picture keeps moving."""
+    what it sent to that subscriber), so most losses are repaired and the picture keeps moving.
+    The offer announces RTX (RFC 4588, `ssrc-group:FID`) and aiortc keeps it, so the repairs come
+    as RTX packets on the RTX SSRC."""
 
     async def scenario() -> None:
         pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
@@ -307,15 +309,70 @@ def test_subscriber_losses_are_repaired_by_retransmission(media_srv):
             await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
             lossy = mp.SubscriberPeer()
             lossy.drop_video(0.05)
-            _, peer, _ = await subscribe(sub_sig, room, pub.id, lossy)
+            _, peer, attached = await subscribe(sub_sig, room, pub.id, lossy)
             peers.append(peer)
+            video_offer = attached["jsep"]["sdp"].split("m=video", 1)[1]
+            assert "rtx/90000" in video_offer and "a=ssrc-group:FID" in video_offer, video_offer
             await peer.wait_media(video_frames=30, audio_frames=0, timeout=20)
             await asyncio.sleep(6.0)
             assert len(peer.dropped) >= 10 and peer.nacks_sent > 0, (len(peer.dropped), peer.nacks_sent)
             assert len(peer.repaired) >= 0.6 * len(peer.dropped), (
                 f"{len(peer.repaired)} of {len(peer.dropped)} lost packets repaired ({peer.nacks_sent} NACKs)")
+            assert peer.rtx_received >= len(peer.repaired), (
+                f"{len(peer.repaired)} repairs but {peer.rtx_received} RTX packets")
             check_decoded(peer.stats) if peer.stats.audio_frames else None
             assert len(set(peer.stats.bar_positions)) >= 5, peer.stats.summary()
+        finally:
+            for p in peers:
+                await p.close()
+            await pub_sig.close()
+            await sub_sig.close()
+
+    run(scenario())
+
+
+def test_publisher_losses_are_repaired_by_nacks_to_the_publisher(media_srv):
+    """The publisher's uplink loses 8% of its video packets (dropped at the sender, after aiortc
+    kept them for retransmission): the server sees the gaps and NACKs them (RFC 4585), the
+    publisher resends them as RTX, the server turns those back into the packets they repair and
+    forwards them, so the subscriber ends up missing almost nothing and the picture moves."""
+
+    async def scenario() -> None:
+        pub_sig, sub_sig = mp.HttpSignalling(media_srv.janus_url), mp.HttpSignalling(media_srv.janus_url)
+        await pub_sig.start()
+        await sub_sig.start()
+        peers: list = []
+        try:
+            room = await create_room(pub_sig)
+            pub = Publisher(pub_sig, "lossy uplink")
+            pub.peer.drop_sent_video(0.08)
+            peers.append(pub.peer)
+            ev = await pub.join_and_publish(room)
+            assert "rtx/90000" in ev["jsep"]["sdp"].split("m=video", 1)[1], "the publisher's RTX was not accepted"
+            await pub_sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            watcher = mp.SubscriberPeer()
+            watcher.watch_video()
+            _, peer, _ = await subscribe(sub_sig, room, pub.id, watcher)
+            peers.append(peer)
+            await peer.wait_media(video_frames=30, audio_frames=10, timeout=20)
+            await asyncio.sleep(8.0)
+            dropped, resent, nacked = pub.peer.sent_dropped, pub.peer.resent, pub.peer.nacked
+            assert len(dropped) >= 10, len(dropped)
+            assert len(resent) >= 0.8 * len(dropped), (
+                f"the server asked for {len(resent)} of the {len(dropped)} packets the publisher lost")
+            assert len(nacked - dropped) <= 0.1 * len(nacked), f"NACKs for packets never lost: {sorted(nacked - dropped)}"
+            # The subscriber's stream, in arrival order: gaps that stayed open (the last 50
+            # packets aside, whose repairs may still be on their way).
+            seqs = peer.video_sequences
+            assert len(seqs) > 100, len(seqs)
+            first = seqs[0]
+            received = {(s - first) % 65536 for s in seqs if (s - first) % 65536 < 32768}
+            top = max(received) - 50
+            missing = [n for n in range(top) if n not in received]
+            assert len(missing) <= max(2, 0.01 * top), (
+                f"{len(missing)} of {top} packets never reached the subscriber "
+                f"({len(dropped)} lost on the uplink, {len(resent)} resent)")
+            check_decoded(peer.stats)
         finally:
             for p in peers:
                 await p.close()

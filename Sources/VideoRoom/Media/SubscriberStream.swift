@@ -148,6 +148,8 @@ final class SubscriberStream: Sendable {
     /// never loses anything (most, on a good network) costs no buffer.
     private let sent = SentPackets()
     private let nackResponder = NACKResponder()
+    /// The RTX stream for repairs, when the subscriber's answer kept RTX (set at attach).
+    private let rtx = Mutex<RTXSender?>(nil)
     /// Slots × bytes per retransmission buffer: about 0.3 MB, half a second of 4 Mbit/s video.
     static let retransmissionSlots = 256
     static let retransmissionPacketLength = 1300
@@ -166,6 +168,16 @@ final class SubscriberStream: Sendable {
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
         connectionBox.withLock { $0 = connection }
+        let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
+        rtx.withLock { rtx in
+            guard let negotiated, let payloadType = negotiated.rtxPayloadType, let ssrc = negotiated.localRTXSSRC else {
+                rtx = nil
+                return
+            }
+            // A renegotiation keeps the RTX sequence going.
+            guard rtx?.payloadType != payloadType & 0x7F || rtx?.ssrc != ssrc else { return }
+            rtx = RTXSender(payloadType: payloadType, ssrc: ssrc, initialSequenceNumber: UInt16.random(in: 0...UInt16.max))
+        }
         self.position.store(position, ordering: .releasing)
     }
 
@@ -256,8 +268,10 @@ final class SubscriberStream: Sendable {
 
     // MARK: - Repair (the subscriber's reader thread)
 
-    /// Resends what a NACK from the subscriber lists, from what this stream sent. Each packet is
-    /// copied out before sending, so the buffer's lock is never held while the send side's is.
+    /// Resends what a NACK from the subscriber lists, from what this stream sent: as RTX on the
+    /// stream's RTX SSRC when the subscriber negotiated it (RFC 4588), else as the packet itself.
+    /// Each packet is copied out before sending, so the buffer's lock is never held while the
+    /// send side's is.
     func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
         let index = position.load(ordering: .acquiring)
         guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
@@ -267,10 +281,21 @@ final class SubscriberStream: Sendable {
         }
         let interval = nackResponder.minimumResendIntervalNanoseconds
         _ = RTCPNack.forEachLost(in: packet) { sequenceNumber in
-            withUnsafeTemporaryAllocation(byteCount: Self.retransmissionPacketLength, alignment: 4) { copy in
-                let length = sent.copy(sequenceNumber, now: now, minimumInterval: interval, into: copy)
+            withUnsafeTemporaryAllocation(byteCount: Self.retransmissionPacketLength + RTX.originalSequenceNumberLength,
+                                          alignment: 4) { copy in
+                let stored = UnsafeMutableRawBufferPointer(rebasing: copy[0..<Self.retransmissionPacketLength])
+                let length = sent.copy(sequenceNumber, now: now, minimumInterval: interval, into: stored)
                 guard length > 0 else { return }
-                connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<length]), stream: index, context: context)
+                // In place: the buffer has room for the two bytes RTX adds.
+                let rtxLength = rtx.withLock { rtx -> Int? in
+                    rtx?.write(original: UnsafeRawBufferPointer(rebasing: copy[0..<length]), into: copy)
+                }
+                if let rtxLength {
+                    connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<rtxLength]), stream: index, rtx: true,
+                                       context: context)
+                } else {
+                    connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<length]), stream: index, context: context)
+                }
             }
         }
     }

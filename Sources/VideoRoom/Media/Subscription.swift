@@ -41,8 +41,12 @@ final class Subscription: MediaSink, Sendable {
     /// A subscriber stream on m-line `mLineIndex` (mid = the index), with fresh SSRCs.
     private func makeStream(mLineIndex: Int, feed: PublisherFeed, stream: PublishedStream,
                             display: String?) -> SubscriberStream {
+        // Video whose codec has RTX gets an RTX SSRC: repairs go out as RFC 4588 retransmissions
+        // when the subscriber's answer keeps RTX.
+        let rtx = stream.kind == .video && stream.media.codec.rtxPayloadType != nil
         let local = LocalStream(
-            ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: nil, cname: "confab-\(handle.id)",
+            ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: rtx ? UInt32.random(in: 1...UInt32.max) : nil,
+            cname: "confab-\(handle.id)",
             streamID: "confab-\(feed.participantID)",
             trackID: "\(stream.kind)-\(feed.participantID)-\(stream.media.mid)-\(UInt32.random(in: 1...UInt32.max))")
         return SubscriberStream(mid: String(mLineIndex), mLineIndex: mLineIndex, feed: feed, feedStream: stream,
@@ -131,9 +135,12 @@ final class Subscription: MediaSink, Sendable {
             offer.extensions.mid = nil
             offer.extensions.transportCC = nil
             offer.codec.feedback.remove(.transportCC)
-            // RTX is not forwarded (see SubscriberStream.forward): do not announce it.
-            offer.codec.rtxPayloadType = nil
-            offer.stream?.rtxSSRC = nil
+            // RTX carries Confab's own repairs (SubscriberStream.answerNACK), never the
+            // publisher's: offered with NACK only, on the stream's own RTX SSRC.
+            if offer.codec.rtxPayloadType == nil || !offer.codec.feedback.contains(.nack) || stream.local.rtxSSRC == nil {
+                offer.codec.rtxPayloadType = nil
+                offer.stream?.rtxSSRC = nil
+            }
             return offer
         })
         return try webrtc.offer(streams: offered)
