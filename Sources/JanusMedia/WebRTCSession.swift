@@ -44,6 +44,8 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         /// Full ICE: the connection knows the peer's credentials, so trickled candidates go
         /// straight to it; before that they wait here.
         var remoteICEReady = false
+        /// The peer's ufrag the connection was last given (full ICE).
+        var remoteUfrag: String?
         var pendingCandidates: [Candidate] = []
         var pendingCandidatesComplete = false
     }
@@ -164,7 +166,12 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
                 state.pendingCandidatesComplete = false
             }
             state.remoteICEReady = true
-            return (state.pendingCandidates, state.pendingCandidatesComplete)
+            state.remoteUfrag = transport.remoteUfrag
+            // Candidates of an older generation are dropped; the rest go to the connection.
+            let current = state.pendingCandidates.filter { candidate in
+                candidate.extensions.first { $0.name == "ufrag" }.map { $0.value == transport.remoteUfrag } ?? true
+            }
+            return (current, state.pendingCandidatesComplete)
         }
         if !pending.isEmpty || pendingComplete { connection.addRemoteCandidates(pending, complete: pendingComplete) }
     }
@@ -186,8 +193,14 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             }
             if let candidate = try? Candidate(parsing: text), candidate.component == 1 { candidates.append(candidate) }
         }
+        // A candidate naming another ufrag (Chromium writes `ufrag x`) belongs to an ICE restart
+        // whose offer is not applied yet: it waits with the others.
+        let ufrags = Set(candidates.compactMap { $0.extensions.first { $0.name == "ufrag" }?.value })
         let connection = state.withLock { state -> PeerConnection? in
-            if state.remoteICEReady, let connection = state.connection, connection.usesFullICE { return connection }
+            let sameGeneration = ufrags.isEmpty || ufrags == Set([state.remoteUfrag].compactMap { $0 })
+            if state.remoteICEReady, sameGeneration, let connection = state.connection, connection.usesFullICE {
+                return connection
+            }
             state.pendingCandidates += candidates
             state.pendingCandidatesComplete = state.pendingCandidatesComplete || complete
             return nil

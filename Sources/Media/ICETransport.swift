@@ -27,6 +27,10 @@ public protocol ICETransport: AnyObject, Sendable {
     func addRemoteCandidates(_ candidates: [Candidate])
     /// The peer has no more candidates (`a=end-of-candidates`, trickle `completed`).
     func remoteCandidatesComplete()
+    /// ICE restart (the peer offered new credentials, RFC 8445 §9): new local credentials,
+    /// remote candidates forgotten; the selected pair keeps carrying media until checks with the
+    /// new credentials succeed. The peer's new credentials and candidates follow.
+    func restart(credentials: ICECredentials)
     /// Sends one datagram on the selected pair; false when it could not go out.
     func send(_ datagram: UnsafeRawBufferPointer) -> Bool
     /// Stops ICE and frees the agent, its sockets and sources. Idempotent; no callback follows

@@ -55,11 +55,17 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// credentials change too, and the caller puts the returned ones in its answer.
     public func applyRemoteICE(ufrag: String) -> ICECredentials {
         if usesFullICE {
-            // The transport keeps its credentials (no ICE restart in full mode yet).
-            return receiver.withLock { state in
+            // The ICE-lite agent only keeps the credentials here; the transport does the ICE.
+            let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
+                let old = state.ice.local
+                if let known = state.ice.remoteUfrag, known != ufrag {
+                    return (old, state.ice.restart(remoteUfrag: ufrag, now: MonotonicClock.nanoseconds()))
+                }
                 state.ice.setRemote(ufrag: ufrag)
-                return state.ice.local
+                return (old, old)
             }
+            if old != current { transport?.restart(credentials: current) }
+            return current
         }
         let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
             let old = state.ice.local

@@ -202,6 +202,20 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         g_slist_free(list)
     }
 
+    func restart(credentials: ICECredentials) {
+        let open: Bool = state.withLock { state in
+            guard !state.closed else { return false }
+            // The new generation's candidates wait for the new remote credentials.
+            state.remoteCredentialsSet = false
+            state.pendingCandidates = []
+            state.pendingComplete = false
+            return true
+        }
+        guard open else { return }
+        _ = nice_agent_restart_stream(agent, streamID)
+        _ = nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
+    }
+
     // MARK: - Data
 
     func send(_ datagram: UnsafeRawBufferPointer) -> Bool {

@@ -146,3 +146,46 @@ struct NiceTransportTests {
         #expect(NiceTransport.mapped([host], publicAddress: nil, keepPrivate: false) == [host])
     }
 }
+
+@Suite(.serialized)
+struct NiceRestartTests {
+    @Test func iceRestartWithNewCredentialsKeepsDatagramsFlowing() throws {
+        let (engine, factory) = try makeEngine(ports: 24000...24999)
+        defer { engine.stop() }
+        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
+        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
+        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
+        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
+        defer {
+            a.close()
+            b.close()
+        }
+        a.setRemoteCredentials(ufrag: credentialsB.ufrag, pwd: credentialsB.pwd)
+        b.setRemoteCredentials(ufrag: credentialsA.ufrag, pwd: credentialsA.pwd)
+        a.addRemoteCandidates(b.localCandidates)
+        b.addRemoteCandidates(a.localCandidates)
+        #expect(waitUntil { ownerA.seen.withLock { $0.connected } == 1 && ownerB.seen.withLock { $0.connected } == 1 })
+
+        // Both sides restart with fresh credentials and exchange them again.
+        let newA = ICECredentials.random(), newB = ICECredentials.random()
+        a.restart(credentials: newA)
+        b.restart(credentials: newB)
+        b.addRemoteCandidates(a.localCandidates)  // trickled before the new credentials: kept
+        a.setRemoteCredentials(ufrag: newB.ufrag, pwd: newB.pwd)
+        b.setRemoteCredentials(ufrag: newA.ufrag, pwd: newA.pwd)
+        a.addRemoteCandidates(b.localCandidates)
+        let datagram: [UInt8] = [0x80, 0x60] + Array(repeating: 1, count: 50)
+        #expect(waitUntil {
+            _ = datagram.withUnsafeBytes { a.send($0) }
+            return ownerB.seen.withLock { $0.datagrams.contains(datagram) }
+        })
+        // Still up a while later (checks with the new credentials succeeded, nothing failed).
+        usleep(1_500_000)
+        ownerB.seen.withLock { $0.datagrams = [] }
+        #expect(waitUntil(3) {
+            _ = datagram.withUnsafeBytes { a.send($0) }
+            return ownerB.seen.withLock { $0.datagrams.contains(datagram) }
+        })
+        #expect(ownerA.seen.withLock { $0.failures }.isEmpty && ownerB.seen.withLock { $0.failures }.isEmpty)
+    }
+}
