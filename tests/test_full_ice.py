@@ -19,6 +19,7 @@ import harness
 import media_peers as mp
 import test_echotest_aiortc as echo
 import test_echotest_hangup as hangup
+import test_media_lifecycle as lifecycle
 import test_videoroom_media as videoroom
 from test_echotest_browser import check_call, driver, echo_page  # noqa: F401  (fixtures)
 import echo_browser as eb
@@ -115,3 +116,13 @@ def test_echotest_peer_killed_mid_call_gets_hangup(mode_srv, record_property):
     """A killed peer: ICE consent (ICE-lite: the browser's checks stop; full ICE: libnice's consent
     checks go unanswered) ends the call with a hangup event."""
     hangup.test_echotest_peer_killed_mid_call_gets_hangup(mode_srv, record_property)
+
+
+def test_full_ice_twenty_calls_half_killed_leave_nothing_behind(record_property):
+    """Agents, their sockets and GLib sources and the threads are freed: the lifecycle test (10
+    calls closed, 10 peers killed) against a private full-ICE server, counts back at the baseline."""
+    srv = harness.start_server(harness.ServerOptions(media=True, ice_mode="full"))
+    try:
+        lifecycle.test_twenty_calls_half_killed_leave_nothing_behind(srv, record_property)
+    finally:
+        srv.stop()

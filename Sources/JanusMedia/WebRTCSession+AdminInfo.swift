@@ -35,7 +35,7 @@ extension WebRTCSession {
             "stream_id": 1, "component_id": 1,
             // Janus's names: "ready" once a pair is selected.
             "state": .string(stats.iceState == "connected" ? "ready" : stats.iceState),
-            "local-candidates": .array(engine.sdpCandidates.map { .string($0.attributeValue) }),
+            "local-candidates": .array((stats.localCandidates ?? engine.sdpCandidates).map { .string($0.attributeValue) }),
             "remote-candidates": [],
             "checks-answered": .int(Int64(stats.checksAnswered)),
             "checks-rejected": .int(Int64(stats.checksRejected)),

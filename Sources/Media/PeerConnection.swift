@@ -475,6 +475,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             stats.outbound = state.perStream
         }
         stats.streams = streams
+        stats.localCandidates = transport?.localCandidates
         return stats
     }
 }

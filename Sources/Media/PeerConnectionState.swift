@@ -4,6 +4,7 @@ import DTLS
 import ICE
 import Net
 import RTP
+import SDP
 import SRTP
 
 /// Receive side: ICE, DTLS, inbound SRTP, how SSRCs map to streams, what arrives.
@@ -311,6 +312,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var selectedAddress: TransportAddress?
     /// Full ICE: the transport's selected pair ("local <-> remote").
     public var selectedPair: String?
+    /// Full ICE: the transport's gathered candidates (nil for ICE-lite: the engine's host candidates).
+    public var localCandidates: [Candidate]?
     public var checksAnswered = 0
     public var checksRejected = 0
     public var dtlsState = "none"
