@@ -63,7 +63,13 @@ async def three_calls(srv, browser: eb.EchoBrowser) -> None:
 
         socks = mp.udp_sockets_of(srv.proc.pid)
         print(f"\n[{harness.target()}] server UDP sockets with 3 calls: {sorted(socks)}")
-        if not srv.is_janus:
+        if not srv.is_janus and srv.options.ice_mode == "full":
+            # Full ICE: each PeerConnection's agent has its own socket from the port range.
+            agent_ports = {p for _, p in socks if srv.is_media_port(p)}
+            assert len(agent_ports) >= 3, f"expected one agent socket per call: {socks}"
+            for c in calls:
+                assert all(srv.is_media_port(p) for p in candidate_ports(c["event"]["jsep"]["sdp"]))
+        elif not srv.is_janus:
             port = srv.udp_port
             for c in calls:
                 ports = candidate_ports(c["event"]["jsep"]["sdp"])
