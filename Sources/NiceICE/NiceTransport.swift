@@ -274,7 +274,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
     static func describe(_ candidate: UnsafeMutablePointer<NiceCandidate>) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         confab_nice_candidate_ip(candidate, &buffer)
-        let ip = String(cString: buffer)
+        let ip = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let port = confab_nice_candidate_port(candidate)
         let type = switch candidate.pointee.type {
         case NICE_CANDIDATE_TYPE_HOST: "host"
