@@ -21,8 +21,9 @@ func quietLogger() -> Logger {
 }
 
 /// An engine in full-ICE mode on loopback (its shared port is bound but unused by ICE).
-func makeEngine(ports: ClosedRange<UInt16> = 21000...21999) throws -> (MediaEngine, NiceTransportFactory) {
-    var nice = NiceConfiguration(portRange: ports, localAddresses: [loopback])
+func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
+                addresses: [TransportAddress] = [loopback]) throws -> (MediaEngine, NiceTransportFactory) {
+    var nice = NiceConfiguration(portRange: ports, localAddresses: addresses)
     nice.threads = 2
     let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
     var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
@@ -187,5 +188,35 @@ struct NiceRestartTests {
             return ownerB.seen.withLock { $0.datagrams.contains(datagram) }
         })
         #expect(ownerA.seen.withLock { $0.failures }.isEmpty && ownerB.seen.withLock { $0.failures }.isEmpty)
+    }
+}
+
+@Suite(.serialized)
+struct NiceIPv6Tests {
+    @Test func agentsGatherAndConnectOnIPv6Loopback() throws {
+        let v6 = TransportAddress(ip: "::1", port: 0)!
+        let (engine, factory) = try makeEngine(ports: 25000...25999, addresses: [loopback, v6])
+        defer { engine.stop() }
+        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
+        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
+        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
+        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
+        defer {
+            a.close()
+            b.close()
+        }
+        #expect(Set(a.localCandidates.map(\.address)) == ["127.0.0.1", "::1"])
+        // Only the IPv6 candidates are exchanged: the pair must be ::1 <-> ::1.
+        a.setRemoteCredentials(ufrag: credentialsB.ufrag, pwd: credentialsB.pwd)
+        b.setRemoteCredentials(ufrag: credentialsA.ufrag, pwd: credentialsA.pwd)
+        a.addRemoteCandidates(b.localCandidates.filter { $0.address == "::1" })
+        b.addRemoteCandidates(a.localCandidates.filter { $0.address == "::1" })
+        #expect(waitUntil { ownerA.seen.withLock { $0.connected } == 1 && ownerB.seen.withLock { $0.connected } == 1 })
+        #expect(a.selectedPair?.hasPrefix("[::1]:") == true, "\(a.selectedPair ?? "none")")
+        let datagram: [UInt8] = [0x80, 0x60] + Array(repeating: 2, count: 40)
+        #expect(waitUntil {
+            _ = datagram.withUnsafeBytes { a.send($0) }
+            return ownerB.seen.withLock { $0.datagrams.contains(datagram) }
+        })
     }
 }
