@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS",
+        .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS", "STUN",
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),

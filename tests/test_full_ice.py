@@ -94,8 +94,10 @@ def test_videoroom_three_participants(mode_srv):
 
 def test_full_ice_gathers_a_relayed_candidate_through_confabs_own_turn_server():
     """media.turn_server (Confab's own TURN on loopback, user alice) gives a relayed candidate
-    on a port of turn.relay_port_range; media.stun_server is accepted too (on loopback a
-    server-reflexive candidate equals the host one, so libnice drops it as redundant). The call works."""
+    on a port of turn.relay_port_range, and the call works. media.stun_server is accepted too, but
+    gives no server-reflexive candidate here: libnice discovers with RFC 3489 Binding requests (no
+    magic cookie), which Confab's STUN/TURN listener refuses (NiceICETests covers srflx with a STUN
+    server that answers them)."""
     opts = harness.ServerOptions(
         media=True, ice_mode="full", turn=True,
         media_extra='stun_server = "127.0.0.1:{turn_port}"; turn_server = "127.0.0.1:{turn_port}"; '
