@@ -23,11 +23,15 @@ struct LoadTool: AsyncParsableCommand {
     @Option(name: .long, help: "Measured window in seconds.") var seconds = 20.0
     @Option(name: .long, help: "Settling time after everyone joined, in seconds.") var settle = 3.0
     @Option(name: .long, help: "Room to use; created when absent.") var room: UInt64 = UInt64.random(in: 100_000...999_999)
+    @Option(name: .long, help: "A meeting of N people instead of -p/-s: everyone publishes and subscribes to everyone else on one multistream PeerConnection.")
+    var meeting: Int?
+    @Option(name: .long, help: "Video packets per second per publisher (113 ≈ 1 Mbit/s; 0 = audio only).") var videoPps = 113
     @Flag(name: .long, help: "Print packets per received stream (SSRC/payload type) for every subscriber.") var verbose = false
 
     func run() async throws {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
         let stop = Atomic<Bool>(false)
+        let publishers = meeting ?? self.publishers
         let control = try await JanusSession.create(base: base)
         let admin = try await control.attach("janus.plugin.videoroom")
         _ = try? await control.request(admin, ["request": "create", "room": room, "publishers": publishers + 1,
@@ -35,9 +39,9 @@ struct LoadTool: AsyncParsableCommand {
         var sessions: [JanusSession] = [control]
         var feeds: [Publisher] = []
         var audience: [Subscriber] = []
-        let total = publishers * (subscribers + 1)
+        let total = meeting.map { $0 * 2 } ?? publishers * (subscribers + 1)
         for index in 0..<publishers {
-            let publisher = try Publisher()
+            let publisher = try Publisher(videoPacketsPerSecond: videoPps)
             let session = try await JanusSession.create(base: base)
             try await publisher.join(session, room: room, index: index)
             sessions.append(session)
@@ -47,11 +51,24 @@ struct LoadTool: AsyncParsableCommand {
         }
         let receivers = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in ReceiverThread() }
         for receiver in receivers { receiver.start { stop.load(ordering: .relaxed) } }
-        for publisher in feeds {
+        if meeting != nil {
+            // Everyone watches everyone else: one subscription with N-1 feeds each.
+            for (index, publisher) in feeds.enumerated() {
+                let subscriber = try Subscriber()
+                let session = try await JanusSession.create(base: base)
+                try await subscriber.join(session, room: room, feeds: feeds.indices.filter { $0 != index }.map { feeds[$0].feedID })
+                _ = publisher
+                sessions.append(session)
+                audience.append(subscriber)
+                receivers[audience.count % receivers.count].add(subscriber)
+                Self.progress(feeds.count + audience.count, total)
+            }
+        }
+        for publisher in feeds where meeting == nil {
             for _ in 0..<subscribers {
                 let subscriber = try Subscriber()
                 let session = try await JanusSession.create(base: base)
-                try await subscriber.join(session, room: room, feed: publisher.feedID)
+                try await subscriber.join(session, room: room, feeds: [publisher.feedID])
                 sessions.append(session)
                 audience.append(subscriber)
                 receivers[audience.count % receivers.count].add(subscriber)
@@ -106,10 +123,15 @@ struct LoadTool: AsyncParsableCommand {
             latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
         }
         let pps = Double(received) / elapsed
-        var line = String(format: "forwarded %.0f packets/s to %d subscribers (%d publishers); loss %.3f%%; latency p50 %.2f ms, p99 %.2f ms",
-                          pps, subscribers * publishers, publishers, loss * 100, percentile(0.5), percentile(0.99))
-        var result = String(format: "RESULT publishers=%d subscribers=%d pps=%.0f loss_pct=%.4f p50_ms=%.3f p99_ms=%.3f",
-                            publishers, subscribers, pps, loss * 100, percentile(0.5), percentile(0.99))
+        // Each publisher sends videoPps + 50 (Opus) packets/s; each of its watchers should get them all.
+        let (senders, watchersEach) = meeting.map { ($0, $0 - 1) } ?? (publishers, subscribers)
+        let sentPPS = senders * watchersEach * (videoPps + 50)
+        let who = meeting.map { "a meeting of \($0) (everyone watches everyone)" }
+            ?? "\(subscribers * publishers) subscribers (\(publishers) publishers)"
+        var line = String(format: "forwarded %.0f packets/s (of %d sent) to %@; loss %.3f%%; latency p50 %.2f ms, p99 %.2f ms",
+                          pps, sentPPS, who, loss * 100, percentile(0.5), percentile(0.99))
+        var result = String(format: "RESULT publishers=%d subscribers=%d meeting=%d expected_pps=%d pps=%.0f loss_pct=%.4f p50_ms=%.3f p99_ms=%.3f",
+                            senders, watchersEach, meeting == nil ? 0 : 1, sentPPS, pps, loss * 100, percentile(0.5), percentile(0.99))
         if let cpuBefore = before.serverCPU, let cpuAfter = after.serverCPU, received > 0 {
             let micros = (cpuAfter - cpuBefore) / Double(received) * 1e6
             line += String(format: "; server CPU %.2f µs per forwarded packet (%.0f%% of a core); peak RSS %.1f MiB; %d open files",

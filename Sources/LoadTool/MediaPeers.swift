@@ -60,7 +60,7 @@ enum Negotiation {
 
     static func connect(_ client: PeerClient, _ remote: RemoteTransport) throws {
         client.server = remote.address
-        try client.checkConnectivity(serverUfrag: remote.ufrag, serverPwd: remote.pwd)
+        try client.checkConnectivity(serverUfrag: remote.ufrag, serverPwd: remote.pwd, attempts: 300)
         // Generous: on a small machine the load itself slows the handshakes of the last peers.
         try client.handshake(serverFingerprint: remote.fingerprint, role: remote.role, timeout: 30)
     }
@@ -75,8 +75,12 @@ final class Publisher: @unchecked Sendable {
     var feedID: UInt64 = 0
     var remote: RemoteTransport?
 
-    init() throws {
+    /// Video packets per second (113 ≈ 1 Mbit/s of 1100-byte packets); 0 sends audio only.
+    let videoPacketsPerSecond: Int
+
+    init(videoPacketsPerSecond: Int = 113) throws {
         client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: 9)!)
+        self.videoPacketsPerSecond = videoPacketsPerSecond
     }
 
     func join(_ session: JanusSession, room: UInt64, index: Int) async throws {
@@ -107,7 +111,7 @@ final class Publisher: @unchecked Sendable {
         self.remote = remote
     }
 
-    /// ~1 Mbit/s of VP8-shaped video (113 packets/s, keyframe every 2 s) and 50 Opus packets/s,
+    /// VP8-shaped video (by default ~1 Mbit/s: 113 packets/s, keyframe every 2 s) and 50 Opus packets/s,
     /// each carrying its send time (monotonic ns) in its last 8 bytes.
     func run(until stop: @escaping @Sendable () -> Bool) {
         guard let remote, let srtp = client.outbound else { return }
@@ -118,10 +122,10 @@ final class Publisher: @unchecked Sendable {
         var keyframeRequested = false
         while !stop() {
             let now = MonotonicClock.nanoseconds()
-            if now >= nextVideo {
+            if videoPacketsPerSecond > 0, now >= nextVideo {
                 let frameStart = packetIndex % 4 == 0
                 // A keyframe every 2 s, and at the next frame after a PLI/FIR, as browsers do.
-                let keyframe = frameStart && (packetIndex % (113 * 2) == 0 || keyframeRequested)
+                let keyframe = frameStart && (packetIndex % (videoPacketsPerSecond * 2) == 0 || keyframeRequested)
                 if keyframe { keyframeRequested = false }
                 send(&buffer, srtp, pt: 96, sequence: videoSequence, timestamp: UInt32(truncatingIfNeeded: packetIndex / 4 * 3000),
                      ssrc: videoSSRC, marker: packetIndex % 4 == 3, payload: 1100,
@@ -129,7 +133,7 @@ final class Publisher: @unchecked Sendable {
                                         : [0x00])
                 videoSequence &+= 1
                 packetIndex += 1
-                nextVideo += 8_850_000
+                nextVideo += 1_000_000_000 / UInt64(videoPacketsPerSecond)
             }
             if now >= nextAudio {
                 send(&buffer, srtp, pt: 111, sequence: audioSequence, timestamp: UInt32(truncatingIfNeeded: Int(audioSequence) * 960),
@@ -196,10 +200,10 @@ final class Subscriber: @unchecked Sendable {
         client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: 9)!)
     }
 
-    func join(_ session: JanusSession, room: UInt64, feed: UInt64) async throws {
+    func join(_ session: JanusSession, room: UInt64, feeds: [UInt64]) async throws {
         let handle = try await session.attach("janus.plugin.videoroom")
         let attached = try await session.message(handle, ["request": "join", "ptype": "subscriber", "room": room,
-                                                          "streams": [["feed": feed]]])
+                                                          "streams": feeds.map { ["feed": $0] }])
         guard let jsep = attached["jsep"] as? JSONObject, let sdp = jsep["sdp"] as? String else {
             throw SignallingError("subscribe: no offer: \(attached)")
         }
