@@ -54,7 +54,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--load", default=str(REPO / ".build/release/confab-load"), help="confab-load binary")
-    p.add_argument("--out", default="BENCH-videoroom")
+    p.add_argument("--out", default=str(REPO / "benchmarks" / "BENCH-videoroom"))
     args = p.parse_args()
 
     # The release build is what people run; the harness defaults to the debug one for tests.
