@@ -118,6 +118,9 @@ class ServerOptions:
     ice_mode: str = field(default_factory=lambda: os.environ.get("CONFAB_ICE_MODE", "mux").strip().lower() or "mux")
     # More `media` settings with media=True; "{turn_port}" is replaced by Server.turn_port.
     media_extra: str = ""
+    # Full trickle (media=True): Confab's media.full_trickle (with ice_mode "full": ICE-lite has no
+    # gathering), Janus's nat.full_trickle. Candidates go out as `trickle` events, not in the SDP.
+    full_trickle: bool = False
     # Confab's TURN server on a free loopback port (Server.turn_port), with loopback peers allowed
     # (turn.allow_peers) so coturn's turnutils_peer on 127.0.0.1 can be relayed to; () keeps Confab's
     # default peer policy. Off by default: other tests keep TURN disabled.
@@ -275,6 +278,8 @@ videoroom: {{ rooms = ( {{ id = 1234; description = "Demo Room"; secret = "admin
         # All media on one UDP port; announce loopback only (the tests never leave 127.0.0.1).
         full = f' ice_mode = "full"; rtp_port_range = "{FULL_ICE_PORT_RANGE}";' if opts.ice_mode == "full" else ""
         extra = opts.media_extra.replace("{turn_port}", str(turn_port))
+        if opts.full_trickle:
+            extra += " full_trickle = true;"
         cfg += f'media: {{ udp_port = {udp_port}; interfaces = ("{LOOPBACK}");{full} {extra} }};\n'
     extra = os.environ.get("CONFAB_EXTRA_CONFIG", "")
     if extra:
@@ -365,6 +370,8 @@ def janus_configs(opts: ServerOptions, cfgdir: Path, http_port: int, ws_port: in
         # libnice keepalive connectivity checks: without them Janus 1.1.2 never notices a peer that
         # vanished without a DTLS alert (with them: "ICE failed" after ~53 s; test_echotest_hangup.py).
         nat_extra = "\n\tice_keepalive_conncheck = true"
+        if opts.full_trickle:
+            nat_extra += "\n\tfull_trickle = true"
     janus_jcfg = "general: {\n\t" + "\n\t".join(general) + "\n}\n" + f"""
 certificates: {{
 }}

@@ -18,6 +18,7 @@ static inline void confab_nice_set_string(NiceAgent *agent, const char *name, co
 typedef void (*confab_nice_state_cb)(NiceAgent *agent, guint stream_id, guint component_id, guint state,
                                      gpointer user_data);
 typedef void (*confab_nice_gathering_cb)(NiceAgent *agent, guint stream_id, gpointer user_data);
+typedef void (*confab_nice_candidate_cb)(NiceAgent *agent, NiceCandidate *candidate, gpointer user_data);
 typedef void (*confab_nice_pair_cb)(NiceAgent *agent, guint stream_id, guint component_id,
                                     NiceCandidate *local, NiceCandidate *remote, gpointer user_data);
 
@@ -27,6 +28,10 @@ static inline gulong confab_nice_on_state(NiceAgent *agent, confab_nice_state_cb
 
 static inline gulong confab_nice_on_gathering_done(NiceAgent *agent, confab_nice_gathering_cb callback, gpointer data) {
     return g_signal_connect(G_OBJECT(agent), "candidate-gathering-done", G_CALLBACK(callback), data);
+}
+
+static inline gulong confab_nice_on_new_candidate(NiceAgent *agent, confab_nice_candidate_cb callback, gpointer data) {
+    return g_signal_connect(G_OBJECT(agent), "new-candidate-full", G_CALLBACK(callback), data);
 }
 
 static inline gulong confab_nice_on_selected_pair(NiceAgent *agent, confab_nice_pair_cb callback, gpointer data) {

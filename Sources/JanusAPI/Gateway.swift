@@ -49,6 +49,10 @@ public final class Gateway: Sendable {
         public var applyLogLevel: @Sendable (Int) -> Void = { _ in }
         /// The address media is announced on, for `info`'s `local-ip`.
         public var localIP = "127.0.0.1"
+        /// `info`'s `ice-lite` and `full-trickle`: ICE-lite on the shared port, or full ICE with or
+        /// without full trickle (`media.ice_mode`, `media.full_trickle`).
+        public var iceLite = true
+        public var fullTrickle = false
         /// Library versions for `info`'s `dependencies` (name → version).
         public var dependencies: [String: JSON] = [:]
         public init() {}

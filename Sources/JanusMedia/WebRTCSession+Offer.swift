@@ -11,13 +11,10 @@ extension WebRTCSession {
     /// first offer and kept for renegotiations. The answer goes to `applyAnswer(_:)`.
     public func offer(streams: [OfferStream]) throws(JanusError) -> JSON {
         let connection = currentOrNewConnection()
+        if let first = streams.first { setTrickleTarget(TrickleTarget(mid: first.mid, index: 0)) }
         let credentials = connection.localCredentials
-        let local = LocalTransport(
-            ufrag: credentials.ufrag, pwd: credentials.pwd,
-            fingerprint: Fingerprint(hashFunction: engine.certificate.fingerprint.algorithm.rawValue,
-                                     value: engine.certificate.fingerprint.hex),
-            setup: .actpass, candidates: try localCandidates(connection, controlling: true),
-            iceLite: !connection.usesFullICE)
+        let local = localTransport(connection, ufrag: credentials.ufrag, pwd: credentials.pwd,
+                                   candidates: try localCandidates(connection, controlling: true))
         let (sessionID, version) = state.withLock { state in
             for stream in streams { state.localStreams[stream.mid] = stream.stream ?? state.localStreams[stream.mid] }
             state.sdpVersion += 1

@@ -48,6 +48,8 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         var remoteUfrag: String?
         var pendingCandidates: [Candidate] = []
         var pendingCandidatesComplete = false
+        /// Full trickle: the m-line Confab's own `trickle` events name (the bundle's first).
+        var trickleTarget: TrickleTarget?
     }
 
     public init(handle: PluginHandle, engine: MediaEngine, sink: MediaSink) {
@@ -83,13 +85,12 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
         guard let ufrag = offer.media.lazy.compactMap({ offer.iceCredentials(for: $0)?.ufrag }).first else {
             throw JanusError(.jsepInvalidSDP, "Missing ICE credentials in the offer")
         }
+        let previousCredentials = connection.localCredentials
         let credentials = connection.applyRemoteICE(ufrag: ufrag)
-        let local = LocalTransport(
-            ufrag: credentials.ufrag, pwd: credentials.pwd,
-            fingerprint: Fingerprint(hashFunction: engine.certificate.fingerprint.algorithm.rawValue,
-                                     value: engine.certificate.fingerprint.hex),
-            setup: .actpass, candidates: try localCandidates(connection, controlling: false),
-            iceLite: !connection.usesFullICE)
+        let restarted = credentials != previousCredentials
+        setTrickleTarget(TrickleTarget(bundleOf: offer))
+        let local = localTransport(connection, ufrag: credentials.ufrag, pwd: credentials.pwd,
+                                   candidates: try localCandidates(connection, controlling: false))
         let streamsByMid = state.withLock { state in
             for media in offer.media {
                 guard let mid = media.mid, state.localStreams[mid] == nil else { continue }
@@ -114,6 +115,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
             state.remoteSDP = jsep["sdp"]?.stringValue
             state.negotiated = negotiated.media
         }
+        if restarted { announceCandidatesAgain(connection) }
         return ["type": "answer", "sdp": .string(answer)]
     }
 

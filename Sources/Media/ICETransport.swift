@@ -44,6 +44,11 @@ public protocol ICETransportOwner: AnyObject, Sendable {
     func transportDidConnect(_ transport: any ICETransport)
     /// ICE failed, or consent was lost after it worked.
     func transport(_ transport: any ICETransport, didFailWithReason reason: String)
+    /// Full trickle: a local candidate was gathered (on libnice's thread, or on the thread that
+    /// made the transport while it gathers host candidates).
+    func transport(_ transport: any ICETransport, didGather candidate: Candidate)
+    /// Full trickle: gathering is over; no more local candidates follow.
+    func transportDidFinishGathering(_ transport: any ICETransport)
     /// One datagram (DTLS or SRTP/SRTCP) in `slot[0..<length]`, on the transport's thread;
     /// `context` batches whatever is forwarded while handling it. Must not block.
     func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
@@ -60,6 +65,10 @@ public protocol ICETransportFactory: Sendable {
     /// offers (VideoRoom subscribers), false when it answers a browser's offer.
     func makeTransport(owner: any ICETransportOwner, credentials: ICECredentials,
                        controlling: Bool) throws -> any ICETransport
+    /// Janus's `full_trickle`: local descriptions carry no candidates and do not wait for
+    /// gathering; each candidate goes to the owner as it is found (`trickle` events), then the end.
+    /// False: descriptions wait for gathering and carry every candidate (Janus's half-trickle).
+    var tricklesLocalCandidates: Bool { get }
     /// A short name for logs ("libnice").
     var name: String { get }
 }

@@ -118,6 +118,10 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// True in full-ICE mode: the connection gets its own transport instead of the shared port.
     public var usesFullICE: Bool { engine.configuration.transportFactory != nil }
 
+    /// Full trickle (`media.full_trickle`): local descriptions carry no candidates; they reach the
+    /// delegate one by one (`peerConnection(_:didGatherLocalCandidate:)`), then the end.
+    public var tricklesLocalCandidates: Bool { engine.configuration.transportFactory?.tricklesLocalCandidates ?? false }
+
     var transport: (any ICETransport)? { sender.withLock { $0.transport } }
 
     /// The candidates for a local description: the shared port's host candidates (ICE-lite), or
@@ -522,6 +526,16 @@ extension PeerConnection: ICETransportOwner {
     public func transport(_ transport: any ICETransport, didFailWithReason reason: String) {
         receiver.withLock { $0.transportState = .failed }
         close(reason: reason)
+    }
+
+    public func transport(_ transport: any ICETransport, didGather candidate: Candidate) {
+        guard !isClosed else { return }
+        delegate?.peerConnection(self, didGatherLocalCandidate: candidate)
+    }
+
+    public func transportDidFinishGathering(_ transport: any ICETransport) {
+        guard !isClosed else { return }
+        delegate?.peerConnectionDidFinishGathering(self)
     }
 
     /// The same per-packet path as the shared-port readers (RFC 7983 first byte → DTLS or

@@ -2,6 +2,8 @@
 // the packet still in that thread's receive buffer: they must not block, allocate per packet
 // or hop to async code; forwarding goes through `PeerConnection.sendRTP` with the given context.
 
+import SDP
+
 public protocol PeerConnectionDelegate: AnyObject, Sendable {
     /// ICE selected a pair and DTLS completed: Janus's `webrtcup`.
     func peerConnectionDidConnect(_ connection: PeerConnection)
@@ -12,6 +14,11 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
     func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int)
     /// The connection is gone for good (consent lost, DTLS alert, close()). Called once.
     func peerConnection(_ connection: PeerConnection, didCloseWithReason reason: String)
+    /// Full trickle: a local candidate to announce (Janus's `trickle` event); may come before the
+    /// local description that needs it is sent, from the thread that is writing it.
+    func peerConnection(_ connection: PeerConnection, didGatherLocalCandidate candidate: Candidate)
+    /// Full trickle: the last local candidate was announced (`{"completed": true}`).
+    func peerConnectionDidFinishGathering(_ connection: PeerConnection)
     /// One decrypted RTP packet (the buffer may be rewritten in place).
     func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                         route: InboundRoute, context: MediaSendContext)
@@ -21,5 +28,7 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
 }
 
 extension PeerConnectionDelegate {
+    public func peerConnection(_ connection: PeerConnection, didGatherLocalCandidate candidate: Candidate) {}
+    public func peerConnectionDidFinishGathering(_ connection: PeerConnection) {}
     public func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int) {}
 }

@@ -87,6 +87,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         _ = confab_nice_on_state(agent, niceStateChanged, data)
         _ = confab_nice_on_gathering_done(agent, niceGatheringDone, data)
         _ = confab_nice_on_selected_pair(agent, niceSelectedPair, data)
+        if factory.tricklesLocalCandidates { _ = confab_nice_on_new_candidate(agent, niceNewCandidate, data) }
         guard nice_agent_gather_candidates(agent, streamID) != 0 else {
             close()
             throw NiceError.agent("gathering failed (no usable local address or port in \(configuration.portRange))")
@@ -110,17 +111,27 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         while let current = node {
             if let raw = current.pointee.data {
                 let candidate = raw.assumingMemoryBound(to: NiceCandidate.self)
-                if let text = nice_agent_generate_local_candidate_sdp(agent, candidate) {
-                    if let parsed = try? Candidate(parsing: String(cString: text)) { candidates.append(parsed) }
-                    g_free(text)
-                }
+                if let parsed = sdpCandidate(candidate) { candidates.append(parsed) }
                 nice_candidate_free(candidate)
             }
             node = current.pointee.next
         }
         g_slist_free(list)
-        return Self.mapped(candidates, publicAddress: factory.configuration.publicAddress,
-                           keepPrivate: factory.configuration.keepPrivate)
+        return mapped(candidates)
+    }
+
+    private func sdpCandidate(_ candidate: UnsafeMutablePointer<NiceCandidate>) -> Candidate? {
+        guard let text = nice_agent_generate_local_candidate_sdp(agent, candidate) else { return nil }
+        defer { g_free(text) }
+        // libnice writes "UDP"; Janus (and browsers) write the transport in lower case.
+        guard var candidate = try? Candidate(parsing: String(cString: text)) else { return nil }
+        candidate.transport = candidate.transport.lowercased()
+        return candidate
+    }
+
+    private func mapped(_ candidates: [Candidate]) -> [Candidate] {
+        Self.mapped(candidates, publicAddress: factory.configuration.publicAddress,
+                    keepPrivate: factory.configuration.keepPrivate)
     }
 
     /// nat_1_1_mapping: host candidates announce the public address (as Janus rewrites them).
@@ -261,9 +272,20 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
     fileprivate func gatheringDone() {
         let first = state.withLock { state in
             defer { state.gatheringDone = true }
-            return !state.gatheringDone
+            return !state.gatheringDone && !state.closed
         }
-        if first { gathered.signal() }
+        guard first else { return }
+        gathered.signal()
+        if factory.tricklesLocalCandidates { owner?.transportDidFinishGathering(self) }
+    }
+
+    /// Full trickle: each candidate goes out as libnice finds it (host candidates arrive while
+    /// `nice_agent_gather_candidates` runs, on the thread that made the transport; server-
+    /// reflexive and relayed ones later, on the worker).
+    fileprivate func newCandidate(_ candidate: UnsafeMutablePointer<NiceCandidate>) {
+        guard candidate.pointee.component_id == Self.component, !state.withLock({ $0.closed }),
+              let parsed = sdpCandidate(candidate), let owner else { return }
+        for announced in mapped([parsed]) { owner.transport(self, didGather: announced) }
     }
 
     fileprivate func selectedPairChanged(local: UnsafeMutablePointer<NiceCandidate>, remote: UnsafeMutablePointer<NiceCandidate>) {
@@ -344,6 +366,11 @@ private let niceStateChanged: confab_nice_state_cb = { _, _, _, newState, data i
 
 private let niceGatheringDone: confab_nice_gathering_cb = { _, _, data in
     transport(data)?.gatheringDone()
+}
+
+private let niceNewCandidate: confab_nice_candidate_cb = { _, candidate, data in
+    guard let candidate else { return }
+    transport(data)?.newCandidate(candidate)
 }
 
 private let niceSelectedPair: confab_nice_pair_cb = { _, _, _, local, remote, data in

@@ -27,6 +27,9 @@ public struct NiceConfiguration: Sendable {
     public var turnPassword = ""
     /// GLib threads; 0 = one per core.
     public var threads = 0
+    /// Janus's `full_trickle` (`media.full_trickle`): candidates are reported one by one as they
+    /// are gathered instead of waited for.
+    public var fullTrickle = false
     /// How long a new transport waits for gathering to finish before its candidates go into the SDP.
     public var gatheringTimeout: Duration = .seconds(3)
 
@@ -57,6 +60,7 @@ public final class NiceTransportFactory: ICETransportFactory {
     let liveAgents = Atomic<Int>(0)
 
     public var name: String { "libnice" }
+    public var tricklesLocalCandidates: Bool { configuration.fullTrickle }
     public var agentCount: Int { liveAgents.load(ordering: .acquiring) }
 
     public init(configuration: NiceConfiguration, logger: Logger) {
@@ -87,7 +91,7 @@ public final class NiceTransportFactory: ICETransportFactory {
         let worker = pool[nextWorker.add(1, ordering: .relaxed).oldValue % pool.count]
         let transport = try NiceTransport(factory: self, worker: worker, owner: owner, credentials: credentials,
                                           controlling: controlling)
-        transport.waitForGathering(timeout: configuration.gatheringTimeout)
+        if !configuration.fullTrickle { transport.waitForGathering(timeout: configuration.gatheringTimeout) }
         return transport
     }
 }

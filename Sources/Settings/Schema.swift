@@ -65,6 +65,7 @@ enum Schema {
         .string("turn_server", \.media.turnServer, NetworkSyntax.optionalHostPortProblem),
         .string("turn_user", \.media.turnUser),
         .string("turn_password", \.media.turnPassword),
+        .bool("full_trickle", \.media.fullTrickle),
     ]
 
     private static let turn: [Field<Settings>] = [

@@ -111,6 +111,9 @@ public struct Settings: Sendable, Equatable {
         public var turnServer: String = ""
         public var turnUser: String = ""
         public var turnPassword: String = ""
+        /// Full ICE: Janus's `full_trickle` — candidates go out as `trickle` events as they are
+        /// gathered, descriptions carry none; false waits for gathering (half-trickle, Janus's default).
+        public var fullTrickle = false
         public init() {}
     }
 

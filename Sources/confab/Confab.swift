@@ -87,6 +87,8 @@ struct Confab: AsyncParsableCommand {
         configuration.reclaimSessionTimeout = settings.general.reclaimSessionTimeout
         configuration.adminSecret = settings.admin.secret
         configuration.apiSecret = settings.security.apiSecret
+        configuration.iceLite = settings.media.iceMode != .full
+        configuration.fullTrickle = settings.media.iceMode == .full && settings.media.fullTrickle
         if !settings.security.tokenAuthSecret.isEmpty {
             configuration.tokenMode = .signed(secret: settings.security.tokenAuthSecret)
         } else if settings.security.tokenAuth {

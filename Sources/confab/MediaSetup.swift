@@ -50,6 +50,7 @@ enum MediaSetup {
         nice.turnServer = server(media.turnServer, "media.turn_server", logger: logger)
         nice.turnUser = media.turnUser
         nice.turnPassword = media.turnPassword
+        nice.fullTrickle = media.fullTrickle
         return NiceTransportFactory(configuration: nice, logger: logger)
     }
 

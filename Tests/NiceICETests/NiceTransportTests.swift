@@ -22,9 +22,11 @@ func quietLogger() -> Logger {
 
 /// An engine in full-ICE mode on loopback (its shared port is bound but unused by ICE).
 func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
-                addresses: [TransportAddress] = [loopback]) throws -> (MediaEngine, NiceTransportFactory) {
+                addresses: [TransportAddress] = [loopback],
+                fullTrickle: Bool = false) throws -> (MediaEngine, NiceTransportFactory) {
     var nice = NiceConfiguration(portRange: ports, localAddresses: addresses)
     nice.threads = 2
+    nice.fullTrickle = fullTrickle
     let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
     var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                            preferIPv6Socket: false)
@@ -54,6 +56,10 @@ final class RecordingOwner: ICETransportOwner {
         var connected = 0
         var failures: [String] = []
         var datagrams: [[UInt8]] = []
+        var gathered: [Candidate] = []
+        var gatheringFinished = 0
+        /// Candidates reported after the end of gathering (must stay 0).
+        var lateCandidates = 0
     }
     let seen = Mutex(Seen())
 
@@ -61,6 +67,13 @@ final class RecordingOwner: ICETransportOwner {
     func transport(_ transport: any ICETransport, didFailWithReason reason: String) {
         seen.withLock { $0.failures.append(reason) }
     }
+    func transport(_ transport: any ICETransport, didGather candidate: Candidate) {
+        seen.withLock { seen in
+            seen.gathered.append(candidate)
+            if seen.gatheringFinished > 0 { seen.lateCandidates += 1 }
+        }
+    }
+    func transportDidFinishGathering(_ transport: any ICETransport) { seen.withLock { $0.gatheringFinished += 1 } }
     func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
                    context: MediaSendContext) {
         let bytes = Array(UnsafeRawBufferPointer(rebasing: slot[0..<length]))
@@ -107,6 +120,34 @@ struct NiceTransportTests {
         #expect(datagram.withUnsafeBytes { b.send($0) })
         #expect(waitUntil { ownerA.seen.withLock { $0.datagrams.contains(datagram) } })
         #expect(ownerA.seen.withLock { $0.failures }.isEmpty)
+    }
+
+    /// Full trickle: every host candidate is reported (as the description would carry it, `udp` in
+    /// lower case like Janus), then the end once; half-trickle reports nothing.
+    @Test func fullTrickleReportsEachCandidateThenTheEnd() throws {
+        let (engine, factory) = try makeEngine(ports: 23000...23999, fullTrickle: true)
+        defer { engine.stop() }
+        #expect(factory.tricklesLocalCandidates)
+        let owner = RecordingOwner()
+        let transport = try factory.makeTransport(owner: owner, credentials: .random(), controlling: false)
+        defer { transport.close() }
+        #expect(waitUntil { owner.seen.withLock { $0.gatheringFinished } == 1 })
+        let seen = owner.seen.withLock { $0 }
+        #expect(!seen.gathered.isEmpty && seen.lateCandidates == 0)
+        #expect(Set(seen.gathered) == Set(transport.localCandidates))
+        for candidate in seen.gathered {
+            #expect(candidate.transport == "udp" && candidate.address == "127.0.0.1" && candidate.type == .host)
+            #expect((23000...23999).contains(candidate.port))
+        }
+
+        let (halfEngine, halfFactory) = try makeEngine(ports: 24000...24999)
+        defer { halfEngine.stop() }
+        let quiet = RecordingOwner()
+        let half = try halfFactory.makeTransport(owner: quiet, credentials: .random(), controlling: false)
+        defer { half.close() }
+        #expect(!half.localCandidates.isEmpty)
+        usleep(200_000)
+        #expect(quiet.seen.withLock { $0.gathered.isEmpty && $0.gatheringFinished == 0 })
     }
 
     @Test func closedTransportsFreeAgentsAndSockets() throws {
