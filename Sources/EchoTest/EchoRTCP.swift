@@ -38,6 +38,26 @@ enum EchoRTCP {
         }
     }
 
+    /// Removes transport-wide CC feedback from the compound in place and returns its new
+    /// length: the browser's feedback is about Confab's echo, while the engine already sends the
+    /// browser feedback about the packets it receives; relayed too, the browser's estimator
+    /// would get two reports for each packet.
+    static func removeTransportFeedback(_ compound: UnsafeMutableRawBufferPointer) -> Int {
+        var kept = 0
+        var iterator = RTCPCompoundIterator(UnsafeRawBufferPointer(compound))
+        while let packet = iterator.next() {
+            let length = packet.totalLength
+            if packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.transportWideCC {
+                continue
+            }
+            if kept != packet.offset, let base = compound.baseAddress {
+                (base + kept).copyMemory(from: base + packet.offset, byteCount: length)
+            }
+            kept += length
+        }
+        return kept
+    }
+
     private static func read32(_ bytes: UnsafeMutableRawBufferPointer, _ offset: Int) -> UInt32 {
         UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }

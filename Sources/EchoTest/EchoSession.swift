@@ -100,6 +100,9 @@ final class EchoMedia: MediaSink, Sendable {
     func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
                  context: MediaSendContext) {
         guard let connection = session.connection else { return }
+        let kept = EchoRTCP.removeTransportFeedback(compound)
+        guard kept > 0 else { return }
+        let compound = UnsafeMutableRawBufferPointer(rebasing: compound[0..<kept])
         let swap = ssrcSwap(connection)
         // What the browser reports about the echo (our SSRCs) is about its own streams, and
         // its sender reports describe what it will receive back: swap every SSRC both ways.

@@ -19,7 +19,7 @@ extension Gateway {
             "ice-keepalive-conncheck": false,
             "min-nack-queue": 200,
             "nack-optimizations": false,
-            "twcc-period": 200,
+            "twcc-period": 100,
             "dtls-mtu": 1200,
             "static-event-loops": 0,
             "dependencies": .object(configuration.dependencies),

@@ -66,9 +66,11 @@ extension WebRTCSession {
             "ice": .object(ice), "dtls": dtls, "extensions": .object(extensions), "media": .object(media),
             "stats": [
                 "in": ["packets": .int(Int64(stats.packetsReceived)), "bytes": .int(Int64(stats.bytesReceived)),
-                       "rtcp_packets": .int(Int64(stats.rtcpPacketsReceived)), "dropped": .int(Int64(stats.packetsDropped))],
+                       "rtcp_packets": .int(Int64(stats.rtcpPacketsReceived)), "dropped": .int(Int64(stats.packetsDropped)),
+                       "transport_cc_feedback": .int(Int64(stats.feedbackReceived.transportCC))],
                 "out": ["packets": .int(Int64(stats.packetsSent)), "bytes": .int(Int64(stats.bytesSent)),
-                        "rtcp_packets": .int(Int64(stats.rtcpPacketsSent))],
+                        "rtcp_packets": .int(Int64(stats.rtcpPacketsSent)),
+                        "transport_cc_feedback": .int(Int64(stats.feedbackSent.transportCC))],
             ],
         ]
     }

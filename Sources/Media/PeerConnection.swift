@@ -400,6 +400,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         let step = receiver.withLock { state in
             var step = state.tick(now: now)
             step.receiverReport = state.receiverReport(now: now, senderSSRC: reporter)
+            step.transportFeedback = state.transportFeedbackPackets(now: now, senderSSRC: reporter)
             step.slowLinks = state.slowLinks(now: now, threshold: engine.configuration.slowlinkThreshold)
             return step
         }
@@ -409,6 +410,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             }
         }
         if let report = step.receiverReport { report.withUnsafeBytes { sendRTCP($0, context: nil) } }
+        for feedback in step.transportFeedback { feedback.withUnsafeBytes { sendRTCP($0, context: nil) } }
         if !step.outbound.isEmpty, let outlet = sender.withLock({ $0.outlet }) {
             for datagram in step.outbound { transmit(datagram, outlet: outlet) }
         }

@@ -31,6 +31,10 @@ struct ReceiveState: @unchecked Sendable {
     var midExtensionID: UInt8?
     var ridExtensionID: UInt8?
     var repairedRidExtensionID: UInt8?
+    /// Transport-wide CC: the extension's id and the arrivals it numbers, when negotiated.
+    var transportCCExtensionID: UInt8?
+    var transportFeedback: TransportFeedbackRecorder?
+    var lastTransportFeedbackNanos: UInt64 = 0
     var packetsReceived = 0
     var bytesReceived = 0
     var rtcpPacketsReceived = 0
@@ -47,6 +51,8 @@ struct ReceiveState: @unchecked Sendable {
     static let dtlsTimeoutNanos: UInt64 = 30_000_000_000
     /// Receiver reports once a second, as browsers and Janus send them.
     static let reportIntervalNanos: UInt64 = 1_000_000_000
+    /// Transport-wide CC feedback this often (libwebrtc's receivers use 100 ms too).
+    public static let transportFeedbackIntervalNanos: UInt64 = 100_000_000
 
     init(ice: ICELiteAgent) {
         self.ice = ice
@@ -60,6 +66,8 @@ struct ReceiveState: @unchecked Sendable {
         midExtensionID = negotiated.lazy.compactMap(\.extensions.mid).first
         ridExtensionID = negotiated.lazy.compactMap(\.extensions.rid).first
         repairedRidExtensionID = negotiated.lazy.compactMap(\.extensions.repairedRid).first
+        transportCCExtensionID = negotiated.lazy.filter(\.receives).compactMap(\.extensions.transportCC).first
+        if transportCCExtensionID != nil, transportFeedback == nil { transportFeedback = TransportFeedbackRecorder() }
         // Routes name streams by position in `negotiated` (rejected m-lines have none).
         for (position, stream) in negotiated.enumerated() where stream.receives && stream.remoteRids.isEmpty {
             let video = stream.kind == .video
@@ -78,6 +86,10 @@ struct ReceiveState: @unchecked Sendable {
         guard let srtp, let plainLength = try? srtp.unprotect(rtp: slot, length: length),
               let header = RTPHeaderView(UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength])) else {
             return nil
+        }
+        // Every packet the sender numbered counts for its estimator, RTX and probes included.
+        if let id = transportCCExtensionID, let sequence = header.transportSequenceNumber(id: id) {
+            transportFeedback?.record(sequence: sequence, arrivalNanos: now, ssrc: header.ssrc)
         }
         guard let route = routes[header.ssrc] ?? learnRoute(header) else { return nil }
         if !route.isRTX { _ = reception[header.ssrc]?.record(header, arrivalNanoseconds: now) }
@@ -185,6 +197,22 @@ struct ReceiveState: @unchecked Sendable {
         return Array(out.prefix(length))
     }
 
+    /// Transport-wide CC feedback about the packets that arrived since the last one, once per
+    /// feedback interval (several packets when a fast sender filled more than one).
+    mutating func transportFeedbackPackets(now: UInt64, senderSSRC: UInt32) -> [[UInt8]] {
+        guard srtp != nil, transportFeedback?.hasPending == true,
+              elapsed(since: lastTransportFeedbackNanos, now) >= Self.transportFeedbackIntervalNanos else { return [] }
+        lastTransportFeedbackNanos = now
+        var packets: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: TransportFeedbackRecorder.maxPacketSize)
+        while packets.count < 4, let length = buffer.withUnsafeMutableBytes({
+            transportFeedback?.writeFeedback(senderSSRC: senderSSRC, into: $0)
+        }) {
+            packets.append(Array(buffer.prefix(length)))
+        }
+        return packets
+    }
+
     /// Timer work; returns what the PeerConnection must do outside the lock.
     mutating func tick(now: UInt64) -> TickStep {
         var step = TickStep()
@@ -263,6 +291,7 @@ struct InboundStreamState {
 struct TickStep {
     var outbound: [[UInt8]] = []
     var receiverReport: [UInt8]?
+    var transportFeedback: [[UInt8]] = []
     var slowLinks: [(Int, Bool, Int)] = []
     var stoppedStreams: [Int] = []
     var closeReason: String?
@@ -344,6 +373,8 @@ public struct FeedbackCounts: Sendable, Equatable {
     public var plis = 0
     public var firs = 0
     public var rembs = 0
+    /// Transport-wide CC feedback packets.
+    public var transportCC = 0
 
     public init() {}
 
@@ -353,6 +384,7 @@ public struct FeedbackCounts: Sendable, Equatable {
         while let packet = iterator.next() {
             switch (packet.packetType, packet.format) {
             case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.nack): nacks += 1
+            case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.transportWideCC): transportCC += 1
             case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.pli): plis += 1
             case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.fir): firs += 1
             case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.applicationLayer): rembs += 1
