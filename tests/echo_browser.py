@@ -114,6 +114,13 @@ class EchoBrowser:
             time.sleep(0.05)
         raise AssertionError(f"no echotest event for {message} within {timeout}s: {self.state()}")
 
+    def restart_ice(self) -> str:
+        """Sends an ICE restart offer (janus.js iceRestart: true); returns the browser's new ufrag."""
+        ufrag = self.d.execute_async_script(
+            "var done = arguments[arguments.length - 1]; window.echoRestartIce(done);")
+        assert not ufrag.startswith("error"), f"ICE restart failed: {ufrag}\n{self.log()}"
+        return ufrag
+
     def hangup(self) -> None:
         self.d.execute_async_script("var done = arguments[arguments.length - 1]; window.echoHangup(done);")
 

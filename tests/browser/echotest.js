@@ -4,6 +4,7 @@
 //   echoStats(done)          -> done({video: inbound-rtp, audio: inbound-rtp, pair: selected pair, ...})
 //   echoSend(message, done)  -> done(n): index in state.messages the reply will get; the reply is an
 //                               echotest event with the same transaction, recorded in state.messages
+//   echoRestartIce(done)     -> done(new local ufrag): ICE restart offer sent (answer applied later)
 //   echoHangup(done)         -> janus.js hangup (sends "hangup", closes the PeerConnection)
 //   echoDestroy(done)        -> destroys the Janus session (and its handle)
 (function () {
@@ -124,6 +125,22 @@
   window.echoSend = function (message, done) {
     var index = state.messages.length;
     echo.send({ message: message, success: function () { done(index); }, error: function (e) { done("error: " + text(e)); } });
+  };
+
+  // ICE restart mid-call (janus.js createOffer with iceRestart: true, sent with the same echotest
+  // request): done(local ufrag of the new offer) once it is sent; the answer goes through onmessage.
+  window.echoRestartIce = function (done) {
+    echo.createOffer({
+      iceRestart: true,
+      success: function (jsep) {
+        state.steps.push("restart-offer");
+        echo.send({ message: { audio: true, video: true }, jsep: jsep,
+                    error: function (e) { state.error = "restart send: " + text(e); } });
+        var m = /a=ice-ufrag:(\S+)/.exec(jsep.sdp);
+        done(m ? m[1] : "error: no ufrag in the restart offer");
+      },
+      error: function (e) { done("error: " + text(e)); }
+    });
   };
 
   window.echoHangup = function (done) {
