@@ -10,6 +10,7 @@ available, BENCH-videoroom.png.
 
     sudo unshare --net -- bash -c 'ip link set lo up && python3 scripts/bench_videoroom.py'
     python3 scripts/bench_videoroom.py --publishers 3 --subscribers 3,6 --repeats 1 --seconds 10   # quick
+    python3 scripts/bench_videoroom.py --ice-mode full ...   # Confab with full ICE on libnice
 
 Loopback only. The load tool runs on the same machine, so on a small box its own CPU use
 competes with the server's; the per-packet CPU figure counts the server process only.
@@ -55,7 +56,10 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--load", default=str(REPO / ".build/release/confab-load"), help="confab-load binary")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "BENCH-videoroom"))
+    p.add_argument("--ice-mode", choices=("mux", "full"), default="mux",
+                   help="Confab's media.ice_mode: ICE-lite on one port (mux) or full ICE on libnice (Janus is always full)")
     args = p.parse_args()
+    os.environ["CONFAB_ICE_MODE"] = args.ice_mode
 
     # The release build is what people run; the harness defaults to the debug one for tests.
     os.environ.setdefault("CONFAB_BIN", str(REPO / ".build/release/confab"))

@@ -6,6 +6,11 @@
 //   swift run -c release confab-load --url http://127.0.0.1:8088/janus --pid $(pidof confab) -p 10 -s 9
 //
 // Loopback only by design: the peers announce 127.0.0.1.
+//
+// Both of Confab's ICE modes (and Janus): the peers are full ICE agents that answer the server's
+// checks and consent checks; publishers (offerers) control, subscribers are controlled when the
+// server's offer is full ICE (libnice nominates) and control when it is ICE-lite. A full-trickle
+// server (media.full_trickle) is not supported: the peers take the server's address from its SDP.
 
 import ArgumentParser
 import Foundation
@@ -36,7 +41,10 @@ struct LoadTool: AsyncParsableCommand {
         let admin = try await control.attach("janus.plugin.videoroom")
         _ = try? await control.request(admin, ["request": "create", "room": room, "publishers": publishers + 1,
                                                "bitrate": 2_000_000, "description": "confab-load"])
-        var sessions: [JanusSession] = [control]
+        // Kept alive from the start: joining a hundred peers on a busy box can outlast the
+        // server's session_timeout (60 s by default), and a timed-out publisher's feed vanishes.
+        let sessions = SessionList(control)
+        let keepalive = Task { while !Task.isCancelled { try? await Task.sleep(for: .seconds(15)); for s in sessions.all { await s.keepalive() } } }
         var feeds: [Publisher] = []
         var audience: [Subscriber] = []
         let total = meeting.map { $0 * 2 } ?? publishers * (subscribers + 1)
@@ -44,7 +52,7 @@ struct LoadTool: AsyncParsableCommand {
             let publisher = try Publisher(videoPacketsPerSecond: videoPps)
             let session = try await JanusSession.create(base: base)
             try await publisher.join(session, room: room, index: index)
-            sessions.append(session)
+            sessions.add(session)
             feeds.append(publisher)
             Self.spawn { publisher.run { stop.load(ordering: .relaxed) } }
             Self.progress(feeds.count, total)
@@ -58,7 +66,7 @@ struct LoadTool: AsyncParsableCommand {
                 let session = try await JanusSession.create(base: base)
                 try await subscriber.join(session, room: room, feeds: feeds.indices.filter { $0 != index }.map { feeds[$0].feedID })
                 _ = publisher
-                sessions.append(session)
+                sessions.add(session)
                 audience.append(subscriber)
                 receivers[audience.count % receivers.count].add(subscriber)
                 Self.progress(feeds.count + audience.count, total)
@@ -69,13 +77,12 @@ struct LoadTool: AsyncParsableCommand {
                 let subscriber = try Subscriber()
                 let session = try await JanusSession.create(base: base)
                 try await subscriber.join(session, room: room, feeds: [publisher.feedID])
-                sessions.append(session)
+                sessions.add(session)
                 audience.append(subscriber)
                 receivers[audience.count % receivers.count].add(subscriber)
                 Self.progress(feeds.count + audience.count, total)
             }
         }
-        let keepalive = Task { while !Task.isCancelled { try? await Task.sleep(for: .seconds(20)); for s in sessions { await s.keepalive() } } }
         FileHandle.standardError.write(Data("\nall joined; settling \(settle) s, measuring \(seconds) s\n".utf8))
         try await Task.sleep(for: .seconds(settle))
 
@@ -100,7 +107,7 @@ struct LoadTool: AsyncParsableCommand {
                     .map { "\($0.key >> 8)/\($0.key & 0xFF)=\($0.value)" }.joined(separator: " "))
             }
         }
-        for session in sessions { await session.destroy() }
+        for session in sessions.all { await session.destroy() }
     }
 
     static func spawn(_ body: @escaping @Sendable () -> Void) {
@@ -199,4 +206,14 @@ enum ProcessFigures {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
+}
+
+/// The Janus sessions of every peer, shared with the keepalive task.
+final class SessionList: Sendable {
+    private let sessions: Mutex<[JanusSession]>
+
+    init(_ first: JanusSession) { sessions = Mutex([first]) }
+
+    func add(_ session: JanusSession) { sessions.withLock { $0.append(session) } }
+    var all: [JanusSession] { sessions.withLock { $0 } }
 }

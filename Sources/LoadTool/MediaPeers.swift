@@ -208,6 +208,8 @@ final class Subscriber: @unchecked Sendable {
             throw SignallingError("subscribe: no offer: \(attached)")
         }
         let offer = try SessionDescription.parse(sdp)
+        // A full-ICE server's offer makes it the controlling agent; against ICE-lite we control.
+        client.controlling = offer.iceLite
         let (answer, media) = try Answerer.answer(offer: offer, local: Negotiation.local(client, setup: .active),
                                                   direction: { _ in .recvonly }, localStreams: { _ in nil },
                                                   sessionID: UInt64.random(in: 1..<(1 << 53)))

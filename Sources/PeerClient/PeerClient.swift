@@ -22,6 +22,11 @@ public final class PeerClient {
     public let certificate: DTLSCertificate
     /// Our ICE credentials; replace them to simulate an ICE restart.
     public var credentials: ICECredentials
+    /// The ICE role (RFC 8445 §6.1.1): controlling against an ICE-lite server and when the client
+    /// offered; controlled when it answers a full agent's offer (a full-ICE server's subscriber
+    /// offer), where the server nominates and the client's checks carry ICE-CONTROLLED without
+    /// USE-CANDIDATE — a controlling check there would only get 487 Role Conflict back.
+    public var controlling = true
     public private(set) var outbound: SRTPSession?
     public private(set) var inbound: SRTPSession?
     private let receiveBatch = ReceiveBatch(capacity: 64)
@@ -48,11 +53,7 @@ public final class PeerClient {
     @discardableResult
     public func checkConnectivity(serverUfrag: String, serverPwd: String, nominate: Bool = true,
                                   attempts: Int = 50) throws -> STUNMessage {
-        var attributes: [STUNAttribute] = [.username("\(serverUfrag):\(credentials.ufrag)"), .priority(2_130_706_431),
-                                           .iceControlling(tieBreaker: 7)]
-        if nominate { attributes.append(.useCandidate) }
-        let request = STUNMessage(method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID(),
-                                  attributes: attributes)
+        let request = checkRequest(serverUfrag: serverUfrag, nominate: nominate)
         let bytes = request.encoded(integrity: Array(serverPwd.utf8), fingerprint: true)
         for _ in 0..<attempts {
             _ = socket.send(bytes, to: server)
@@ -66,6 +67,20 @@ public final class PeerClient {
             }
         }
         throw PeerClientError("no STUN answer from \(server)")
+    }
+
+    /// A Binding request in this client's role: controlling ones nominate (USE-CANDIDATE) when
+    /// asked; controlled ones never do.
+    private func checkRequest(serverUfrag: String, nominate: Bool) -> STUNMessage {
+        var attributes: [STUNAttribute] = [.username("\(serverUfrag):\(credentials.ufrag)"), .priority(2_130_706_431)]
+        if controlling {
+            attributes.append(.iceControlling(tieBreaker: 7))
+            if nominate { attributes.append(.useCandidate) }
+        } else {
+            attributes.append(.iceControlled(tieBreaker: 7))
+        }
+        return STUNMessage(method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID(),
+                           attributes: attributes)
     }
 
     /// Runs a DTLS handshake (client unless the server took that role) and installs the SRTP
@@ -114,9 +129,7 @@ public final class PeerClient {
     /// Sends one Binding request without waiting (consent freshness; RFC 7675 wants one every
     /// few seconds or the server drops us).
     public func sendConsentCheck(serverUfrag: String, serverPwd: String) {
-        let request = STUNMessage(method: .binding, class: .request, transactionID: STUNMessage.randomTransactionID(),
-                                  attributes: [.username("\(serverUfrag):\(credentials.ufrag)"), .priority(2_130_706_431),
-                                               .iceControlling(tieBreaker: 7), .useCandidate])
+        let request = checkRequest(serverUfrag: serverUfrag, nominate: true)
         _ = socket.send(request.encoded(integrity: Array(serverPwd.utf8), fingerprint: true), to: server)
     }
 
