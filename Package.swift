@@ -35,7 +35,7 @@ let package = Package(
 
         // Typed settings from confab.cfg (libconfig), with defaults and file:line: key errors.
         .target(name: "Settings", dependencies: [
-            "CLibConfig",
+            "CLibConfig", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // STUN messages (RFC 8489), shared by ICE and the TURN server.
@@ -84,9 +84,14 @@ let package = Package(
             "JanusAPI", "JanusMedia", "Media", "Net", "RTP", "SDP",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // TURN server (RFC 8656) on SwiftNIO: UDP/TCP listeners, relay sockets, long-term and REST credentials.
+        // TLS 1.2/1.3 server side for NIO stream channels on the system OpenSSL (memory BIOs), for TURNS.
+        .target(name: "TLS", dependencies: [
+            "COpenSSL",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // TURN server (RFC 8656) on SwiftNIO: UDP/TCP/TLS listeners, relay sockets, long-term and REST credentials.
         .target(name: "TURN", dependencies: [
-            "STUN", "Net", "COpenSSL",
+            "STUN", "Net", "COpenSSL", "TLS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,8 +139,13 @@ let package = Package(
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "TLSTests", dependencies: [
+            "TLS", "COpenSSL",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "TURNTests", dependencies: [
-            "TURN", "STUN", "Net",
+            "TURN", "STUN", "Net", "TLS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +157,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS", "STUN",
+        .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS", "STUN", "TURN",
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),

@@ -94,10 +94,9 @@ def test_videoroom_three_participants(mode_srv):
 
 def test_full_ice_gathers_a_relayed_candidate_through_confabs_own_turn_server():
     """media.turn_server (Confab's own TURN on loopback, user alice) gives a relayed candidate
-    on a port of turn.relay_port_range, and the call works. media.stun_server is accepted too, but
-    gives no server-reflexive candidate here: libnice discovers with RFC 3489 Binding requests (no
-    magic cookie), which Confab's STUN/TURN listener refuses (NiceICETests covers srflx with a STUN
-    server that answers them)."""
+    on a port of turn.relay_port_range, and the call works. media.stun_server is accepted too; its
+    server-reflexive candidate would equal the host one on loopback (libnice drops it as redundant):
+    the test below puts a NAT in front to see it."""
     opts = harness.ServerOptions(
         media=True, ice_mode="full", turn=True,
         media_extra='stun_server = "127.0.0.1:{turn_port}"; turn_server = "127.0.0.1:{turn_port}"; '
@@ -109,6 +108,37 @@ def test_full_ice_gathers_a_relayed_candidate_through_confabs_own_turn_server():
         assert relayed, f"no relayed candidate in the answer:\n{sdp}\n{srv.log_tail()}"
         assert all(c[4] == "127.0.0.1" and 30000 <= int(c[5]) <= 32000 for c in relayed), relayed
         echo.test_echotest_aiortc_over_http(srv)
+        assert srv.alive(), srv.log_tail()
+    finally:
+        srv.stop()
+
+
+def test_full_ice_gets_a_server_reflexive_candidate_from_confabs_own_stun_listener():
+    """media.stun_server = Confab's own STUN/TURN port: libnice discovers with RFC 3489 Binding
+    requests (no magic cookie) and Confab answers them with MAPPED-ADDRESS (RFC 5389 §12.2). On
+    plain loopback the mapped address equals the host candidate and libnice drops it as redundant,
+    so a NAT on loopback (iptables SNAT 127.0.0.1 → 127.0.0.2 for UDP to the TURN port, inside this
+    run's network namespace) makes Confab see — and answer — another address, as behind a real NAT."""
+    import subprocess
+    srv = harness.start_server(harness.ServerOptions(
+        media=True, ice_mode="full", turn=True, media_extra='stun_server = "127.0.0.1:{turn_port}";'))
+    rule = ["POSTROUTING", "-t", "nat", "-o", "lo", "-s", "127.0.0.1", "-p", "udp", "--dport", str(srv.turn_port),
+            "-j", "SNAT", "--to-source", "127.0.0.2"]
+    try:
+        if subprocess.run(["iptables", "-A", *rule], capture_output=True).returncode != 0:
+            pytest.skip("needs iptables NAT (run as root inside `unshare --net`)")
+        try:
+            sdp = run(answer_of_an_echo_call(srv))
+        finally:
+            subprocess.run(["iptables", "-D", *rule], capture_output=True)
+        candidates = [c.split() for c in mp.sdp_candidates(sdp)]
+        hosts = {(c[4], c[5]) for c in candidates if c[7] == "host"}
+        srflx = [c for c in candidates if c[7] == "srflx"]
+        assert srflx, f"no server-reflexive candidate in the answer:\n{sdp}\n{srv.log_tail()}"
+        for c in srflx:
+            # candidate:<f> <component> udp <priority> 127.0.0.2 <port> typ srflx raddr 127.0.0.1 rport <host port>
+            assert c[4] == "127.0.0.2" and c[8:10] == ["raddr", "127.0.0.1"], c
+            assert ("127.0.0.1", c[11]) in hosts, (c, hosts)
         assert srv.alive(), srv.log_tail()
     finally:
         srv.stop()

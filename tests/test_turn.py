@@ -6,6 +6,11 @@
 - the iceServers entry of /config carries REST credentials uclient can allocate with.
 - a small STUN client in this file checks the safe default (loopback peers refused with 403, except
   Confab's own media port), error codes, garbage input, and the counters in /metrics.
+- RFC 3489 Binding requests (no magic cookie, as libnice sends) get MAPPED-ADDRESS; TURN methods
+  without the cookie are dropped.
+- TURN over TLS (turn.tls_port with a self-signed certificate made here with openssl): uclient -S
+  relays without loss, a Python ssl client gets Binding answers (TLS 1.3 and 1.2), and plaintext,
+  garbage and garbage inside TLS (openssl s_client) are counted and closed.
 
 The TURN server is started with ServerOptions(turn=True) (tests/harness.py): a free loopback port,
 `allow_peers = ("127.0.0.0/8", "::1/128")` unless a test asks otherwise. Needs Debian's `coturn` package.
@@ -66,9 +71,10 @@ def echo_peer():
 
 
 def uclient(srv, peer_port: int, *flags: str, clients: int = 10, messages: int = 200, interval_ms: int = 5,
-            timeout: float = 120) -> dict:
-    """Runs turnutils_uclient and returns its totals; `flags` choose transport/credentials/mode."""
-    argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(peer_port), "-p", str(srv.turn_port),
+            timeout: float = 120, port: int | None = None) -> dict:
+    """Runs turnutils_uclient and returns its totals; `flags` choose transport/credentials/mode;
+    `port` is the server port (default turn.port; the TLS tests give turn.tls_port)."""
+    argv = [UCLIENT, "-c", "-e", LOOPBACK, "-r", str(peer_port), "-p", str(port or srv.turn_port),
             "-m", str(clients), "-n", str(messages), "-l", "120", "-z", str(interval_ms), *flags, LOOPBACK]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     text = out.stdout + out.stderr
@@ -429,3 +435,157 @@ def test_metrics_count_relayed_traffic(turn_server, echo_peer):
         assert value and int(value.group(1)) > 0, (name, metrics)
     for name in ("confab_turn_allocations", "confab_turn_permissions", "confab_turn_channels"):
         assert re.search(rf"^{name} ", metrics, re.M), (name, metrics)
+
+
+# --- RFC 3489 clients (no magic cookie) ---------------------------------------------------------
+
+def classic_binding(tid: bytes, body: bytes = b"", method_type: int = 0x0001) -> bytes:
+    """An RFC 3489 request: type, length, then a 16-byte transaction ID where the cookie would be."""
+    return struct.pack("!HH", method_type, len(body)) + tid + body
+
+
+def test_classic_binding_gets_mapped_address(turn_server):
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((LOOPBACK, 0))
+    udp.settimeout(2)
+    tid = os.urandom(16)
+    udp.sendto(classic_binding(tid), (LOOPBACK, turn_server.turn_port))
+    reply = udp.recv(2048)
+    # 0x0101 Binding success, the whole 16-byte ID echoed, one MAPPED-ADDRESS (not XORed), no FINGERPRINT.
+    assert reply[:4] == bytes([0x01, 0x01, 0x00, 0x0C]) and reply[4:20] == tid, reply.hex()
+    family, port, ip = reply[25], struct.unpack("!H", reply[26:28])[0], socket.inet_ntoa(reply[28:32])
+    assert reply[20:24] == bytes([0x00, 0x01, 0x00, 0x08]) and family == 1
+    assert (ip, port) == udp.getsockname()
+    # A RESPONSE-ADDRESS is never honoured (that would reflect traffic elsewhere): 420.
+    response_address = struct.pack("!HHBBH", 0x0002, 8, 0, 1, 9) + socket.inet_aton(LOOPBACK)
+    udp.sendto(classic_binding(tid, response_address), (LOOPBACK, turn_server.turn_port))
+    reply = udp.recv(2048)
+    assert reply[:2] == bytes([0x01, 0x11]) and reply[24:28] == bytes([0, 0, 4, 20]), reply.hex()
+    # TURN without the cookie is dropped: an Allocate gets no answer at all.
+    udp.sendto(classic_binding(tid, attr(0x0019, bytes([17, 0, 0, 0])), 0x0003), (LOOPBACK, turn_server.turn_port))
+    with pytest.raises(socket.timeout):
+        udp.recv(2048)
+    udp.close()
+
+
+# --- TURN over TLS (turn.tls_port) ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    """A self-signed P-256 certificate for 127.0.0.1 (CN and subjectAltName) and its key."""
+    directory = tmp_path_factory.mktemp("turn-tls")
+    cert, key = str(directory / "cert.pem"), str(directory / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", f"/CN={LOOPBACK}",
+                    "-addext", f"subjectAltName=IP:{LOOPBACK}"], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def tls_server(tls_files):
+    cert, key = tls_files
+    tls_port = harness.free_port()
+    srv = harness.start_server(ServerOptions(
+        turn=True, turn_users=(f"{USER}:{PASSWORD}",), turn_secret=SECRET,
+        turn_extra=f'tls_port = {tls_port}; tls_certificate = "{cert}"; tls_key = "{key}";'))
+    srv.tls_port = tls_port
+    yield srv
+    alive = srv.alive()
+    srv.stop()
+    assert alive, "Confab died during the TURN over TLS tests\n" + srv.log_tail()
+
+
+def tls_client(srv, cert: str, maximum=None):
+    """A Python ssl connection to the TLS port that verifies the test certificate."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cert)
+    if maximum is not None:
+        context.maximum_version = maximum
+    raw = socket.create_connection((LOOPBACK, srv.tls_port), timeout=5)
+    return context.wrap_socket(raw, server_hostname=LOOPBACK)
+
+
+def recv_stun(sock) -> bytes:
+    """One STUN message from a stream: the 20-byte header, then its length field's worth."""
+    data = b""
+    while len(data) < 20:
+        chunk = sock.recv(20 - len(data))
+        assert chunk, "connection closed"
+        data += chunk
+    length = struct.unpack("!H", data[2:4])[0]
+    while len(data) < 20 + length:
+        chunk = sock.recv(20 + length - len(data))
+        assert chunk, "connection closed"
+        data += chunk
+    return data
+
+
+def metric(srv, name: str) -> int:
+    time.sleep(1.2)  # counters reach /metrics once a second
+    metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{srv.admin_port}/metrics", timeout=5).read().decode()
+    value = re.search(rf"^{name} (\d+)", metrics, re.M)
+    return int(value.group(1)) if value else 0
+
+
+@pytest.mark.parametrize("version", ["TLSv1_3", "TLSv1_2"])
+def test_binding_over_tls(tls_server, tls_files, version):
+    import ssl
+    conn = tls_client(tls_server, tls_files[0], maximum=getattr(ssl.TLSVersion, version))
+    assert conn.version() == version.replace("_", "."), conn.version()
+    for _ in range(3):  # several requests on one connection
+        request, tid = build(BINDING, [])
+        conn.sendall(request)
+        reply = parse(recv_stun(conn))
+        assert reply["class"] == 2
+        xma = reply["attrs"][0x0020]
+        assert struct.unpack("!H", xma[2:4])[0] ^ (COOKIE >> 16) == conn.getsockname()[1]
+    # An RFC 3489 Binding works over TLS as well.
+    tid = os.urandom(16)
+    conn.sendall(classic_binding(tid))
+    reply = recv_stun(conn)
+    assert reply[:2] == bytes([0x01, 0x01]) and reply[4:20] == tid
+    conn.close()
+
+
+@needs_coturn
+@pytest.mark.parametrize("mode", ["channels", "indications"])
+def test_uclient_over_tls_relays_without_loss(tls_server, echo_peer, mode):
+    flags = ["-t", "-S", "-u", USER, "-w", PASSWORD] + (["-s"] if mode == "indications" else [])
+    result = uclient(tls_server, echo_peer, *flags, clients=10, messages=200, port=tls_server.tls_port)
+    assert_no_loss(result, 10 * 200)
+    assert re.search(r"tls_connect: client session connected with cipher \S+, method=TLSv1\.[23]", result["text"]), \
+        result["text"][-2000:]
+
+
+def test_tls_port_counts_and_closes_garbage(tls_server, tls_files):
+    before = metric(tls_server, "confab_turn_tls_failures_total")
+    # Not TLS at all: random bytes, an HTTP request, a plaintext STUN Binding.
+    import random
+    rng = random.Random(5349)
+    attempts = [bytes(rng.randrange(256) for _ in range(200)), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                build(BINDING, [])[0], b"\x16\x03\x01\x00\x05hello" + bytes(300)]
+    for data in attempts:
+        s = socket.create_connection((LOOPBACK, tls_server.tls_port), timeout=5)
+        s.sendall(data)
+        s.settimeout(5)
+        try:
+            while s.recv(4096):  # an alert at most, then the server closes
+                pass
+        except ConnectionResetError:
+            pass
+        s.close()
+    # Garbage inside a good TLS session (openssl s_client): the TURN framing refuses it and closes.
+    done = subprocess.run(["openssl", "s_client", "-connect", f"{LOOPBACK}:{tls_server.tls_port}", "-quiet",
+                           "-CAfile", tls_files[0], "-verify_return_error"],
+                          input=b"\xff" * 64 + b"garbage\n", capture_output=True, timeout=20)
+    assert b"verify error" not in done.stderr, done.stderr
+    assert metric(tls_server, "confab_turn_tls_failures_total") - before == len(attempts)
+    # The server keeps answering, over TLS and over UDP.
+    conn = tls_client(tls_server, tls_files[0])
+    conn.sendall(build(BINDING, [])[0])
+    assert parse(recv_stun(conn))["class"] == 2
+    conn.close()
+    c = Client(tls_server)
+    assert c.request(BINDING, [], authenticate=False)["class"] == 2
+    c.close()

@@ -3,6 +3,7 @@ enum CrossChecks {
     static func run(_ settings: Settings, report: inout Report) {
         listenerPorts(settings, &report)
         media(settings.media, turn: settings.turn, &report)
+        turnTLS(settings.turn, &report)
         if settings.media.nat11Mapping == "auto", NetworkSyntax.urlHost(settings.general.publicURL) == nil,
            !report.failedKeys.contains("general.public_url") {
             report.add("media.nat_1_1_mapping \"auto\" needs general.public_url with a host", blaming: "media.nat_1_1_mapping")
@@ -22,10 +23,28 @@ enum CrossChecks {
             ("websockets.port", settings.websockets.port, settings.websockets.enabled),
             ("admin.port", settings.admin.port, !settings.admin.secret.isEmpty),
             ("turn.port", settings.turn.port, settings.turn.enabled),
+            ("turn.tls_port", settings.turn.tlsPort, settings.turn.enabled && settings.turn.tlsPort != 0),
         ].filter(\.2)
         for (index, (key, port, _)) in listeners.enumerated() {
             guard let (earlier, _, _) = listeners[..<index].first(where: { $0.1 == port }) else { continue }
             report.conflict(earlier, key) { blamed, other in "\(blamed) \(port) is already used by \(other)" }
+        }
+    }
+
+    /// A TLS listener needs a certificate and its key; both files are read and matched here, so a
+    /// listener that could not start is reported before anything runs.
+    private static func turnTLS(_ turn: Settings.TURN, _ report: inout Report) {
+        guard turn.enabled, turn.tlsPort != 0, !report.failedKeys.contains("turn.tls_port") else { return }
+        let missing = [("turn.tls_certificate", turn.tlsCertificate), ("turn.tls_key", turn.tlsKey)].filter { $0.1.isEmpty }
+        guard missing.isEmpty else {
+            let names = missing.map(\.0).joined(separator: " and ")
+            report.add("turn.tls_port \(turn.tlsPort) needs \(names) (PEM files); set them or tls_port = 0",
+                       blaming: "turn.tls_port")
+            return
+        }
+        if let problem = TLSFileCheck.problem(certificate: turn.tlsCertificate, key: turn.tlsKey) {
+            let key = problem.blamesKey ? "turn.tls_key" : "turn.tls_certificate"
+            report.add("\(key) \(problem.message)", blaming: key)
         }
     }
 

@@ -72,7 +72,9 @@ enum Schema {
         .bool("enabled", \.turn.enabled),
         .string("bind", \.turn.bind, NetworkSyntax.bindProblem),
         .port("port", \.turn.port),
-        .port("tls_port", \.turn.tlsPort),
+        .integer("tls_port", \.turn.tlsPort, 0...65535),
+        .string("tls_certificate", \.turn.tlsCertificate),
+        .string("tls_key", \.turn.tlsKey),
         .string("realm", \.turn.realm),
         .string("secret", \.turn.secret),
         .integer("credential_lifetime", \.turn.credentialLifetime, 1...),
@@ -83,6 +85,7 @@ enum Schema {
         .strings("deny_peers", \.turn.denyPeers, splitCommas: true, each: NetworkSyntax.cidrProblem),
         .integer("user_quota", \.turn.userQuota, 0...),
         .integer("max_allocations", \.turn.maxAllocations, 0...),
+        .integer("max_bps", \.turn.maxBPS, 0...),
         .string("external_ip", \.turn.externalIP, NetworkSyntax.optionalIPProblem),
         .integer("unauthenticated_rate", \.turn.unauthenticatedRate, 0...),
     ]

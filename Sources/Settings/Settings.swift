@@ -121,7 +121,12 @@ public struct Settings: Sendable, Equatable {
         public var enabled = true
         public var bind: String = "0.0.0.0"
         public var port: Int = 3478
-        public var tlsPort: Int = 5349
+        /// TURN over TLS ("turns:") when no TLS proxy is in front; 0 = off (the default: a TLS listener
+        /// needs a certificate, which only the operator can provide).
+        public var tlsPort: Int = 0
+        /// PEM certificate (chain) and private key for `tlsPort`; checked at load time.
+        public var tlsCertificate: String = ""
+        public var tlsKey: String = ""
         public var realm: String = "confab"
         /// Shared secret of the TURN REST API scheme; empty = generated at start-up.
         public var secret: String = ""
@@ -138,6 +143,8 @@ public struct Settings: Sendable, Equatable {
         public var userQuota: Int = 12
         /// Allocations in total; 0 = no limit (beyond the relay port range).
         public var maxAllocations: Int = 0
+        /// Relayed bits per second per allocation and direction, more is dropped; 0 = no cap.
+        public var maxBPS: Int = 0
         /// The public IP announced as the relayed address behind 1:1 NAT; empty = the media's
         /// nat_1_1_mapping address of that family, else the address the relay is bound to.
         public var externalIP: String = ""

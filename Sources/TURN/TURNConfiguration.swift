@@ -29,6 +29,8 @@ public struct TURNConfiguration: Sendable {
     /// handshake proves the address, so it cannot reflect traffic at a spoofed one.
     public var unauthenticatedRate: Double = 0
     public var unauthenticatedBurst: Double = 0
+    /// Relayed payload per allocation and direction, bits per second; more is dropped and counted. 0 = no cap.
+    public var maxBitsPerSecond: Int = 0
     /// Ports relay sockets are bound from.
     public var relayPorts: ClosedRange<UInt16> = 49152...49999
     /// The address relay sockets bind to and XOR-RELAYED-ADDRESS announces, per family; nil = that family is

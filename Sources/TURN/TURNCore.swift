@@ -50,14 +50,19 @@ final class Allocation {
     var channelByPeer: [TransportAddress: UInt16] = [:]
     var bytesToPeers = 0
     var bytesToClient = 0
+    /// `turn.max_bps`, each direction on its own.
+    var limitToPeers: BandwidthLimiter
+    var limitToClient: BandwidthLimiter
 
     init(client: ClientKey, username: String, relays: [(id: RelayID, address: TransportAddress)], expiry: UInt64,
-         transactionID: [UInt8]) {
+         transactionID: [UInt8], maxBitsPerSecond: Int = 0, now: UInt64 = 0) {
         self.client = client
         self.username = username
         self.relays = relays
         self.expiry = expiry
         self.transactionID = transactionID
+        limitToPeers = BandwidthLimiter(bitsPerSecond: maxBitsPerSecond, now: now)
+        limitToClient = BandwidthLimiter(bitsPerSecond: maxBitsPerSecond, now: now)
     }
 
     func relay(for peer: TransportAddress) -> RelayID? {
@@ -113,8 +118,9 @@ public final class TURNCore {
     private func unroutable() { counters.bump(counters.unroutableDropped) }
 
     private func handleSTUN(_ buffer: ByteBuffer, from client: ClientKey) {
-        guard let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes),
-              let message = try? STUNMessage.parse(bytes) else { return malformed() }
+        guard let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) else { return malformed() }
+        if ClassicSTUNBinding.isClassic(bytes) { return handleClassicBinding(bytes, from: client) }
+        guard let message = try? STUNMessage.parse(bytes) else { return malformed() }
         if message.attribute(STUNAttributeType.fingerprint) != nil, !message.verifyFingerprint() { return malformed() }
         switch message.messageClass {
         case .request: handleRequest(message, from: client)
@@ -123,6 +129,30 @@ public final class TURNCore {
         case .successResponse, .errorResponse:
             unroutable()
         }
+    }
+
+    /// An RFC 3489 client (no magic cookie), e.g. libnice discovering its server-reflexive address:
+    /// a Binding request gets MAPPED-ADDRESS (RFC 5389 §12.2); anything else without the cookie —
+    /// every TURN method included — is dropped as malformed. Rate-limited like any unauthenticated answer.
+    private func handleClassicBinding(_ bytes: [UInt8], from client: ClientKey) {
+        guard let request = try? ClassicSTUNBinding.parse(bytes) else { return malformed() }
+        guard admitUnauthenticated(client) else { return }
+        let answer: [UInt8]
+        if request.unsupportedAttributes.isEmpty {
+            answer = ClassicSTUNBinding.successResponse(transactionID: request.transactionID, mapped: stun(client.address))
+        } else {
+            answer = ClassicSTUNBinding.unknownAttributesResponse(transactionID: request.transactionID,
+                                                                  attributes: request.unsupportedAttributes)
+        }
+        counters.bump(counters.classicBindings)
+        io?.sendToClient(ByteBuffer(bytes: answer), client)
+    }
+
+    /// The per-IP budget for answers to unauthenticated UDP requests; false (counted) = drop the answer.
+    private func admitUnauthenticated(_ client: ClientKey) -> Bool {
+        if client.isTCP || unauthenticatedLimit.admit(client.address, now: clock()) { return true }
+        counters.bump(counters.rateLimitedDropped)
+        return false
     }
 
     // MARK: - Requests
@@ -254,8 +284,10 @@ public final class TURNCore {
             }
         }
         let seconds = grantedLifetime(lifetime)
+        let now = clock()
         let allocation = Allocation(client: client, username: auth.username, relays: relays,
-                                    expiry: clock() + UInt64(seconds) * 1000, transactionID: request.transactionID)
+                                    expiry: now + UInt64(seconds) * 1000, transactionID: request.transactionID,
+                                    maxBitsPerSecond: configuration.maxBitsPerSecond, now: now)
         allocations[client] = allocation
         for relay in relays { byRelay[relay.id] = allocation }
         perUser[auth.username, default: 0] += 1
@@ -424,6 +456,7 @@ public final class TURNCore {
 
     private func relayToPeer(_ payload: ByteBuffer, relay: RelayID, peer: TransportAddress, _ allocation: Allocation) {
         let count = payload.readableBytes
+        guard allocation.limitToPeers.admit(count, now: clock()) else { return counters.bump(counters.bandwidthDropped) }
         allocation.bytesToPeers += count
         counters.bump(counters.bytesToPeers, by: count)
         counters.bump(counters.packetsToPeers)
@@ -437,6 +470,7 @@ public final class TURNCore {
         guard let expiry = allocation.permissions[peer.with(port: 0)], expiry > now,
               configuration.peerPolicy.allows(peer) else { return unroutable() }
         let count = payload.readableBytes
+        guard allocation.limitToClient.admit(count, now: now) else { return counters.bump(counters.bandwidthDropped) }
         let client = allocation.client
         var out: ByteBuffer
         if let number = allocation.channelByPeer[peer], let channel = allocation.channels[number], channel.expiry > now {
@@ -538,10 +572,7 @@ public final class TURNCore {
     @discardableResult
     private func send(_ request: STUNMessage, _ messageClass: STUNClass, _ attributes: [STUNAttribute],
                       to client: ClientKey, auth: Auth?) -> [UInt8] {
-        if auth == nil, !client.isTCP, !unauthenticatedLimit.admit(client.address, now: clock()) {
-            counters.bump(counters.rateLimitedDropped)
-            return []
-        }
+        if auth == nil, !admitUnauthenticated(client) { return [] }
         let message = STUNMessage(method: request.method, class: messageClass, transactionID: request.transactionID,
                                   attributes: attributes)
         let fingerprint = request.attribute(STUNAttributeType.fingerprint) != nil

@@ -22,6 +22,12 @@ public final class TURNCounters: Sendable {
     public let deniedPeers = Atomic<Int>(0)
     /// Answers to unauthenticated requests dropped by the per-client-IP rate limit.
     public let rateLimitedDropped = Atomic<Int>(0)
+    /// RFC 3489 Binding requests (no magic cookie) answered, with MAPPED-ADDRESS or 420.
+    public let classicBindings = Atomic<Int>(0)
+    /// TLS connections closed for a failed or timed-out handshake or a record that did not decrypt.
+    public let tlsFailures = Atomic<Int>(0)
+    /// Relayed packets dropped for exceeding an allocation's `turn.max_bps`.
+    public let bandwidthDropped = Atomic<Int>(0)
 
     public init() {}
 
@@ -42,6 +48,9 @@ public final class TURNCounters: Sendable {
             ("unroutable_dropped", unroutableDropped.load(ordering: .relaxed)),
             ("denied_peers", deniedPeers.load(ordering: .relaxed)),
             ("rate_limited_dropped", rateLimitedDropped.load(ordering: .relaxed)),
+            ("classic_bindings", classicBindings.load(ordering: .relaxed)),
+            ("tls_failures", tlsFailures.load(ordering: .relaxed)),
+            ("bandwidth_dropped", bandwidthDropped.load(ordering: .relaxed)),
         ]
     }
 

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import Net
 import Synchronization
+import TLS
 
 /// The TURN server on SwiftNIO: UDP and TCP listeners, one UDP relay socket per allocation
 /// (per family), all on one event loop that also runs `TURNCore`.
@@ -25,6 +26,9 @@ public final class TURNServer: Sendable {
     public let eventLoop: any EventLoop
     let configuration: TURNConfiguration
     let listeners: [Listener]
+    /// TURN over TLS (RFC 8656 §3.1, "turns:"): same framing and core as TCP behind a TLS layer.
+    let tlsListeners: [Listener]
+    let tls: TLSServerContext?
     let logger: Logger
     struct State {
         var channels: [any Channel] = []
@@ -35,11 +39,14 @@ public final class TURNServer: Sendable {
     let state = Mutex(State())
 
     /// `eventLoop`: where everything runs; nil = one loop of NIO's shared group.
-    public init(configuration: TURNConfiguration, listeners: [Listener], eventLoop: (any EventLoop)? = nil,
-                logger: Logger) {
+    /// `tlsListeners` are bound only when `tls` is given.
+    public init(configuration: TURNConfiguration, listeners: [Listener], tlsListeners: [Listener] = [],
+                tls: TLSServerContext? = nil, eventLoop: (any EventLoop)? = nil, logger: Logger) {
         self.configuration = configuration
         self.eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         self.listeners = listeners
+        self.tlsListeners = tls == nil ? [] : tlsListeners
+        self.tls = tls
         self.logger = logger
         counters = TURNCounters()
     }
@@ -81,28 +88,51 @@ public final class TURNServer: Sendable {
             let isIPv6 = udp.localAddress?.protocol == .inet6
             try await eventLoop.submit { ioBox.value.udpListeners[udpID] = (udp, isIPv6) }.get()
             let port = udp.localAddress?.port ?? listener.port
-            let tcp = try await ServerBootstrap(group: eventLoop)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let io = ioBox.value
-                        let id = io.newConnectionID()
-                        io.tcpConnections[id] = channel
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TURNStreamDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(
-                            TCPConnectionHandler(id: id, core: coreBox.value, io: io))
-                    }
-                }
-                .bind(host: listener.host, port: port).get()
-            state.withLock { $0.channels.append(tcp) }
+            let tcp = try await bindStream(host: listener.host, port: port, tls: nil, core: coreBox, io: ioBox)
             bound += [udp.localAddress, tcp.localAddress].compactMap { $0 }
+        }
+        if let tls {
+            for listener in tlsListeners {
+                let channel = try await bindStream(host: listener.host, port: listener.port, tls: tls, core: coreBox, io: ioBox)
+                bound += [channel.localAddress].compactMap { $0 }
+            }
         }
         let sweep = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             coreBox.value.expire()
         }
         state.withLock { $0.sweep = sweep }
         return bound
+    }
+
+    /// A TCP listener; with `tls`, each connection gets a TLS layer in front of the same framing.
+    private func bindStream(host: String, port: Int, tls: TLSServerContext?, core coreBox: NIOLoopBound<TURNCore>,
+                            io ioBox: NIOLoopBound<NIOTURNIO>) async throws -> any Channel {
+        let (counters, logger) = (self.counters, self.logger)
+        let channel = try await ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let io = ioBox.value
+                    let id = io.newConnectionID()
+                    io.tcpConnections[id] = channel
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        let remote = channel.remoteAddress
+                        try pipeline.addHandler(TLSServerHandler(context: tls) { failure in
+                            counters.bump(counters.tlsFailures)
+                            logger.debug("turn: TLS connection closed", metadata: [
+                                "client": "\(remote.map(\.description) ?? "?")", "reason": "\(failure)",
+                            ])
+                        })
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(TURNStreamDecoder()))
+                    try pipeline.addHandler(TCPConnectionHandler(id: id, core: coreBox.value, io: io))
+                }
+            }
+            .bind(host: host, port: port).get()
+        state.withLock { $0.channels.append(channel) }
+        return channel
     }
 
     /// Closes the listeners and every allocation.
@@ -123,7 +153,11 @@ public final class TURNServer: Sendable {
     }
 
     /// "host:port, ..." of the configured listeners, for logs.
-    public var listenerDescription: String {
+    public var listenerDescription: String { Self.describe(listeners) }
+    /// The same for the TLS listeners ("" when TLS is off).
+    public var tlsListenerDescription: String { Self.describe(tlsListeners) }
+
+    static func describe(_ listeners: [Listener]) -> String {
         listeners.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
             .joined(separator: ", ")
     }

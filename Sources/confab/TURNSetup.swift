@@ -6,6 +6,7 @@ import Metrics
 import Net
 import ServiceLifecycle
 import Settings
+import TLS
 import TURN
 
 /// Builds the TURN server from `turn` settings and hands pages matching credentials.
@@ -35,6 +36,7 @@ enum TURNSetup {
         configuration.relayPorts = UInt16(turn.relayPortRange.lower)...UInt16(turn.relayPortRange.upper)
         configuration.userQuota = turn.userQuota
         configuration.maxAllocations = turn.maxAllocations
+        configuration.maxBitsPerSecond = turn.maxBPS
         configuration.unauthenticatedRate = Double(turn.unauthenticatedRate)
         configuration.unauthenticatedBurst = Double(turn.unauthenticatedRate * 4)
         (configuration.externalIPv4, configuration.externalIPv6) = externalAddresses(turn.externalIP, media: media)
@@ -72,26 +74,39 @@ enum TURNSetup {
         return (pick(true), pick(false))
     }
 
+    /// The TURN server; with `turn.tls_port` set, also its TLS listener. The files were already checked
+    /// when the settings loaded, so failing here means they changed since: reported like a settings
+    /// error (stderr, exit status 2) before anything listens.
     static func server(_ settings: Settings, secret: String, media: MediaEngine, logger: Logger) -> TURNServer {
-        let listeners = [TURNServer.Listener(host: settings.turn.bind, port: settings.turn.port)]
+        let turn = settings.turn
+        let listeners = [TURNServer.Listener(host: turn.bind, port: turn.port)]
+        var tls: TLSServerContext?
+        if turn.tlsPort != 0 {
+            do throws(TLSContextError) {
+                tls = try TLSServerContext(certificatePath: turn.tlsCertificate, privateKeyPath: turn.tlsKey)
+            } catch {
+                let key = error.key == .certificate ? "turn.tls_certificate" : "turn.tls_key"
+                FileHandle.standardError.write(Data("\(key): \(error.message)\n".utf8))
+                exit(2)
+            }
+        }
         return TURNServer(configuration: configuration(settings, secret: secret, media: media), listeners: listeners,
+                          tlsListeners: [TURNServer.Listener(host: turn.bind, port: turn.tlsPort)], tls: tls,
                           logger: logger)
     }
 
     /// The `iceServers` pages get: STUN and TURN (UDP and TCP) on the host they used, with REST credentials
     /// valid for `turn.credential_lifetime`.
     static func iceServers(_ settings: Settings, secret: String) -> @Sendable (String) -> JSON {
-        let port = settings.turn.port, lifetime = settings.turn.credentialLifetime
+        let port = settings.turn.port, tlsPort = settings.turn.tlsPort, lifetime = settings.turn.credentialLifetime
         guard settings.turn.enabled else { return { _ in .array([]) } }
         return { (host: String) -> JSON in
             let (username, password) = TURNRESTCredentials.make(secret: secret, lifetime: lifetime)
+            var urls: [JSON] = [.string("turn:\(host):\(port)?transport=udp"), .string("turn:\(host):\(port)?transport=tcp")]
+            if tlsPort != 0 { urls.append(.string("turns:\(host):\(tlsPort)?transport=tcp")) }
             return [
                 ["urls": .string("stun:\(host):\(port)")],
-                [
-                    "urls": [.string("turn:\(host):\(port)?transport=udp"), .string("turn:\(host):\(port)?transport=tcp")],
-                    "username": .string(username),
-                    "credential": .string(password),
-                ],
+                ["urls": .array(urls), "username": .string(username), "credential": .string(password)],
             ]
         }
     }
@@ -103,7 +118,9 @@ struct TURNService: Service {
     let logger: Logger
     func run() async throws {
         try await server.start()
-        logger.info("turn: listening", metadata: ["udp+tcp": "\(server.listenerDescription)"])
+        var metadata: Logger.Metadata = ["udp+tcp": "\(server.listenerDescription)"]
+        if !server.tlsListenerDescription.isEmpty { metadata["tls"] = "\(server.tlsListenerDescription)" }
+        logger.info("turn: listening", metadata: metadata)
         try? await gracefulShutdown()
         await server.stop()
     }

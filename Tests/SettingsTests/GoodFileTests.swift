@@ -4,6 +4,7 @@ import Testing
 
 @Suite struct GoodFileTests {
     @Test func everyKeyIsRead() throws {
+        let pem = try PEMPair()
         let text = """
             general: {
               public_url = "https://meet.example.org";
@@ -26,10 +27,11 @@ import Testing
             };
             turn: {
               enabled = true; bind = "10.0.0.1"; port = 3479; tls_port = 5350; realm = "r"; secret = "t";
+              tls_certificate = "\(pem.certificate)"; tls_key = "\(pem.key)";
               credential_lifetime = 600; relay_port_range = "50000-50100";
               users = ("alice:pw", "bob:p:w"); deny_peers = ("10.0.0.0/8", "fc00::/7", "192.0.2.1");
               allow_peers = ("127.0.0.0/8", "::1/128"); user_quota = 50; max_allocations = 500;
-              external_ip = "203.0.113.7"; unauthenticated_rate = 7;
+              external_ip = "203.0.113.7"; unauthenticated_rate = 7; max_bps = 2000000;
             };
             site: { enabled = false; root = "/srv/www"; };
             videoroom: {
@@ -82,6 +84,8 @@ import Testing
         expected.turn.bind = "10.0.0.1"
         expected.turn.port = 3479
         expected.turn.tlsPort = 5350
+        expected.turn.tlsCertificate = pem.certificate
+        expected.turn.tlsKey = pem.key
         expected.turn.realm = "r"
         expected.turn.secret = "t"
         expected.turn.credentialLifetime = 600
@@ -93,6 +97,7 @@ import Testing
         expected.turn.maxAllocations = 500
         expected.turn.externalIP = "203.0.113.7"
         expected.turn.unauthenticatedRate = 7
+        expected.turn.maxBPS = 2_000_000
         expected.site.enabled = false
         expected.site.root = "/srv/www"
         expected.videoroom.adminKey = "key"

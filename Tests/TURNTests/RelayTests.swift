@@ -115,7 +115,8 @@ import Testing
         let inputs: [[UInt8]] = [
             [], [0x00], Array(binding.encoded().prefix(19)), [0xFF, 1, 2, 3, 4, 5, 6, 7],
             binding.encoded() + [0, 0, 0, 0],  // length mismatch
-            [0x00, 0x01, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef] + [UInt8](repeating: 0, count: 12),  // bad cookie
+            // No cookie: an RFC 3489 request, but only Binding is answered that way (ClassicBindingTests).
+            [0x00, 0x03, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef] + [UInt8](repeating: 0, count: 12),
             [0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 0, count: 12) + [0x00, 0x06, 0x01, 0x00, 0, 0, 0, 0],
             bad, [0x40, 0x00, 0xFF, 0xFF],
         ]
@@ -212,5 +213,53 @@ import Testing
         // Known answer: base64(HMAC-SHA1("secret", "1700000000:alice")).
         #expect(TURNRESTCredentials.password(secret: "secret", username: "1700000000:alice")
             == "d8soP47RbdIKLDUOpnJPVQyq5Ts=")
+    }
+}
+
+/// turn.max_bps: a token bucket per allocation and direction; excess is dropped and counted.
+@Suite struct BandwidthCapTests {
+    let publicPeer = TransportAddress(ip: "203.0.113.5", port: 5000)!
+
+    @Test func bucketHoldsHalfASecondThenRefillsAtTheRate() {
+        var limiter = BandwidthLimiter(bitsPerSecond: 80_000, now: 0)  // 10 bytes/ms, 5,000 bytes of burst
+        var admitted = 0
+        for _ in 0..<10 where limiter.admit(1000, now: 0) { admitted += 1 }
+        #expect(admitted == 5)
+        let at50 = limiter.admit(1000, now: 50)
+        let at100 = limiter.admit(1000, now: 100)
+        let oneMore = limiter.admit(1, now: 100)
+        #expect(!at50)
+        #expect(at100, "100 ms later: 1,000 bytes more")
+        #expect(!oneMore)
+        var unlimited = BandwidthLimiter(bitsPerSecond: 0, now: 0)
+        var all = true
+        for _ in 0..<1000 where !unlimited.admit(65_535, now: 0) { all = false }
+        #expect(all)
+    }
+
+    @Test func excessRelayedTrafficIsDroppedAndCountedEachWay() throws {
+        let h = Harness { $0.maxBitsPerSecond = 160_000 }  // 20,000 B/s: 10,000 bytes of burst
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        let payload = [UInt8](repeating: 7, count: 1000)
+        let frame: [UInt8] = [0x40, 0x01, 0x03, 0xE8] + payload
+        for _ in 0..<30 { c.raw(frame) }
+        #expect(h.io.toPeers.count == 10)
+        for _ in 0..<30 { h.core.handlePeerPacket(ByteBuffer(bytes: payload), relay: 1, from: publicPeer) }
+        let toClient = h.io.toClients.filter { $0.1.first == 0x40 }.count
+        #expect(toClient == 10, "the other direction has its own bucket")
+        #expect(h.core.counters.bandwidthDropped.load(ordering: .relaxed) == 40)
+        #expect(h.core.counters.bytesToPeers.load(ordering: .relaxed) == 10_000)
+        // Half a second later there is room for 10 more packets each way again, not more.
+        h.clock.advance(seconds: 0.5)
+        for _ in 0..<15 { c.raw(frame) }
+        #expect(h.io.toPeers.count == 20)
+        // Another allocation has its own budget.
+        let d = h.client(40001)
+        #expect(d.allocate()?.isSuccess == true)
+        #expect(d.request(.channelBind, [.channelNumber(0x4001), .xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        for _ in 0..<5 { d.raw(frame) }
+        #expect(h.io.toPeers.count == 25)
     }
 }

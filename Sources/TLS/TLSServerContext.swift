@@ -1,0 +1,92 @@
+// The server side of TLS 1.2/1.3 on the system OpenSSL: one SSL_CTX built from PEM files, shared by
+// every connection's `TLSServerHandler`. Kept apart from swift-nio-ssl on purpose: that package
+// compiles its own BoringSSL, far too slow for this project's CI, while OpenSSL is already linked
+// for DTLS.
+
+internal import COpenSSL
+import Foundation
+
+/// Why a certificate/key pair cannot serve TLS; `key` names the file to blame.
+public struct TLSContextError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Key: Sendable, Equatable {
+        case certificate
+        case privateKey
+    }
+
+    public let key: Key
+    public let message: String
+
+    public var description: String { message }
+}
+
+/// Thread-safety: the SSL_CTX is completely configured in `init` and never changed afterwards;
+/// OpenSSL documents SSL_new() on a configured SSL_CTX as safe from several threads (refcounts and
+/// caches are internally locked), so sharing it is sound: @unchecked Sendable.
+public final class TLSServerContext: @unchecked Sendable {
+    /// SSL_CTX*, owned.
+    let context: OpaquePointer
+
+    /// Loads a PEM certificate (chain: the leaf first, then intermediates) and its PEM private key.
+    /// Fails when a file is missing or unreadable, holds no PEM of the right kind, or the key does
+    /// not belong to the certificate.
+    public init(certificatePath: String, privateKeyPath: String) throws(TLSContextError) {
+        try Self.checkReadable(certificatePath, .certificate, what: "certificate")
+        try Self.checkReadable(privateKeyPath, .privateKey, what: "private key")
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(TLS_server_method()) else {
+            throw TLSContextError(key: .certificate, message: "SSL_CTX_new: \(tlsOpenSSLErrors())")
+        }
+        self.context = context  // deinit frees it on any later throw
+        // TLS 1.2 minimum (RFC 8656 §3.1 and every browser); SSL_CTX_set_min_proto_version is a macro.
+        _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
+        // No session tickets: a TURN connection lasts the whole call, resumption buys nothing and
+        // TLS 1.3 tickets would cost two records per connection. SSL_OP_NO_TICKET is SSL_OP_BIT(14).
+        SSL_CTX_set_options(context, UInt64(1) << 14)
+        _ = SSL_CTX_set_num_tickets(context, 0)
+        // An encrypted key fails instead of OpenSSL prompting for a pass phrase on the terminal.
+        SSL_CTX_set_default_passwd_cb(context) { _, _, _, _ in 0 }
+        guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {
+            throw TLSContextError(key: .certificate,
+                                  message: "\(certificatePath) holds no usable PEM certificate: \(tlsOpenSSLErrors())")
+        }
+        guard SSL_CTX_use_PrivateKey_file(context, privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
+            // OpenSSL already compares the key with the certificate here (X509_R_KEY_VALUES_MISMATCH).
+            let reasons = tlsOpenSSLErrors()
+            let message = reasons.contains("key values mismatch")
+                ? "\(privateKeyPath) does not match the certificate in \(certificatePath)"
+                : "\(privateKeyPath) holds no usable PEM private key: \(reasons)"
+            throw TLSContextError(key: .privateKey, message: message)
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else {
+            ERR_clear_error()
+            throw TLSContextError(key: .privateKey,
+                                  message: "\(privateKeyPath) does not match the certificate in \(certificatePath)")
+        }
+    }
+
+    deinit {
+        SSL_CTX_free(context)
+    }
+
+    private static func checkReadable(_ path: String, _ key: TLSContextError.Key, what: String) throws(TLSContextError) {
+        guard !path.isEmpty else { throw TLSContextError(key: key, message: "no \(what) file given") }
+        guard FileManager.default.isReadableFile(atPath: path),
+              let handle = FileHandle(forReadingAtPath: path) else {
+            throw TLSContextError(key: key, message: "cannot read the \(what) file \(path)")
+        }
+        try? handle.close()
+    }
+}
+
+/// OpenSSL's queued error strings, emptied.
+func tlsOpenSSLErrors(fallback: String = "unknown OpenSSL error") -> String {
+    var messages: [String] = []
+    while true {
+        let code = ERR_get_error()
+        if code == 0 { break }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return messages.isEmpty ? fallback : messages.joined(separator: "; ")
+}
