@@ -80,6 +80,13 @@ import Testing
         ([0x7C, 0x85, 0x00], true),                             // FU-A start of IDR
         ([0x7C, 0x05, 0x00], false),                            // FU-A middle of IDR
         ([0x7C], false),                                        // truncated FU-A
+        ([0x68, 0xCE], true),                                   // PPS (sent with the SPS ahead of an IDR)
+        ([0x25, 0x88], true),                                   // IDR slice with NRI 1
+        ([0x06, 0x05], false),                                  // SEI alone
+        ([0x78, 0x00, 0x02, 0x09, 0xF0, 0x00, 0x02, 0x67, 0x42], true), // STAP-A: AUD, then SPS
+        ([0x7C, 0x81, 0x00], false),                            // FU-A start of a non-IDR slice
+        ([0x7C, 0x45, 0x00], false),                            // FU-A end of an IDR slice
+        ([0x79, 0x00, 0x00, 0x00, 0x02, 0x65, 0x88], false),    // STAP-B (not in packetization-mode 1)
         ([], false),
     ] as [([UInt8], Bool)])
     func keyframeDetection(bytes: [UInt8], expected: Bool) {

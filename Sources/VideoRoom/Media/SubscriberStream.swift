@@ -14,6 +14,8 @@ import Synchronization
 struct ForwardingState: Sendable {
     var sequence = SequenceRewriter()
     var timestamp = TimestampRewriter()
+    /// VP8 only: picture IDs and TL0PICIDX continue across layer switches and pauses.
+    var pictures = VP8PictureRewriter()
     /// Video only: nothing goes out until a keyframe of the current layer arrives.
     var waitingForKeyframe: Bool
     /// The simulcast layer being forwarded, nil until the first packet picks one.
@@ -68,6 +70,7 @@ struct ForwardingState: Sendable {
                 let elapsedMilliseconds = (now &- lastArrival) / 1_000_000
                 self.sequence.switchSource()
                 self.timestamp.switchSource(gap: UInt32(truncatingIfNeeded: elapsedMilliseconds * UInt64(clockRate) / 1000))
+                pictures.switchSource()
             }
             currentLayer = layer
             waitingForKeyframe = false
@@ -225,13 +228,17 @@ final class SubscriberStream: Sendable {
         let index = position.load(ordering: .acquiring)
         guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
         let keyframe = !isVideo || Self.isKeyframe(packet, codec: videoCodec)
-        let temporal = videoCodec == .vp8 ? Self.vp8TemporalLayer(packet) : nil
+        let vp8 = videoCodec == .vp8 ? Self.vp8Descriptor(packet) : nil
+        let temporal = vp8.flatMap(Self.temporalLayer)
         let (sequence, timestamp) = Self.readHeader(packet)
         let now = MonotonicClock.nanoseconds()
-        let verdict = state.withLock { state in
-            state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
-                        isKeyframe: keyframe, temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
-                        now: now)
+        let (verdict, pictureFields) = state.withLock { state -> (ForwardingState.Verdict, VP8PictureRewriter.Fields?) in
+            let verdict = state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer,
+                                      layerCount: route.layerCount, isKeyframe: keyframe,
+                                      temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
+                                      now: now)
+            guard case .send = verdict, let vp8 else { return (verdict, nil) }
+            return (verdict, state.pictures.rewrite(vp8))
         }
         switch verdict {
         case .drop:
@@ -242,6 +249,8 @@ final class SubscriberStream: Sendable {
             connection.sendRTP(packet, stream: index, context: context) { header in
                 header.sequenceNumber = outSequence
                 header.timestamp = outTimestamp
+                // The copy has the same layout, so the descriptor's offsets hold.
+                if let pictureFields, let vp8 { pictureFields.write(into: header.payload, descriptor: vp8) }
                 // A leaf lock (nothing is locked while holding it): the packet as the subscriber gets it.
                 sent.store(UnsafeRawBufferPointer(header.buffer), now: now)
             }
@@ -306,12 +315,16 @@ final class SubscriberStream: Sendable {
         return (sequence, timestamp)
     }
 
-    /// The VP8 payload descriptor's temporal layer id, and whether the packet starts a layer-sync
-    /// frame (a place to go up a temporal layer without missing references).
-    private static func vp8TemporalLayer(_ packet: UnsafeRawBufferPointer) -> (id: UInt8, sync: Bool)? {
-        guard let header = RTPHeaderView(UnsafeMutableRawBufferPointer(mutating: packet)),
-              let descriptor = VP8PayloadDescriptor(UnsafeRawBufferPointer(header.payload)),
-              let id = descriptor.temporalLayerID else { return nil }
+    /// The VP8 payload descriptor at the start of the packet's payload (offsets relative to it).
+    private static func vp8Descriptor(_ packet: UnsafeRawBufferPointer) -> VP8PayloadDescriptor? {
+        guard let header = RTPHeaderView(UnsafeMutableRawBufferPointer(mutating: packet)) else { return nil }
+        return VP8PayloadDescriptor(UnsafeRawBufferPointer(header.payload))
+    }
+
+    /// The descriptor's temporal layer id, and whether the packet starts a layer-sync frame (a
+    /// place to go up a temporal layer without missing references).
+    private static func temporalLayer(_ descriptor: VP8PayloadDescriptor) -> (id: UInt8, sync: Bool)? {
+        guard let id = descriptor.temporalLayerID else { return nil }
         let startsFrame = descriptor.isStartOfPartition && descriptor.partitionIndex == 0
         return (id, descriptor.layerSync && startsFrame)
     }
