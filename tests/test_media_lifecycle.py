@@ -42,12 +42,16 @@ def lifecycle_srv():
 
 
 def test_twenty_calls_half_killed_leave_nothing_behind(lifecycle_srv, record_property):
-    srv = lifecycle_srv
+    check_calls_leave_nothing_behind(lifecycle_srv, record_property, CALLS)
+
+
+def check_calls_leave_nothing_behind(srv, record_property, calls: int, timeout: float = 240) -> None:
+    """`calls` echo calls, every other peer killed: hangups in time, counts back at the baseline."""
     deadline = HANGUP_DEADLINE_JANUS if srv.is_janus else HANGUP_DEADLINE_CONFAB
     report: dict = {}
     try:
         report = asyncio.run(asyncio.wait_for(
-            mc.run_calls(srv, CALLS, kill_every=2, hangup_deadline=deadline), 240))
+            mc.run_calls(srv, calls, kill_every=2, hangup_deadline=deadline), timeout))
     finally:
         summary = {k: v for k, v in report.items() if k != "results"}
         print(f"\n[{harness.target()}] media lifecycle: {json.dumps(summary)}")
@@ -56,7 +60,7 @@ def test_twenty_calls_half_killed_leave_nothing_behind(lifecycle_srv, record_pro
 
     assert srv.alive(), srv.log_tail()
     assert not report["hangup_errors"], report["hangup_errors"]
-    assert report["killed"] == CALLS // 2 and report["closed"] == CALLS - CALLS // 2
+    assert report["killed"] == calls // 2 and report["closed"] == calls - calls // 2
     delays = report["killed_hangup_after_s"]
     assert delays and delays["max"] <= deadline, delays
     assert report["closed_hangup_reasons"] == ["DTLS alert"], report["closed_hangup_reasons"]
@@ -68,5 +72,5 @@ def test_twenty_calls_half_killed_leave_nothing_behind(lifecycle_srv, record_pro
     assert report["rss_growth_kib"] < RSS_GROWTH_LIMIT_KIB, f"RSS grew {report['rss_growth_kib']} KiB"
     if not srv.is_janus:   # Confab-only: /metrics
         assert after["peerconnections"] == 0 == base["peerconnections"], (base, after)
-        assert report["opened_delta"] == CALLS and report["closed_delta"] == CALLS, \
+        assert report["opened_delta"] == calls and report["closed_delta"] == calls, \
             (report["opened_delta"], report["closed_delta"])
