@@ -406,21 +406,25 @@ class SubscriberPeer:
 
     def watch_video(self) -> None:
         """Record the sequence numbers of the video packets that arrive (`video_sequences`, an
-        RTX packet counting as the one it carries) and how many came as RTX (`rtx_received`);
-        call before `answer`."""
+        RTX packet counting as the one it carries), how many came as RTX (`rtx_received`) and,
+        per packet, (sequence number, first bytes of the payload) in `video_heads` (an RTX
+        packet's are those of the packet it carries: codec payload headers, e.g. VP8's picture
+        ID); call before `answer`."""
         self._watch_video = True
         self.video_sequences: list[int] = []
+        self.video_heads: list[tuple[int, bytes]] = []
         self.rtx_received = 0
 
     def _watch(self, receiver, rtx_payload_types: set[int]) -> None:
         handle = receiver._handle_rtp_packet
 
         async def watched(packet, arrival_time_ms):
-            seq = packet.sequence_number
+            seq, head = packet.sequence_number, bytes(packet.payload[:16])
             if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
-                seq = int.from_bytes(packet.payload[:2], "big")
+                seq, head = int.from_bytes(packet.payload[:2], "big"), bytes(packet.payload[2:18])
                 self.rtx_received += 1
             self.video_sequences.append(seq)
+            self.video_heads.append((seq, head))
             await handle(packet, arrival_time_ms)
         receiver._handle_rtp_packet = watched
 
