@@ -589,3 +589,26 @@ def test_tls_port_counts_and_closes_garbage(tls_server, tls_files):
     c = Client(tls_server)
     assert c.request(BINDING, [], authenticate=False)["class"] == 2
     c.close()
+
+
+def test_tls_settings_errors_exit_2_with_file_line_key(tls_files, tmp_path):
+    """A key that does not belong to the certificate, or a missing certificate, stops Confab before
+    anything listens: exit status 2 and `file:line: key` on stderr, with --check-config and --config."""
+    cert, key = tls_files
+    other = str(tmp_path / "other.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", other],
+                   check=True, capture_output=True)
+    binary = os.environ.get("CONFAB_BIN", str(harness.REPO / ".build" / "debug" / "confab"))
+    cases = [
+        (f'turn: {{\n  tls_port = 5349;\n  tls_certificate = "{cert}";\n  tls_key = "{other}";\n}};\n',
+         f'bad.cfg:4: turn.tls_key "{other}" does not match the certificate in turn.tls_certificate'),
+        (f'turn: {{\n  tls_port = 5349;\n  tls_certificate = "{tmp_path}/none.pem";\n  tls_key = "{key}";\n}};\n',
+         f'bad.cfg:3: turn.tls_certificate "{tmp_path}/none.pem" cannot be read'),
+        ('turn: {\n  tls_port = 5349;\n};\n',
+         "bad.cfg:2: turn.tls_port 5349 needs turn.tls_certificate and turn.tls_key"),
+    ]
+    for text, expected in cases:
+        (tmp_path / "bad.cfg").write_text(text)
+        for flag in ("--check-config", "--config"):
+            r = subprocess.run([binary, flag, "bad.cfg"], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+            assert r.returncode == 2 and expected in r.stderr, (flag, r.returncode, r.stderr)

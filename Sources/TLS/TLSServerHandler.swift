@@ -129,28 +129,37 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.flush()
     }
 
-    /// Decrypts every complete record buffered so far and passes the plaintext on.
+    /// Decrypts every complete record buffered so far and passes the plaintext on, gathered into
+    /// as few buffers as fit (one per read burst in the usual case, not one per record).
     private func readPlaintext(context: ChannelHandlerContext) {
+        var plaintext = context.channel.allocator.buffer(capacity: 16_384)
         while state == .established, let ssl {
-            var plaintext = context.channel.allocator.buffer(capacity: 16_384)
+            if plaintext.writableBytes == 0 {
+                context.fireChannelRead(wrapInboundOut(plaintext))
+                plaintext = context.channel.allocator.buffer(capacity: 16_384)
+            }
             var result: Int32 = 0
-            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { bytes in
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 1) { bytes in
                 ERR_clear_error()
                 result = SSL_read(ssl, bytes.baseAddress, Int32(clamping: bytes.count))
                 return max(0, Int(result))
             }
-            if result > 0 {
-                context.fireChannelRead(wrapInboundOut(plaintext))
-                continue
-            }
-            if SSL_get_error(ssl, result) == SSL_ERROR_ZERO_RETURN {
+            if result > 0 { continue }
+            // Read the outcome before passing plaintext on: a reply written meanwhile runs SSL_write,
+            // and SSL_get_error describes only the last call.
+            let error = SSL_get_error(ssl, result)
+            let reasons = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_ZERO_RETURN
+                ? "" : tlsOpenSSLErrors(fallback: "SSL error \(error)")
+            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
+            guard state == .established else { return }
+            if error == SSL_ERROR_ZERO_RETURN {
                 // close_notify: answer with ours and close.
                 _ = SSL_shutdown(ssl)
                 writeCiphertext(context: context, promise: nil)
                 state = .closed
                 context.close(promise: nil)
-            } else if !isRetry(result) {
-                fail(.record(tlsOpenSSLErrors(fallback: "SSL error \(SSL_get_error(ssl, result))")), context: context)
+            } else if !reasons.isEmpty {
+                fail(.record(reasons), context: context)
             }
             return
         }

@@ -155,6 +155,24 @@ final class Failures {
         _ = try? channel.finish()
     }
 
+    @Test func manyRecordsInOneReadArriveWholeAndInOrder() throws {
+        let failures = Failures()
+        let (channel, _) = try channel(failures)
+        let client = MemoryClient()
+        try pump(client, channel)
+        // 100 records of 1,000 bytes (more than one 16 KB plaintext buffer) in a single socket read.
+        let chunks = (0..<100).map { String(repeating: String(UnicodeScalar(UInt8(97 + $0 % 26))), count: 1000) }
+        for chunk in chunks { client.send(chunk) }
+        try channel.writeInbound(ByteBuffer(bytes: client.take()))
+        var answer = ""
+        while let out = try channel.readOutbound(as: ByteBuffer.self) {
+            client.give(Array(out.readableBytesView))
+            answer += client.receive()
+        }
+        #expect(answer == chunks.joined().uppercased())
+        #expect(failures.seen.isEmpty)
+    }
+
     @Test func plaintextInsteadOfAHandshakeIsReportedAndClosed() throws {
         let failures = Failures()
         let (channel, _) = try channel(failures)
