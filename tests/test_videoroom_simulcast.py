@@ -3,9 +3,10 @@
 sees the decoded resolution follow while frames keep coming; the publisher then turns its top rid
 off and on again (as Chromium does when short of bandwidth), and the subscriber, still asking for
 substream 2, falls back to the middle layer and returns to the top one on its own. Then
-`temporal` 2 → 0 → 2 and the frame rate follows. In a VP8 room the subscriber also checks the VP8 payload descriptors it
-gets: each layer has its own picture ID and TL0PICIDX counters (Chromium starts them at random),
-so the server must renumber them at every switch for the receiver to see one continuous stream.
+`temporal` 2 → 0 → 2 and the frame rate follows. In a VP8 room the subscriber also checks the VP8
+payload descriptors it gets: each layer has its own picture ID and TL0PICIDX counters (Chromium
+starts them at random), so the server must renumber them at every switch for the receiver to see
+one continuous stream.
 In an H.264 room (Chromium's OpenH264 encoder) the layer switches alone are checked: they can
 only happen at keyframes the server recognises in H.264 packets.
 
