@@ -97,7 +97,8 @@ enum Schema {
 
     private static let videoroom: [Field<Settings>] = [
         .string("admin_key", \.videoroom.adminKey),
-        Rooms.field,
+        .string("rooms_file", \.videoroom.roomsFile),
+        Rooms.field("rooms", \.videoroom.rooms),
     ]
 
     /// Variables that override the file, for containers. Empty values count as unset, so

@@ -175,6 +175,23 @@ public struct Settings: Sendable, Equatable {
         public var notifyJoining = false
         public var requirePvtid = false
         public var audiolevelEvent = false
+        // The options below match the VideoRoom API's `create` (and Janus's defaults), so rooms made
+        // permanent through the API keep everything they were created with.
+        /// Tokens allowed to join; nil = anyone (the check is off).
+        public var allowed: [String]?
+        public var requireE2ee = false
+        public var opusFec = true
+        public var videoSVC = false
+        public var audiolevelExt = true
+        public var audioActivePackets = 100
+        public var audioLevelAverage = 25
+        public var videoorientExt = true
+        public var playoutdelayExt = true
+        public var transportWideCCExt = true
+        public var record = false
+        /// Empty = the working directory.
+        public var recDir: String = ""
+        public var lockRecord = false
         public init(id: UInt64, description: String) {
             self.id = id
             self.description = description
@@ -183,6 +200,9 @@ public struct Settings: Sendable, Equatable {
 
     public struct VideoRoomSettings: Sendable, Equatable {
         public var adminKey: String = ""
+        /// Where rooms made `permanent` through the API are kept; empty = `confab-rooms.cfg` beside
+        /// the settings file (and none when Confab runs without one).
+        public var roomsFile: String = ""
         public var rooms: [Room] = {
             var demo = Room(id: 1234, description: "Demo Room")
             demo.publishers = 50

@@ -24,12 +24,17 @@ public final class VideoRoomPlugin: JanusPlugin {
     let media = MediaRegistry()
     /// Needed by `create` (and shows private rooms in `list`) when set.
     let adminKey: String?
+    /// Keeps rooms made `permanent`; nil: no such file, and permanent requests are refused as
+    /// Janus refuses them without a configuration file.
+    let permanentRooms: (any PermanentRoomStore)?
     let logger: Logger
 
     /// `rooms` are the static rooms (Janus's `room-<id>` sections); an empty `adminKey` lets anyone create rooms.
     public init(rooms: [RoomOptions], adminKey: String = "", engine: MediaEngine? = nil,
+                permanentRooms: (any PermanentRoomStore)? = nil,
                 logger: Logger = Logger(label: "confab.videoroom")) {
         self.adminKey = adminKey.isEmpty ? nil : adminKey
+        self.permanentRooms = permanentRooms
         self.engine = engine
         self.logger = logger
         var seen = Set<UInt64>()

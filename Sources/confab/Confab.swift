@@ -25,11 +25,14 @@ struct Confab: AsyncParsableCommand {
 
     func run() async throws {
         if let checkConfig {
-            _ = try loadSettings(path: checkConfig)
+            let settings = try loadSettings(path: checkConfig)
+            _ = try loadRoomsFile(settings, settingsPath: checkConfig)
             FileHandle.standardError.write(Data("\(checkConfig): settings are valid\n".utf8))
             return
         }
-        let settings = try loadSettings(path: config ?? (FileManager.default.fileExists(atPath: "confab.cfg") ? "confab.cfg" : nil))
+        let settingsPath = config ?? (FileManager.default.fileExists(atPath: "confab.cfg") ? "confab.cfg" : nil)
+        let settings = try loadSettings(path: settingsPath)
+        let roomsFile = try loadRoomsFile(settings, settingsPath: settingsPath)
         LogLevelControl.shared.bootstrap(settings.general.logLevel)
         let logger = Logger(label: "confab")
         let metrics = PrometheusCollectorRegistry()
@@ -43,7 +46,8 @@ struct Confab: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let gateway = Gateway(configuration: gatewayConfiguration(settings),
-                              plugins: plugins(settings, media: media, logger: logger), logger: logger)
+                              plugins: plugins(settings, roomsFile: roomsFile, media: media, logger: logger),
+                              logger: logger)
         let turnSecret = TURNSetup.secret(settings)
         let iceServers = TURNSetup.iceServers(settings, secret: turnSecret)
         let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics,
@@ -80,6 +84,18 @@ struct Confab: AsyncParsableCommand {
         }
     }
 
+    /// The rooms file (rooms made permanent through the API) and its path; nil when there is none.
+    /// Its errors are reported and exit as the settings' do.
+    private func loadRoomsFile(_ settings: Settings, settingsPath: String?) throws -> (path: String, contents: RoomsFile)? {
+        guard let path = RoomsFile.path(settings: settings, settingsPath: settingsPath) else { return nil }
+        do {
+            return (path, try RoomsFile.load(path: path))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
     private func gatewayConfiguration(_ settings: Settings) -> Gateway.Configuration {
         var configuration = Gateway.Configuration()
         configuration.serverName = settings.general.serverName
@@ -99,10 +115,16 @@ struct Confab: AsyncParsableCommand {
         return configuration
     }
 
-    private func plugins(_ settings: Settings, media: MediaEngine, logger: Logger) -> [any JanusPlugin] {
-        [
-            VideoRoomPlugin(rooms: settings.videoroom.rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey,
-                            engine: media, logger: logger),
+    private func plugins(_ settings: Settings, roomsFile: (path: String, contents: RoomsFile)?, media: MediaEngine,
+                         logger: Logger) -> [any JanusPlugin] {
+        let staticRooms = settings.videoroom.rooms
+        let store = roomsFile.map {
+            RoomsFileStore(path: $0.path, contents: $0.contents, staticRoomIDs: Set(staticRooms.map(\.id)), logger: logger)
+        }
+        let rooms = roomsFile?.contents.applied(to: staticRooms) ?? staticRooms
+        return [
+            VideoRoomPlugin(rooms: rooms.map(RoomOptions.init), adminKey: settings.videoroom.adminKey,
+                            engine: media, permanentRooms: store, logger: logger),
             EchoTestPlugin(engine: media, logger: logger),
         ]
     }

@@ -13,8 +13,9 @@ struct Client {
     let sessionID: UInt64
     let handleID: UInt64
 
-    static func connect(rooms: [RoomOptions] = Fixtures.rooms, adminKey: String = "") async throws -> Client {
-        let plugin = VideoRoomPlugin(rooms: rooms, adminKey: adminKey)
+    static func connect(rooms: [RoomOptions] = Fixtures.rooms, adminKey: String = "",
+                        permanentRooms: (any PermanentRoomStore)? = nil) async throws -> Client {
+        let plugin = VideoRoomPlugin(rooms: rooms, adminKey: adminKey, permanentRooms: permanentRooms)
         var configuration = Gateway.Configuration()
         configuration.adminSecret = adminSecret
         let gateway = Gateway(configuration: configuration, plugins: [plugin])

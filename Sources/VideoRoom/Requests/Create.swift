@@ -24,12 +24,16 @@ extension VideoRoomPlugin {
         let audio = try CodecList.audio.parse(request.string("audiocodec"))
         let video = try CodecList.video.parse(request.string("videocodec"))
         let allowed = try Self.tokens(request["allowed"])
-        if request.bool("permanent") == true { throw .noConfigurationFile("create permanent room") }
+        let permanent = request.bool("permanent") == true
+        let store = permanentRooms
+        if permanent && store == nil { throw .noConfigurationFile("create permanent room") }
         let room = try rooms.create(requestedID: request.integer("room") ?? 0) { id in
             Self.options(id: id, request, audio: audio, video: video, allowed: allowed)
         }
-        logger.info("room created", metadata: ["room": "\(room.id)"])
-        return ["videoroom": "created", "room": JSON(room.id), "permanent": false]
+        // As Janus: the room exists either way; a failed save only turns "permanent" false.
+        let saved = permanent && store?.save(room.id, current: { room.options }) == true
+        logger.info("room created", metadata: ["room": "\(room.id)", "permanent": "\(saved)"])
+        return ["videoroom": "created", "room": JSON(room.id), "permanent": .bool(saved)]
     }
 
     /// An `allowed` array's tokens; every element must be a string.

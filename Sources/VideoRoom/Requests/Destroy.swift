@@ -6,7 +6,9 @@ extension VideoRoomPlugin {
     func destroy(_ request: RequestBody) throws(VideoRoomError) -> JSON {
         _ = try request.room()
         try request.validate([.boolean("permanent")])
-        if request.bool("permanent") == true { throw .noConfigurationFile("destroy room permanently") }
+        let permanent = request.bool("permanent") == true
+        let store = permanentRooms
+        if permanent && store == nil { throw .noConfigurationFile("destroy room permanently") }
         let room = try room(for: request)
         try room.withState { (state: inout Room.State) throws(VideoRoomError) in
             try checkSecret(state.options.secret, in: request, member: "secret")
@@ -18,8 +20,11 @@ extension VideoRoomPlugin {
         let subscriptions = media.allSubscriptions.filter { $0.roomID == room.id }
         notifyDestroyed(room.id, subscriptions)
         notifyDestroyed(room.id, participants)
-        logger.info("room destroyed", metadata: ["room": "\(room.id)", "participants": "\(participants.count)"])
-        return ["videoroom": "destroyed", "room": JSON(room.id), "permanent": false]
+        let removed = permanent && store?.remove(room.id) == true
+        logger.info("room destroyed", metadata: [
+            "room": "\(room.id)", "participants": "\(participants.count)", "permanent": "\(removed)",
+        ])
+        return ["videoroom": "destroyed", "room": JSON(room.id), "permanent": .bool(removed)]
     }
 
     /// Tells everyone who was in a destroyed room, as Janus does. Their handles keep their role but

@@ -12,14 +12,18 @@ extension VideoRoomPlugin {
     func edit(_ request: RequestBody) throws(VideoRoomError) -> JSON {
         _ = try request.room()
         try request.validate(Self.editParameters)
-        if request.bool("permanent") == true { throw .noConfigurationFile("edit room permanently") }
+        let permanent = request.bool("permanent") == true
+        let store = permanentRooms
+        if permanent && store == nil { throw .noConfigurationFile("edit room permanently") }
         let room = try room(for: request)
         try room.withState { (state: inout Room.State) throws(VideoRoomError) in
             try checkSecret(state.options.secret, in: request, member: "secret")
             Self.apply(request, to: &state.options)
         }
-        logger.info("room edited", metadata: ["room": "\(room.id)"])
-        return ["videoroom": "edited", "room": JSON(room.id), "permanent": false]
+        // The whole room is recorded, so a static room edited permanently keeps its other options too.
+        let saved = permanent && store?.save(room.id, current: { room.options }) == true
+        logger.info("room edited", metadata: ["room": "\(room.id)", "permanent": "\(saved)"])
+        return ["videoroom": "edited", "room": JSON(room.id), "permanent": .bool(saved)]
     }
 
     /// Janus ignores empty new_description, new_secret and new_pin (so a pin can't be removed).
