@@ -612,3 +612,19 @@ def test_tls_settings_errors_exit_2_with_file_line_key(tls_files, tmp_path):
         for flag in ("--check-config", "--config"):
             r = subprocess.run([binary, flag, "bad.cfg"], cwd=tmp_path, capture_output=True, text=True, timeout=20)
             assert r.returncode == 2 and expected in r.stderr, (flag, r.returncode, r.stderr)
+
+
+@needs_coturn
+def test_max_bps_caps_each_allocation(server_factory, echo_peer):
+    """turn.max_bps = 40,000: 5,000 bytes/s per allocation and direction (2,500 bytes of burst). uclient
+    offers 120-byte messages every 5 ms (24,000 bytes/s) for 2 s: roughly a quarter gets through, the
+    rest is dropped and counted; an uncapped server relays the same run without loss."""
+    capped = server_factory(turn=True, turn_extra="max_bps = 40000;")
+    result = uclient(capped, echo_peer, "-u", USER, "-w", PASSWORD, clients=1, messages=400, interval_ms=5)
+    assert result["sent"] == 400
+    # Client → peer allows ~2,500 + 2 s x 5,000 bytes = ~100 messages (103 seen; more if a busy machine
+    # stretches the run), the echo's way back is capped too.
+    assert 40 <= result["received"] <= 250, (result["received"], result["text"][-1500:])
+    assert metric(capped, "confab_turn_bandwidth_dropped_total") >= 400 - 250
+    free = server_factory(turn=True)
+    assert_no_loss(uclient(free, echo_peer, "-u", USER, "-w", PASSWORD, clients=1, messages=400, interval_ms=5), 400)
