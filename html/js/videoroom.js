@@ -559,6 +559,8 @@ ui.room.addEventListener('change', syncPinField);
 ui.audio.addEventListener('click', toggleAudio);
 ui.video.addEventListener('click', toggleVideo);
 ui.screen.addEventListener('click', toggleScreen);
+// Phones' browsers cannot share the screen: no button rather than one that only says so.
+ui.screen.hidden = !navigator.mediaDevices?.getDisplayMedia;
 ui.leave.addEventListener('click', () => endCall());
 ui.rejoin.addEventListener('click', () => { ui.leftView.hidden = true; join(); });
 ui.copy.addEventListener('click', async () => {
