@@ -170,3 +170,31 @@ def no_camera(driver):
         yield
     finally:
         driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+def publish_offer_script(send_encodings: str = "") -> str:
+    """JavaScript for execute_async_script: a fake 960x540 camera sent on a sendonly transceiver
+    (`send_encodings`: a JS array for simulcast, or none), ICE gathered; returns the offer SDP
+    (or 'ERROR ...') and keeps the connection in window.pc for ACCEPT_ANSWER."""
+    encodings = f", sendEncodings: {send_encodings}" if send_encodings else ""
+    return r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({video: {width: 960, height: 540, frameRate: 30}});
+  const pc = window.pc = new RTCPeerConnection();
+  pc.addTransceiver(stream.getVideoTracks()[0], {direction: 'sendonly'""" + encodings + r"""});
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise((resolve) => pc.addEventListener('icegatheringstatechange',
+      () => pc.iceGatheringState === 'complete' && resolve()));
+  }
+  done(pc.localDescription.sdp);
+})().catch((e) => done('ERROR ' + e));
+"""
+
+
+# Applies the answer (arguments[0]) to window.pc from publish_offer_script.
+ACCEPT_ANSWER = r"""
+const done = arguments[arguments.length - 1];
+window.pc.setRemoteDescription({type: 'answer', sdp: arguments[0]}).then(() => done('ok'), (e) => done('ERROR ' + e));
+"""

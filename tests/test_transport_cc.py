@@ -24,25 +24,8 @@ from test_videoroom_media import create_room, data, request, run
 
 pytestmark = pytest.mark.browser
 
-PUBLISH = r"""
-const done = arguments[arguments.length - 1];
-(async () => {
-  const stream = await navigator.mediaDevices.getUserMedia({video: {width: 960, height: 540, frameRate: 30}});
-  const pc = window.pc = new RTCPeerConnection();
-  pc.addTransceiver(stream.getVideoTracks()[0], {direction: 'sendonly'});
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise((resolve) => pc.addEventListener('icegatheringstatechange',
-      () => pc.iceGatheringState === 'complete' && resolve()));
-  }
-  done(pc.localDescription.sdp);
-})().catch((e) => done('ERROR ' + e));
-"""
-
-ACCEPT = r"""
-const done = arguments[arguments.length - 1];
-window.pc.setRemoteDescription({type: 'answer', sdp: arguments[0]}).then(() => done('ok'), (e) => done('ERROR ' + e));
-"""
+PUBLISH = sb.publish_offer_script()
+ACCEPT = sb.ACCEPT_ANSWER
 
 ESTIMATE = r"""
 const done = arguments[arguments.length - 1];

@@ -28,28 +28,11 @@ from test_videoroom_media import create_room, data, request, run
 
 pytestmark = pytest.mark.browser
 
-PUBLISH = r"""
-const done = arguments[arguments.length - 1];
-(async () => {
-  const stream = await navigator.mediaDevices.getUserMedia({video: {width: 960, height: 540, frameRate: 30}});
-  const pc = window.pc = new RTCPeerConnection();
-  pc.addTransceiver(stream.getVideoTracks()[0], {direction: 'sendonly', sendEncodings: [
+PUBLISH = sb.publish_offer_script("""[
     {rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000},
     {rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 400000},
-    {rid: 'h', maxBitrate: 1200000}]});
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise((resolve) => pc.addEventListener('icegatheringstatechange',
-      () => pc.iceGatheringState === 'complete' && resolve()));
-  }
-  done(pc.localDescription.sdp);
-})().catch((e) => done('ERROR ' + e));
-"""
-
-ACCEPT = r"""
-const done = arguments[arguments.length - 1];
-window.pc.setRemoteDescription({type: 'answer', sdp: arguments[0]}).then(() => done('ok'), (e) => done('ERROR ' + e));
-"""
+    {rid: 'h', maxBitrate: 1200000}]""")
+ACCEPT = sb.ACCEPT_ANSWER
 
 # Turns the top rid on or off, as a browser short of bandwidth (or CPU) does on its own.
 TOP_LAYER_ACTIVE = r"""
