@@ -80,6 +80,8 @@ def test_ice_restart_mid_call_keeps_media_and_shows_the_new_ufrags(restart_srv, 
         assert ufrag(after["sdps"]["remote"]) == new_browser_ufrag, after["sdps"]
         assert ufrag(after["sdps"]["local"]) == new_server_ufrag, after["sdps"]
         assert after["flags"]["ready"] is True, after["flags"]
+        full = restart_srv.is_janus or restart_srv.options.ice_mode == "full"
+        assert after["ice-mode"] == ("full" if full else "lite"), after["ice-mode"]
         # One webrtcup, no hangup: the restart did not end the PeerConnection.
         state = b.state()
         assert state["webrtcState"] == [{"on": True, "reason": None}], state["webrtcState"]

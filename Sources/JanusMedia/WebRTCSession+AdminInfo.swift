@@ -14,7 +14,8 @@ extension WebRTCSession {
                 "got-offer": .bool(remoteSDP != nil), "negotiated": .bool(localSDP != nil), "ready": .bool(connected),
                 "rfc4588-rtx": .bool(streams.contains { $0.rtxPayloadType != nil }),
             ],
-            "ice-mode": "lite",
+            // Janus names full ICE "full"; Confab's shared port is ICE-lite.
+            "ice-mode": .string(connection?.usesFullICE == true ? "full" : "lite"),
             "ice-role": "controlled",
             "queued-packets": 0,
             "sdps": sdpsJSON(localSDP, remoteSDP),

@@ -70,10 +70,11 @@ extension WebRTCSession {
         handle.pushCoreEvent("trickle", ["candidate": ["completed": true]])
     }
 
-    /// The target, when `connection` is still this session's (a replaced one stays quiet).
+    /// The target, when `connection` is still this session's (a replaced or destroyed one stays
+    /// quiet; the session sets its connection before the transport is made).
     private func currentTrickleTarget(_ connection: PeerConnection) -> TrickleTarget? {
         state.withLock { state in
-            guard state.connection == nil || state.connection === connection else { return nil }
+            guard state.connection === connection else { return nil }
             return state.trickleTarget
         }
     }
