@@ -6,7 +6,7 @@ PYTHON       ?= python3
 APT_PACKAGES  = pkg-config libnice-dev libsrtp2-dev libssl-dev libconfig-dev libopus-dev \
                 chromium chromium-driver libjs-janus-gateway iproute2 util-linux \
                 nginx libnginx-mod-stream gettext-base openssl docker-compose coturn \
-                firefox-esr
+                firefox-esr janus-tools
 # Loopback-only private network for the end-to-end tests (falls back to the host's loopback).
 NETNS        := $(shell unshare --net true 2>/dev/null && echo "unshare --net --")
 

@@ -18,6 +18,10 @@ struct Participant: Sendable {
     var talking: Bool?
     /// Their media once they sent an offer (publish, configure or joinandconfigure with a jsep).
     var feed: PublisherFeed?
+    /// Their own `record` choice (publish/configure); nil follows the room's `record`.
+    var record: Bool?
+    /// `filename`: the base of their recording files; nil = Janus's default name.
+    var recordingBase: String?
 
     init(id: UInt64, handle: PluginHandle, privateID: UInt32 = 0, display: String? = nil, bitrate: UInt32 = 0,
          publishing: Bool = false, talking: Bool? = nil) {

@@ -95,6 +95,9 @@ final class PublisherFeed: MediaSink, Sendable {
     private let talk = Mutex<TalkDetection?>(nil)
     /// rtp_forward targets; copied (a reference count, no allocation) once per packet.
     private let forwarderTable = Mutex<[RTPForwarder]>([])
+    /// The .mjr recorders while recording (see PublisherFeed+Recording.swift); copied (a
+    /// reference count) once per packet.
+    let recorders = Mutex<RecorderSet>(.none)
     /// Gaps in the publisher's video, per stream position and simulcast layer (index
     /// `position * layersPerStream + layer`); nil where NACK was not negotiated. Made when the
     /// publisher negotiates, then changed in place only.
@@ -147,6 +150,7 @@ final class PublisherFeed: MediaSink, Sendable {
 
     /// Stops publishing: nothing is forwarded any more; returns the subscriber streams that were fed.
     func unpublish() -> [SubscriberStream] {
+        stopRecording()
         published.withLock { $0 = [] }
         losses.withLock { $0 = [] }
         forwarderTable.withLock { $0 = [] }
@@ -237,6 +241,7 @@ final class PublisherFeed: MediaSink, Sendable {
         }
         let packet = UnsafeRawBufferPointer(received)
         forwardPlain(packet, route: route, context: context)
+        record(packet, route: route)
         let table = fanOut.withLock { $0 }
         guard table.targets.indices.contains(route.stream) else { return }
         for target in table.targets[route.stream] {

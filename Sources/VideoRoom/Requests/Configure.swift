@@ -43,6 +43,10 @@ extension VideoRoomPlugin {
         if request.bool("keyframe") == true, let feed {
             for stream in feed.streams where stream.kind == .video { feed.requestKeyframe(position: stream.position, context: nil) }
         }
+        if message.jsep == nil {
+            try applyRecordingRequest(request, room: room, participantID: participantID)
+            refreshRecording(room: room, participantID: participantID)
+        }
         if let offer = message.jsep {
             let (event, answer) = try publish(offer: offer, request: request, room: room, participantID: participantID,
                                               handle: message.handle)

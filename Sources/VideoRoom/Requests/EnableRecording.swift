@@ -1,7 +1,7 @@
 import JanusAPI
 
-/// `enable_recording`: turns the room's `record` flag on or off (what `list` shows). Recording
-/// the participants' streams when it is on is the media issue's part.
+/// `enable_recording`: turns the room's `record` flag on or off (what `list` shows), and with it
+/// the recording of every publisher in the room (see Recording.swift).
 extension VideoRoomPlugin {
     func enableRecording(_ request: RequestBody) throws(VideoRoomError) -> JSON {
         try request.validate([.boolean("record", required: true)])
@@ -9,10 +9,14 @@ extension VideoRoomPlugin {
         let roomID = request.janusInteger("room")
         guard let room = rooms.room(roomID) else { throw .noSuchRoom(roomID) }
         let record = request.bool("record") ?? false
-        try room.withState { (state: inout Room.State) throws(VideoRoomError) in
+        let participants = try room.withState { (state: inout Room.State) throws(VideoRoomError) -> [UInt64] in
             try checkSecret(state.options.secret, in: request, member: "secret")
             state.options.record = record
+            // Everyone follows the room again, whatever they chose themselves.
+            for id in state.participants.keys { state.participants[id]?.record = nil }
+            return Array(state.participants.keys)
         }
+        for id in participants { refreshRecording(room: room, participantID: id) }
         logger.info("room recording changed", metadata: ["room": "\(roomID)", "record": "\(record)"])
         return ["videoroom": "success", "record": .bool(record)]
     }

@@ -44,6 +44,8 @@ extension VideoRoomPlugin {
         try room.withParticipant(participantID) { (participant: inout Participant, _: Room.State) in
             participant.feed = feed
         }
+        try applyRecordingRequest(request, room: room, participantID: participantID)
+        refreshRecording(room: room, participantID: participantID)
         // A new PeerConnection: its first hangup counts again (Janus clears the ALERT flag).
         handles.update(handle) { $0.hungUp = false }
         return (configuredEvent(room: room.id, feed: feed), answer)

@@ -1,0 +1,84 @@
+import JanusAPI
+
+/// Recording publishers to .mjr files (see StreamRecorder): the room's `record` flag (create,
+/// `enable_recording`) and each publisher's `record`/`filename` (publish, configure,
+/// joinandconfigure). With `lock_record`, a publisher changes its recording only with the room secret.
+extension VideoRoomPlugin {
+    /// Takes `record` and `filename` from a publish/configure request. With `lock_record` and a
+    /// room secret, a request without the right `secret` leaves the recording state as it was
+    /// (Janus ignores the change rather than failing the request).
+    func applyRecordingRequest(_ request: RequestBody, room: Room, participantID: UInt64) throws(VideoRoomError) {
+        let record = request.bool("record")
+        let filename = request.string("filename")
+        guard record != nil || filename != nil else { return }
+        try room.withParticipant(participantID) { (participant: inout Participant, state: Room.State) in
+            if state.options.lockRecord, let secret = state.options.secret {
+                guard let given = request.string("secret"), constantTimeEquals(given, secret) else {
+                    logger.info("recording change refused: the room's recording is locked",
+                                metadata: ["room": "\(room.id)", "id": "\(participantID)"])
+                    return
+                }
+            }
+            if let record { participant.record = record }
+            if let filename, !filename.isEmpty { participant.recordingBase = filename }
+        }
+    }
+
+    /// Starts or stops the participant's recording to match what it (or else the room) asks for.
+    func refreshRecording(room: Room, participantID: UInt64) {
+        let wish = try? room.withParticipant(participantID) {
+            (participant: inout Participant, state: Room.State) -> RecordingWish in
+            RecordingWish(feed: participant.feed, wanted: participant.record ?? state.options.record,
+                          base: participant.recordingBase, options: state.options)
+        }
+        guard let wish, let feed = wish.feed, feed.isPublishing else { return }
+        if wish.wanted, !feed.isRecording {
+            let (directory, name) = Self.recordingLocation(base: wish.base, options: wish.options,
+                                                           participantID: participantID)
+            let (paths, errors) = feed.startRecording(directory: directory, baseName: name)
+            // A recording must begin with a keyframe to be playable, as Janus asks for one too.
+            for stream in feed.streams where stream.kind == .video {
+                feed.requestKeyframe(position: stream.position, context: nil)
+            }
+            for error in errors {
+                logger.error("cannot record", metadata: ["room": "\(room.id)", "id": "\(participantID)", "error": "\(error)"])
+            }
+            logger.info("recording started", metadata: [
+                "room": "\(room.id)", "id": "\(participantID)", "files": "\(paths.joined(separator: ", "))",
+            ])
+        } else if !wish.wanted, feed.isRecording {
+            stopRecording(feed, roomID: room.id)
+        }
+    }
+
+    struct RecordingWish: Sendable {
+        let feed: PublisherFeed?
+        let wanted: Bool
+        let base: String?
+        let options: RoomOptions
+    }
+
+    func stopRecording(_ feed: PublisherFeed, roomID: UInt64) {
+        let stopped = feed.stopRecording()
+        guard !stopped.isEmpty else { return }
+        logger.info("recording stopped", metadata: [
+            "room": "\(roomID)", "id": "\(feed.participantID)", "files": "\(stopped.map(\.path).joined(separator: ", "))",
+        ])
+    }
+
+    /// The directory and the base name of a publisher's files: `filename` when given (a path of its
+    /// own when absolute, else inside the room's `rec_dir`), else Janus's
+    /// `videoroom-<room>-user-<id>-<microseconds>`; `-<audio|video>-<mindex>.mjr` follows.
+    static func recordingLocation(base: String?, options: RoomOptions, participantID: UInt64) -> (String, String) {
+        let roomDirectory = options.recDir ?? ""
+        guard let base, !base.isEmpty else {
+            let now = WallClock.microseconds()
+            return (roomDirectory, "videoroom-\(options.id)-user-\(participantID)-\(now)")
+        }
+        guard let slash = base.lastIndex(of: "/") else { return (roomDirectory, base) }
+        let directory = String(base[..<slash])
+        let name = String(base[base.index(after: slash)...])
+        if base.hasPrefix("/") { return (directory.isEmpty ? "/" : directory, name) }
+        return (roomDirectory.isEmpty ? directory : roomDirectory + "/" + directory, name)
+    }
+}
