@@ -52,15 +52,24 @@ struct RTPForwarder: Sendable {
     }
 }
 
-/// Who receives each published stream, by stream position. Immutable: replaced, never changed.
+/// Whether one published stream is relayed to its subscribers (`configure` with `send`, or the
+/// older `audio` / `video` booleans). Flipped on the control path, read once per packet.
+final class RelaySwitch: Sendable {
+    let isOn = Atomic<Bool>(true)
+}
+
+/// Who receives each published stream, by stream position, and whether it is relayed at all.
+/// Immutable: replaced, never changed (the switches themselves are shared by every snapshot).
 final class FanOut: Sendable {
     let targets: [[SubscriberStream]]
+    let switches: [RelaySwitch]
 
-    init(targets: [[SubscriberStream]]) {
+    init(targets: [[SubscriberStream]], switches: [RelaySwitch]) {
         self.targets = targets
+        self.switches = switches
     }
 
-    static let empty = FanOut(targets: [])
+    static let empty = FanOut(targets: [], switches: [])
 }
 
 final class PublisherFeed: MediaSink, Sendable {
@@ -140,6 +149,7 @@ final class PublisherFeed: MediaSink, Sendable {
             for layer in 0..<Self.layersPerStream { trackers[stream.position * Self.layersPerStream + layer] = LossTracker() }
         }
         losses.withLock { $0 = trackers }
+        changeFanOut { _ in }   // a relay switch for every position
         let audio = streams.first { $0.kind == .audio && $0.media.extensions.audioLevel != nil }
         talk.withLock { talk in
             guard let talkDetection, let audio, let id = audio.media.extensions.audioLevel else { talk = nil; return }
@@ -221,9 +231,39 @@ final class PublisherFeed: MediaSink, Sendable {
         fanOut.withLock { fanOut in
             var targets = fanOut.targets
             if targets.count < count { targets += Array(repeating: [], count: count - targets.count) }
+            var switches = fanOut.switches
+            while switches.count < count { switches.append(RelaySwitch()) }
             change(&targets)
-            fanOut = FanOut(targets: targets)
+            fanOut = FanOut(targets: targets, switches: switches)
         }
+    }
+
+    // MARK: - Relaying on and off (control path)
+
+    /// Turns relaying of stream `position` to subscribers on or off (rtp_forward targets keep
+    /// getting it). Turning a video stream back on asks the publisher for a keyframe, so
+    /// subscribers can decode again at once. False when there is no such stream.
+    @discardableResult
+    func setRelaying(_ on: Bool, position: Int) -> Bool {
+        let table = fanOut.withLock { $0 }
+        guard table.switches.indices.contains(position) else { return false }
+        let relaySwitch = table.switches[position]
+        guard on != relaySwitch.isOn.load(ordering: .acquiring) else { return true }
+        if on {
+            // Subscribers restart before the first packet passes, so the gap is not a loss.
+            for target in table.targets[position] { target.restartSource() }
+        }
+        relaySwitch.isOn.store(on, ordering: .releasing)
+        if on, streams.contains(where: { $0.position == position && $0.kind == .video }) {
+            requestKeyframe(position: position, context: nil, force: true)
+        }
+        return true
+    }
+
+    /// Whether stream `position` is relayed to subscribers.
+    func isRelaying(position: Int) -> Bool {
+        let table = fanOut.withLock { $0 }
+        return !table.switches.indices.contains(position) || table.switches[position].isOn.load(ordering: .relaxed)
     }
 
     // MARK: - MediaSink (reader threads)
@@ -243,7 +283,8 @@ final class PublisherFeed: MediaSink, Sendable {
         forwardPlain(packet, route: route, context: context)
         record(packet, route: route)
         let table = fanOut.withLock { $0 }
-        guard table.targets.indices.contains(route.stream) else { return }
+        guard table.targets.indices.contains(route.stream),
+              table.switches[route.stream].isOn.load(ordering: .relaxed) else { return }
         for target in table.targets[route.stream] {
             target.forward(packet, route: route, context: context)
         }
@@ -347,10 +388,12 @@ final class PublisherFeed: MediaSink, Sendable {
 
     /// Asks the publisher for a keyframe on stream `position` (every simulcast layer), at most
     /// once per `keyframeInterval`. `context`: the caller's reader thread, nil off the media path.
-    func requestKeyframe(position: Int, context: MediaSendContext?) {
+    /// `force`: even if one was sent within the interval (a stream that comes back on).
+    func requestKeyframe(position: Int, context: MediaSendContext?, force: Bool = false) {
         let now = MonotonicClock.nanoseconds()
         let due = lastKeyframeRequest.withLock { last -> Bool in
-            guard last.indices.contains(position), now &- last[position] >= Self.keyframeInterval else { return false }
+            guard last.indices.contains(position), force || now &- last[position] >= Self.keyframeInterval
+            else { return false }
             last[position] = now
             return true
         }

@@ -192,6 +192,12 @@ final class SubscriberStream: Sendable {
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
     }
 
+    /// The publisher stream was not relayed for a while (its `send` was off): the next packets
+    /// start a new source (from a keyframe), numbering continues without a gap to NACK.
+    func restartSource() {
+        state.withLock { $0.restart(isVideo: isVideo) }
+    }
+
     /// `switch`: another publisher's stream of the same kind and codec feeds this m-line from its
     /// next keyframe on; SSRC, sequence numbers and timestamps continue, so the receiver's decoder
     /// sees one stream. False when the kinds or codecs differ (Janus then changes nothing).

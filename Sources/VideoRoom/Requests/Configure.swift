@@ -1,4 +1,5 @@
 import JanusAPI
+import SDP
 
 /// `configure` and `publish`: a participant changes its display name or bitrate cap, and with an
 /// SDP offer (re)negotiates what it publishes.
@@ -40,6 +41,7 @@ extension VideoRoomPlugin {
             feed.bitrate.store(UInt32(truncatingIfNeeded: bitrate), ordering: .relaxed)
             feed.sendREMB(context: nil)
         }
+        if let feed { Self.applyRelaying(request, to: feed) }
         if request.bool("keyframe") == true, let feed {
             for stream in feed.streams where stream.kind == .video { feed.requestKeyframe(position: stream.position, context: nil) }
         }
@@ -58,6 +60,24 @@ extension VideoRoomPlugin {
     struct DisplayChange: Sendable {
         let display: String
         let others: [PluginHandle]
+    }
+
+    /// `send` per stream (Janus ignores it in an element without `mid`), after the older
+    /// `audio` / `video` booleans that mean every stream of that kind: Janus then stops or
+    /// resumes relaying those streams to subscribers.
+    private static func applyRelaying(_ request: RequestBody, to feed: PublisherFeed) {
+        let published = feed.streams
+        for (kind, key) in [(MediaKind.audio, "audio"), (.video, "video")] {
+            guard let on = request.bool(key) else { continue }
+            for stream in published where stream.kind == kind { feed.setRelaying(on, position: stream.position) }
+        }
+        for element in request["streams"]?.arrayValue ?? [] {
+            let wanted = RequestBody(element: element)
+            guard let on = wanted.bool("send"), let mid = wanted.string("mid") else { continue }
+            for stream in published where stream.media.mid == mid {
+                feed.setRelaying(on, position: stream.position)
+            }
+        }
     }
 
     /// `streams` (or, without a non-empty one, the older top-level `mid`) names published streams
