@@ -1,7 +1,8 @@
 import JanusAPI
 
 /// `kick`: a moderator (with the room secret) takes a participant out. They hear
-/// `leaving: "ok", reason: "kicked"`, everyone else `kicked: <id>`.
+/// `leaving: "ok", reason: "kicked"` and the core's hangup ("Close PC"), everyone else
+/// `kicked: <id>` (and no `unpublished`); the handle cannot join again, a new handle can.
 extension VideoRoomPlugin {
     static let kickParameters: [Parameter] = [.string("secret")]
 
@@ -28,7 +29,8 @@ extension VideoRoomPlugin {
             "videoroom": "event", "room": JSON(roomID), "leaving": "ok", "reason": "kicked",
         ])
         notify(others, ["videoroom": "event", "room": JSON(roomID), "kicked": JSON(id)])
-        closeMedia(kicked.handle, reason: "Kicked")
+        // Janus closes the PeerConnection the way `unpublish` does: the hangup says "Close PC".
+        closeMedia(kicked.handle, reason: "Close PC")
         logger.info("participant kicked", metadata: ["room": "\(roomID)", "id": "\(id)"])
         return ["videoroom": "success"]
     }
