@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import harness
 import media_peers as mp
 from janus_client import VIDEOROOM, unique_room
 
@@ -250,3 +251,31 @@ def test_configure_record_with_filename_and_lock_record(media_srv, tmp_path):
 
     run(scenario())
     check_converts(by_type(finished_recordings(rec)), 3.0, tmp_path)
+
+
+def test_recordings_are_finished_when_the_server_stops(tmp_path):
+    """SIGTERM while a publisher is recorded: the files are complete and readable afterwards."""
+    rec = tmp_path / "rec"
+    srv = harness.start_server(harness.ServerOptions(media=True))
+    try:
+        async def scenario() -> None:
+            sig = mp.HttpSignalling(srv.janus_url)
+            await sig.start()
+            peer = None
+            try:
+                room = await create_room(sig, rec, record=True)
+                _, peer = await publish(sig, room, "cut off")
+                await asyncio.sleep(3.0)
+                srv.proc.terminate()
+                await asyncio.to_thread(srv.proc.wait, 20)
+            finally:
+                if peer is not None:
+                    await peer.close()
+                await sig.close()
+
+        run(scenario())
+        assert srv.proc.returncode == 0, srv.log_tail()
+        files = by_type(wait_for_files(rec, 2, timeout=2.0))
+        check_converts(files, 2.5, tmp_path)
+    finally:
+        srv.stop()

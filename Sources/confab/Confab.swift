@@ -137,5 +137,7 @@ struct GatewayTimers: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown { await gateway.runTimers() }
         gateway.shutdown()
+        // Ending the sessions closed every recording; let the writer thread finish the files.
+        await VideoRoomPlugin.finishRecordings(timeout: .seconds(3))
     }
 }

@@ -51,6 +51,15 @@ extension VideoRoomPlugin {
         }
     }
 
+    /// Waits, up to `timeout`, until every recording is written out and renamed (at shutdown,
+    /// once the sessions are gone: the writer thread would otherwise die with the process).
+    public static func finishRecordings(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while RecordingWriter.shared.openCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     struct RecordingWish: Sendable {
         let feed: PublisherFeed?
         let wanted: Bool
