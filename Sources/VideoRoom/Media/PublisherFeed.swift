@@ -44,11 +44,17 @@ struct RTPForwarder: Sendable {
     let host: String
     let destination: TransportAddress
     let ssrc: UInt32
+    /// `srtp_suite` + `srtp_crypto`: the copies go out SRTP-protected.
+    var srtp: ForwardingSRTP? = nil
 
     /// One entry of `forwarders` (rtp_forward, listforwarders), Janus 1.1.2's shape.
     var json: JSON {
-        ["stream_id": JSON(UInt64(id)), "type": .string(kind.rawValue), "host": .string(host),
-         "port": JSON(Int(destination.port))]
+        var entry: [String: JSON] = [
+            "stream_id": JSON(UInt64(id)), "type": .string(kind.rawValue), "host": .string(host),
+            "port": JSON(Int(destination.port)),
+        ]
+        if srtp != nil { entry["srtp"] = true }
+        return .object(entry)
     }
 }
 
@@ -200,11 +206,16 @@ final class PublisherFeed: MediaSink, Sendable {
         guard !route.isRTX, route.layer == 0 else { return }
         let table = forwarderTable.withLock { $0 }
         for forwarder in table where forwarder.position == route.stream {
-            context.enqueuePlain(packet, to: forwarder.destination) { copy in
+            let setSSRC = { (copy: UnsafeMutableRawBufferPointer) in
                 copy[8] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 24)
                 copy[9] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 16)
                 copy[10] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 8)
                 copy[11] = UInt8(truncatingIfNeeded: forwarder.ssrc)
+            }
+            if let srtp = forwarder.srtp {
+                context.enqueueProtected(packet, to: forwarder.destination, srtp: srtp, edit: setSSRC)
+            } else {
+                context.enqueuePlain(packet, to: forwarder.destination, edit: setSSRC)
             }
         }
     }

@@ -1,15 +1,18 @@
+import Foundation
 import JanusAPI
+import Media
 import Net
 import SDP
 
-/// `rtp_forward`: a publisher's streams as plain RTP to UDP ports (recording and streaming
-/// pipelines). Multistream form `streams: [{mid, port}]`, or the deprecated `audio_port` /
-/// `video_port`; the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
+/// `rtp_forward`: a publisher's streams as RTP (plain, or SRTP with `srtp_suite` +
+/// `srtp_crypto`) to UDP ports (recording and streaming pipelines). Multistream form
+/// `streams: [{mid, port}]`, or the deprecated `audio_port` / `video_port`; the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
 /// Forwarders end with the publisher's PeerConnection.
 extension VideoRoomPlugin {
     static let rtpForwardParameters: [Parameter] = [
         .positiveInteger("publisher_id", required: true), .string("host", required: true), .array("streams"),
         .positiveInteger("audio_port"), .positiveInteger("video_port"), .string("secret"),
+        .positiveInteger("srtp_suite"), .string("srtp_crypto"),
     ]
     static let forwardedStreamParameters: [Parameter] = [
         .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
@@ -25,12 +28,13 @@ extension VideoRoomPlugin {
             guard let feed = state.participants[publisherID]?.feed, feed.isPublishing else { throw .noSuchFeed(publisherID) }
             return feed
         }
+        let srtp = try Self.forwardingSRTP(request)
         let host = request.string("host") ?? ""
         guard TransportAddress(ip: host, port: 0) != nil else {
             throw VideoRoomError(.invalidElement, "Invalid element (host should be an IP address)")
         }
         if request["audio_port"] != nil || request["video_port"] != nil {
-            return try legacyForward(request, feed: feed, host: host, room: room.id)
+            return try legacyForward(request, feed: feed, host: host, room: room.id, srtp: srtp)
         }
         var made: [RTPForwarder] = []
         for element in request["streams"]?.arrayValue ?? [] {
@@ -38,20 +42,24 @@ extension VideoRoomPlugin {
             try wanted.validate(Self.forwardedStreamParameters)
             // Janus skips a mid the publisher does not send.
             guard let stream = feed.streams.first(where: { $0.media.mid == wanted.string("mid") }) else { continue }
+            // A key libsrtp cannot use makes no forwarder (Janus answers without it, no error).
+            if case .unusable = srtp { continue }
             made.append(try forward(stream, of: feed, host: host, port: wanted.integer("port") ?? 0,
-                                    ssrc: wanted.integer("ssrc")))
+                                    ssrc: wanted.integer("ssrc"), srtp: srtp.session))
         }
         return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
                 "forwarders": .array(made.map(\.json))]
     }
 
     /// `audio_port` / `video_port`: the first audio and video stream (Janus answers `rtp_stream`).
-    private func legacyForward(_ request: RequestBody, feed: PublisherFeed, host: String, room: UInt64) throws(VideoRoomError) -> JSON {
+    private func legacyForward(_ request: RequestBody, feed: PublisherFeed, host: String, room: UInt64,
+                               srtp: SRTPRequest) throws(VideoRoomError) -> JSON {
         var summary: [String: JSON] = ["host": .string(host), "warning": "deprecated_api"]
         for (kind, key) in [(MediaKind.audio, "audio"), (.video, "video")] {
             guard let port = request.integer("\(key)_port"),
                   let stream = feed.streams.first(where: { $0.kind == kind }) else { continue }
-            let forwarder = try forward(stream, of: feed, host: host, port: port, ssrc: nil)
+            if case .unusable = srtp { continue }
+            let forwarder = try forward(stream, of: feed, host: host, port: port, ssrc: nil, srtp: srtp.session)
             summary[key] = JSON(Int(port))
             summary["\(key)_stream_id"] = JSON(UInt64(forwarder.id))
         }
@@ -59,14 +67,37 @@ extension VideoRoomPlugin {
                 "rtp_stream": .object(summary)]
     }
 
+    /// What `srtp_suite` + `srtp_crypto` ask for. Only both together mean SRTP (either alone is
+    /// ignored, as in Janus 1.1.2); a suite other than 32 or 80 is an error, a key that is not
+    /// base64 of at least 30 bytes makes no forwarder.
+    enum SRTPRequest {
+        case none
+        case protected(ForwardingSRTP)
+        case unusable
+
+        var session: ForwardingSRTP? {
+            if case .protected(let session) = self { return session }
+            return nil
+        }
+    }
+
+    static func forwardingSRTP(_ request: RequestBody) throws(VideoRoomError) -> SRTPRequest {
+        guard let suite = request.integer("srtp_suite"), let crypto = request.string("srtp_crypto") else { return .none }
+        guard suite == 32 || suite == 80 else { throw VideoRoomError(.invalidElement, "Invalid SRTP suite (\(suite))") }
+        guard let key = Data(base64Encoded: crypto),
+              let session = ForwardingSRTP(suite: Int(suite), keyAndSalt: Array(key)) else { return .unusable }
+        return .protected(session)
+    }
+
     private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
-                         ssrc: UInt64?) throws(VideoRoomError) -> RTPForwarder {
+                         ssrc: UInt64?, srtp: ForwardingSRTP?) throws(VideoRoomError) -> RTPForwarder {
         guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
             throw VideoRoomError(.invalidElement, "Invalid element (port)")
         }
         let forwarder = RTPForwarder(
             id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
-            destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max))
+            destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max),
+            srtp: srtp)
         feed.addForwarder(forwarder)
         logger.info("rtp forwarder added", metadata: [
             "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
