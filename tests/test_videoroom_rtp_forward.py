@@ -1,6 +1,13 @@
 """rtp_forward extras (Janus 1.x parameters beyond host/port): SRTP-protected forwarding
 (`srtp_suite` + `srtp_crypto`), checked by decrypting in the test with pylibsrtp (aiortc's own
-libsrtp binding). The same test runs against Janus 1.1.2 (CONFAB_TARGET=janus).
+libsrtp binding); `rtcp_port` (the recipient's PLI makes the publisher send a keyframe). The
+same tests run against Janus 1.1.2 (CONFAB_TARGET=janus).
+
+Recorded from Janus 1.1.2 for `rtcp_port` (asserted below): the forwarder's entry gains
+`local_rtcp_port` (a port of the server's) and `remote_rtcp_port` (the one asked for), in
+rtp_forward and listforwarders; right away the server sends one 12-byte packet
+(`80 00 00 00` + 8 zero bytes) from the local port to the remote one; a PLI sent to the local
+port gets a keyframe from the publisher within a second.
 
 Recorded from Janus 1.1.2 (asserted below):
 - `srtp_suite` or `srtp_crypto` alone: a plain forwarder (no `srtp` in its entry)
@@ -18,6 +25,8 @@ import asyncio
 import base64
 import os
 import socket
+import struct
+import time
 
 import pylibsrtp
 import pytest
@@ -100,6 +109,86 @@ def test_rtp_forward_with_srtp(media_srv):
         finally:
             for s in socks:
                 s.close()
+            await pub.peer.close()
+            await sig.close()
+
+    run(scenario())
+
+
+def is_vp8_keyframe(packet: bytes) -> bool:
+    """Whether an RTP packet starts a VP8 keyframe (RFC 7741 descriptor, then the P bit)."""
+    offset = 12 + 4 * (packet[0] & 0x0F)
+    if packet[0] & 0x10:
+        offset += 4 + 4 * int.from_bytes(packet[offset + 2:offset + 4], "big")
+    descriptor, i = packet[offset], offset + 1
+    if not descriptor & 0x10 or descriptor & 0x07:   # not the start of partition 0
+        return False
+    if descriptor & 0x80:
+        extension = packet[i]
+        i += 1
+        if extension & 0x80:
+            i += 2 if packet[i] & 0x80 else 1
+        if extension & 0x40:
+            i += 1
+        if extension & 0x30:
+            i += 1
+    return packet[i] & 0x01 == 0
+
+
+def test_rtp_forward_rtcp_port_turns_a_pli_into_a_keyframe(media_srv):
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        pub = Publisher(sig, "rtcp")
+        rtp, rtcp = receiver(), receiver()
+        rtp.settimeout(0.2)
+        try:
+            room = await create_room(sig, secret=SECRET)
+            await pub.join_and_publish(room)
+            await sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            r = data(await sig.message(pub.handle, {
+                "request": "rtp_forward", "room": room, "publisher_id": pub.id, "host": "127.0.0.1", "secret": SECRET,
+                "streams": [{"mid": "1", "port": rtp.getsockname()[1], "rtcp_port": rtcp.getsockname()[1]}]}))
+            [forwarder] = r["forwarders"]
+            assert set(forwarder) == {"stream_id", "type", "host", "port", "local_rtcp_port", "remote_rtcp_port"}, r
+            assert forwarder["remote_rtcp_port"] == rtcp.getsockname()[1] and forwarder["type"] == "video", r
+            latch, source = await asyncio.to_thread(rtcp.recvfrom, 2000)
+            assert latch == bytes([0x80]) + bytes(11) and source == ("127.0.0.1", forwarder["local_rtcp_port"]), (
+                latch.hex(), source)
+            listed = data(await sig.message(pub.handle, {"request": "listforwarders", "room": room, "secret": SECRET}))
+            assert listed["publishers"][0]["forwarders"] == [forwarder], listed
+
+            async def keyframes(seconds: float) -> tuple[int, bytes]:
+                count, ssrc, end = 0, b"", time.time() + seconds
+                while time.time() < end:
+                    try:
+                        packet = (await asyncio.to_thread(rtp.recvfrom, 2000))[0]
+                    except socket.timeout:
+                        continue
+                    ssrc = packet[8:12]
+                    count += is_vp8_keyframe(packet)
+                return count, ssrc
+
+            await keyframes(1.0)   # the first keyframe(s) of the stream
+            idle, ssrc = await keyframes(3.0)
+            assert idle == 0 and ssrc, f"keyframes without a PLI ({idle}): the test cannot tell"
+            for _ in range(2):   # PLI: version 2, FMT 1, PT 206, length 2, sender SSRC, media SSRC
+                rtcp.sendto(struct.pack("!BBHI", 0x81, 206, 2, 1) + ssrc, source)
+                got, _ = await keyframes(1.5)
+                assert got >= 1, "no keyframe after a PLI on the RTCP port"
+
+            # Confab closes the feedback port with the forwarder (here: the publisher hangs up).
+            # Janus 1.1.2 keeps its socket open after the hangup (recorded), so not checked there.
+            local = forwarder["local_rtcp_port"]
+            assert local in {port for _, port in mp.udp_sockets_of(media_srv.proc.pid)}
+            await pub.peer.close()
+            await sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "publisher hangup")
+            await asyncio.sleep(1.0)
+            if harness.target() != "janus":
+                assert local not in {port for _, port in mp.udp_sockets_of(media_srv.proc.pid)}, "RTCP port still open"
+        finally:
+            rtp.close()
+            rtcp.close()
             await pub.peer.close()
             await sig.close()
 

@@ -46,6 +46,8 @@ struct RTPForwarder: Sendable {
     let ssrc: UInt32
     /// `srtp_suite` + `srtp_crypto`: the copies go out SRTP-protected.
     var srtp: ForwardingSRTP? = nil
+    /// `rtcp_port`: where the recipient's RTCP comes back (PLI/FIR ask the publisher for a keyframe).
+    var feedback: ForwarderFeedback? = nil
 
     /// One entry of `forwarders` (rtp_forward, listforwarders), Janus 1.1.2's shape.
     var json: JSON {
@@ -53,6 +55,10 @@ struct RTPForwarder: Sendable {
             "stream_id": JSON(UInt64(id)), "type": .string(kind.rawValue), "host": .string(host),
             "port": JSON(Int(destination.port)),
         ]
+        if let feedback {
+            entry["local_rtcp_port"] = JSON(Int(feedback.localPort))
+            entry["remote_rtcp_port"] = JSON(Int(feedback.remote.port))
+        }
         if srtp != nil { entry["srtp"] = true }
         return .object(entry)
     }
@@ -169,7 +175,11 @@ final class PublisherFeed: MediaSink, Sendable {
         stopRecording()
         published.withLock { $0 = [] }
         losses.withLock { $0 = [] }
-        forwarderTable.withLock { $0 = [] }
+        let forwards = forwarderTable.withLock { table in
+            defer { table = [] }
+            return table
+        }
+        for forwarder in forwards { forwarder.feedback?.stop() }
         let old = fanOut.withLock { fanOut -> FanOut in
             defer { fanOut = .empty }
             return fanOut
@@ -193,11 +203,12 @@ final class PublisherFeed: MediaSink, Sendable {
 
     /// Removes forwarder `id`; false when there is none.
     func removeForwarder(_ id: UInt32) -> Bool {
-        forwarderTable.withLock { table in
-            guard let index = table.firstIndex(where: { $0.id == id }) else { return false }
-            table.remove(at: index)
-            return true
+        let removed = forwarderTable.withLock { table -> RTPForwarder? in
+            guard let index = table.firstIndex(where: { $0.id == id }) else { return nil }
+            return table.remove(at: index)
         }
+        removed?.feedback?.stop()
+        return removed != nil
     }
 
     /// Plain RTP copies for the stream's forwarders (simulcast: the lowest layer; no RTX), with

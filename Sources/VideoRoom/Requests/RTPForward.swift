@@ -6,7 +6,8 @@ import SDP
 
 /// `rtp_forward`: a publisher's streams as RTP (plain, or SRTP with `srtp_suite` +
 /// `srtp_crypto`) to UDP ports (recording and streaming pipelines). Multistream form
-/// `streams: [{mid, port}]`, or the deprecated `audio_port` / `video_port`; the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
+/// `streams: [{mid, port, ssrc?, rtcp_port?}]`, or the deprecated `audio_port` / `video_port`;
+/// the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
 /// Forwarders end with the publisher's PeerConnection.
 extension VideoRoomPlugin {
     static let rtpForwardParameters: [Parameter] = [
@@ -16,6 +17,7 @@ extension VideoRoomPlugin {
     ]
     static let forwardedStreamParameters: [Parameter] = [
         .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
+        .positiveInteger("rtcp_port"),
     ]
 
     func rtpForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
@@ -45,7 +47,7 @@ extension VideoRoomPlugin {
             // A key libsrtp cannot use makes no forwarder (Janus answers without it, no error).
             if case .unusable = srtp { continue }
             made.append(try forward(stream, of: feed, host: host, port: wanted.integer("port") ?? 0,
-                                    ssrc: wanted.integer("ssrc"), srtp: srtp.session))
+                                    ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port")))
         }
         return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
                 "forwarders": .array(made.map(\.json))]
@@ -90,14 +92,30 @@ extension VideoRoomPlugin {
     }
 
     private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
-                         ssrc: UInt64?, srtp: ForwardingSRTP?) throws(VideoRoomError) -> RTPForwarder {
+                         ssrc: UInt64?, srtp: ForwardingSRTP?, rtcpPort: UInt64? = nil) throws(VideoRoomError) -> RTPForwarder {
         guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
             throw VideoRoomError(.invalidElement, "Invalid element (port)")
+        }
+        var feedback: ForwarderFeedback?
+        if let rtcpPort {
+            guard (1...65535).contains(rtcpPort), let remote = TransportAddress(ip: host, port: UInt16(rtcpPort)) else {
+                throw VideoRoomError(.invalidElement, "Invalid element (rtcp_port)")
+            }
+            let position = stream.position
+            let isVideo = stream.kind == .video
+            do {
+                feedback = try ForwarderFeedback(remote: remote, logger: logger) { [weak feed] in
+                    if isVideo { feed?.requestKeyframe(position: position, context: nil) }
+                }
+            } catch {
+                logger.warning("rtp forwarder feedback port not opened", metadata: ["error": "\(error)"])
+                throw VideoRoomError(.unknown, "Error binding RTCP socket")
+            }
         }
         let forwarder = RTPForwarder(
             id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
             destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max),
-            srtp: srtp)
+            srtp: srtp, feedback: feedback)
         feed.addForwarder(forwarder)
         logger.info("rtp forwarder added", metadata: [
             "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
