@@ -1,7 +1,8 @@
 """The Docker bundle, checked without a Docker engine (none runs on these machines):
 compose.yaml validates against the Compose specification (docker-compose 1.29's `config`,
 which needs no engine) and publishes only the handful of ports the bundle promises; the
-Dockerfile's runtime stage installs every shared library the built `confab` binary needs."""
+Dockerfile's runtime stage installs every shared library that `confab`, built as the Dockerfile
+builds it (release, static Swift stdlib), needs."""
 from __future__ import annotations
 
 import os
@@ -63,9 +64,35 @@ def _closure(packages: list[str]) -> set[str]:
     return names
 
 
+def _dockerfile_build_command() -> list[str]:
+    """The `swift build ...` of the Dockerfile's build stage, so the check builds what it builds."""
+    text = (REPO / "Dockerfile").read_text()
+    match = re.search(r"^RUN (swift build [^\\&\n]+)", text, re.M)
+    assert match, "no `RUN swift build ...` in the Dockerfile's build stage"
+    return match.group(1).split()
+
+
+def _release_binary_as_the_dockerfile_builds_it() -> Path:
+    """Builds confab with the Dockerfile's flags (release, static Swift stdlib) in .build-docker;
+    CONFAB_DOCKER_BINARY names an already built one instead."""
+    if os.environ.get("CONFAB_DOCKER_BINARY"):
+        return Path(os.environ["CONFAB_DOCKER_BINARY"])
+    _require(shutil.which("swift") is not None, "swift not on PATH")
+    command = _dockerfile_build_command() + ["--scratch-path", str(REPO / ".build-docker")]
+    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=3600)
+    assert build.returncode == 0, f"{' '.join(command)} failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
+    bin_path = subprocess.run(command + ["--show-bin-path"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    return Path(bin_path) / "confab"
+
+
+@pytest.mark.slow
 def test_dockerfile_runtime_stage_covers_every_shared_library():
-    binary = next((p for p in (REPO / ".build/release/confab", REPO / ".build/debug/confab") if p.exists()), None)
-    _require(binary is not None, "build confab first (swift build)")
+    """The Dockerfile's release build with the static Swift stdlib, then every library `ldd`
+    lists must come from a package the runtime stage installs (or debian:bookworm-slim has), and
+    no Swift runtime library may be needed (the runtime image has no toolchain)."""
+    binary = _release_binary_as_the_dockerfile_builds_it()
+    assert binary.exists(), binary
     packages = _runtime_packages()
     assert {"libsrtp2-1", "libssl3", "libconfig9"} <= set(packages), packages
     available = _closure(packages) | {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}  # in debian:bookworm-slim
@@ -73,8 +100,10 @@ def test_dockerfile_runtime_stage_covers_every_shared_library():
     missing = []
     for line in ldd.splitlines():
         match = re.search(r"=> (/\S+)", line)
-        if not match or "/swift/" in match.group(1):
-            continue   # the Swift runtime is copied from the build stage
+        if not match:
+            continue
+        assert "/swift/" not in match.group(1) and "libswift" not in match.group(1), \
+            f"the Swift runtime must be linked in statically (the runtime image has none): {line.strip()}"
         owner = subprocess.run(["dpkg", "-S", os.path.realpath(match.group(1))], capture_output=True, text=True)
         if owner.returncode != 0:
             owner = subprocess.run(["dpkg", "-S", match.group(1)], capture_output=True, text=True)
