@@ -1,7 +1,8 @@
 # Confab in a container: a Swift build stage and a slim Debian runtime with only the C libraries
 # the binary links (tests/test_bundle.py checks that list against `ldd` of a real build).
 
-FROM swift:6.1-bookworm AS build
+# The same Swift release the suite builds and tests with (tests/test_bundle.py checks).
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         pkg-config libnice-dev libsrtp2-dev libssl-dev libconfig-dev libopus-dev \
     && rm -rf /var/lib/apt/lists/*

@@ -86,6 +86,17 @@ def _release_binary_as_the_dockerfile_builds_it() -> Path:
     return Path(bin_path) / "confab"
 
 
+def test_dockerfile_builds_with_the_swift_release_the_suite_uses():
+    _require(shutil.which("swift") is not None, "swift not on PATH")
+    image = re.search(r"^FROM swift:(\d+\.\d+)\S*-bookworm AS build", (REPO / "Dockerfile").read_text(), re.M)
+    assert image, "the build stage must be an official swift:X.Y-bookworm image"
+    local = re.search(r"Swift version (\d+\.\d+)", subprocess.run(["swift", "--version"], capture_output=True,
+                                                                   text=True).stdout + "")
+    assert local, "cannot read `swift --version`"
+    assert image.group(1) == local.group(1), \
+        f"Dockerfile builds with Swift {image.group(1)}, the suite with {local.group(1)}: a release the code is not tested on"
+
+
 @pytest.mark.slow
 def test_dockerfile_runtime_stage_covers_every_shared_library():
     """The Dockerfile's release build with the static Swift stdlib, then every library `ldd`
