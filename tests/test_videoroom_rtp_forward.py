@@ -1,7 +1,7 @@
 """rtp_forward extras (Janus 1.x parameters beyond host/port): SRTP-protected forwarding
 (`srtp_suite` + `srtp_crypto`), checked by decrypting in the test with pylibsrtp (aiortc's own
-libsrtp binding); `rtcp_port` (the recipient's PLI makes the publisher send a keyframe). The
-same tests run against Janus 1.1.2 (CONFAB_TARGET=janus).
+libsrtp binding); `rtcp_port` (the recipient's PLI makes the publisher send a keyframe);
+`host_family` and per-stream `host`. The same tests run against Janus 1.1.2 (CONFAB_TARGET=janus).
 
 Recorded from Janus 1.1.2 for `rtcp_port` (asserted below): the forwarder's entry gains
 `local_rtcp_port` (a port of the server's) and `remote_rtcp_port` (the one asked for), in
@@ -189,6 +189,99 @@ def test_rtp_forward_rtcp_port_turns_a_pli_into_a_keyframe(media_srv):
         finally:
             rtp.close()
             rtcp.close()
+            await pub.peer.close()
+            await sig.close()
+
+    run(scenario())
+
+
+def drain(sock: socket.socket, wait: float = 0.5) -> int:
+    """How many datagrams arrive within `wait` seconds."""
+    sock.settimeout(0.1)
+    count, end = 0, time.time() + wait
+    while time.time() < end:
+        try:
+            sock.recvfrom(2000)
+            count += 1
+        except socket.timeout:
+            pass
+    return count
+
+
+def test_rtp_forward_host_family_and_per_stream_host(media_srv):
+    """Recorded from Janus 1.1.2 (asserted): `host_family` "ipv4"/"ipv6" restricts how `host`
+    resolves (a name like "localhost", or a literal, which must then be of that family: "Could
+    not resolve address (127.0.0.1)..." for ipv6); another value is 430 "Unsupported protocol
+    family (ipx)", a non-string 430 "Invalid element type (host_family should be a string)"; an
+    unknown name 430 "Could not resolve address (name)..."; a stream's own `host` (and
+    `host_family`) overrides the global one, which is still required (429 "Missing mandatory
+    element (host)"). Janus 1.1.2 answers "host": "0.0.0.0" for a resolved name and, on this
+    loopback, forwards to "::1" with "port": 0 and sends nothing; Confab answers the resolved
+    address and forwards over IPv6 too (checked for Confab only)."""
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        pub = Publisher(sig, "family")
+        v4, v6 = receiver(), receiver(socket.AF_INET6, "::1")
+        try:
+            room = await create_room(sig, secret=SECRET)
+            await pub.join_and_publish(room)
+            await sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            base = {"request": "rtp_forward", "room": room, "publisher_id": pub.id, "secret": SECRET}
+            port4, port6 = v4.getsockname()[1], v6.getsockname()[1]
+
+            async def forward(body: dict) -> dict:
+                return data(await sig.message(pub.handle, {**base, **body}))
+
+            async def stop_all(reply: dict) -> None:
+                for f in reply["forwarders"]:
+                    await sig.message(pub.handle, {"request": "stop_rtp_forward", "room": room, "publisher_id": pub.id,
+                                                   "secret": SECRET, "stream_id": f["stream_id"]})
+                await asyncio.to_thread(drain, v4)
+                await asyncio.to_thread(drain, v6)
+
+            def error(code: int, text: str) -> dict:
+                return {"videoroom": "event", "error_code": code, "error": text}
+
+            one = [{"mid": "0", "port": 9}]
+            assert await forward({"host": "localhost", "host_family": "ipx", "streams": one}) == error(
+                430, "Unsupported protocol family (ipx)")
+            assert await forward({"host": "localhost", "host_family": 4, "streams": one}) == error(
+                430, "Invalid element type (host_family should be a string)")
+            assert await forward({"host": "127.0.0.1", "host_family": "ipv6", "streams": one}) == error(
+                430, "Could not resolve address (127.0.0.1)...")
+            assert await forward({"host": "no.such.host.invalid", "streams": one}) == error(
+                430, "Could not resolve address (no.such.host.invalid)...")
+            assert await forward({"streams": [{"mid": "0", "port": port4, "host": "127.0.0.1"}]}) == error(
+                429, "Missing mandatory element (host)")
+
+            r = await forward({"host": "localhost", "host_family": "ipv4", "streams": [{"mid": "0", "port": port4}]})
+            assert [f["port"] for f in r["forwarders"]] == [port4], r
+            assert r["forwarders"][0]["host"] == ("0.0.0.0" if harness.target() == "janus" else "127.0.0.1"), r
+            # Janus 1.1.2 sends in bursts here, so only "something arrived" is common ground.
+            assert await asyncio.to_thread(drain, v4, 1.0) >= 1, "nothing forwarded to localhost (ipv4)"
+            await stop_all(r)
+
+            # A stream's own host wins over the global one.
+            r = await forward({"host": "192.0.2.1", "streams": [{"mid": "0", "port": port4, "host": "127.0.0.1"}]})
+            assert [(f["host"], f["port"]) for f in r["forwarders"]] == [("127.0.0.1", port4)], r
+            assert await asyncio.to_thread(drain, v4, 1.0) >= 1, "nothing forwarded to the stream's own host"
+            await stop_all(r)
+
+            if harness.target() != "janus":
+                r = await forward({"host": "::1", "streams": [{"mid": "0", "port": port6}, {"mid": "1", "port": port4,
+                                                                                          "host": "127.0.0.1"}]})
+                assert [(f["type"], f["host"], f["port"]) for f in r["forwarders"]] == [
+                    ("audio", "::1", port6), ("video", "127.0.0.1", port4)], r
+                audio = await receive(v6, 20)
+                assert all(p[0] >> 6 == 2 for p in audio) and len({p[1] & 0x7F for p in audio}) == 1
+                assert await asyncio.to_thread(drain, v4, 1.0) >= 20, "video to 127.0.0.1 beside audio to ::1"
+                r6 = await forward({"host": "127.0.0.1", "streams": [{"mid": "0", "port": port6, "host": "::1",
+                                                                      "host_family": "ipv6"}]})
+                assert [(f["host"], f["port"]) for f in r6["forwarders"]] == [("::1", port6)], r6
+        finally:
+            v4.close()
+            v6.close()
             await pub.peer.close()
             await sig.close()
 

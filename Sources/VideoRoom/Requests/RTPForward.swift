@@ -6,18 +6,18 @@ import SDP
 
 /// `rtp_forward`: a publisher's streams as RTP (plain, or SRTP with `srtp_suite` +
 /// `srtp_crypto`) to UDP ports (recording and streaming pipelines). Multistream form
-/// `streams: [{mid, port, ssrc?, rtcp_port?}]`, or the deprecated `audio_port` / `video_port`;
+/// `streams: [{mid, port, ssrc?, rtcp_port?, host?, host_family?}]`, or the deprecated `audio_port` / `video_port`;
 /// the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
 /// Forwarders end with the publisher's PeerConnection.
 extension VideoRoomPlugin {
     static let rtpForwardParameters: [Parameter] = [
         .positiveInteger("publisher_id", required: true), .string("host", required: true), .array("streams"),
         .positiveInteger("audio_port"), .positiveInteger("video_port"), .string("secret"),
-        .positiveInteger("srtp_suite"), .string("srtp_crypto"),
+        .positiveInteger("srtp_suite"), .string("srtp_crypto"), .string("host_family"),
     ]
     static let forwardedStreamParameters: [Parameter] = [
         .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
-        .positiveInteger("rtcp_port"),
+        .positiveInteger("rtcp_port"), .string("host"), .string("host_family"),
     ]
 
     func rtpForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
@@ -31,10 +31,10 @@ extension VideoRoomPlugin {
             return feed
         }
         let srtp = try Self.forwardingSRTP(request)
-        let host = request.string("host") ?? ""
-        guard TransportAddress(ip: host, port: 0) != nil else {
-            throw VideoRoomError(.invalidElement, "Invalid element (host should be an IP address)")
-        }
+        // `host` (required even when every stream names its own) and `host_family`, resolved
+        // to the address packets go to, which the reply shows.
+        let family = try ForwardHost.family(request.string("host_family"))
+        let host = try ForwardHost.resolve(request.string("host") ?? "", family: family).ip
         if request["audio_port"] != nil || request["video_port"] != nil {
             return try legacyForward(request, feed: feed, host: host, room: room.id, srtp: srtp)
         }
@@ -46,7 +46,13 @@ extension VideoRoomPlugin {
             guard let stream = feed.streams.first(where: { $0.media.mid == wanted.string("mid") }) else { continue }
             // A key libsrtp cannot use makes no forwarder (Janus answers without it, no error).
             if case .unusable = srtp { continue }
-            made.append(try forward(stream, of: feed, host: host, port: wanted.integer("port") ?? 0,
+            var streamHost = host
+            if wanted.string("host") != nil || wanted.string("host_family") != nil {
+                let streamFamily = try ForwardHost.family(wanted.string("host_family")) ?? family
+                streamHost = try ForwardHost.resolve(wanted.string("host") ?? request.string("host") ?? "",
+                                                     family: streamFamily).ip
+            }
+            made.append(try forward(stream, of: feed, host: streamHost, port: wanted.integer("port") ?? 0,
                                     ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port")))
         }
         return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
