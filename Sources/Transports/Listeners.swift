@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import JanusAPI
 import Logging
@@ -87,12 +88,20 @@ public struct Listeners: Sendable {
         return router
     }
 
+    /// Connections start lean (long polls only) and move to Hummingbird's HTTP/WebSocket-upgrade
+    /// pipeline at their first other request: see `LeanLongPollChannel`.
     private func apiApplication() -> some Service {
-        Application(
+        let webSocketResponder = upgradeRouter(.api, paths: ["/", settings.http.path]).buildResponder()
+        let configuration = webSocketConfiguration(parkLongPolls: true)
+        let (gateway, path, origin) = (gateway, settings.http.path, settings.http.allowOrigin)
+        return Application(
             router: apiRouter(),
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: upgradeRouter(.api, paths: ["/", settings.http.path]),
-                configuration: webSocketConfiguration(parkLongPolls: true)),
+            server: HTTPServerBuilder { responder in
+                LeanLongPollChannel(
+                    full: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                    gateway: gateway, basePath: path, allowOrigin: origin)
+            },
             configuration: .init(address: .hostname(settings.http.bind, port: settings.http.port), serverName: "Confab"),
             logger: logger)
     }
