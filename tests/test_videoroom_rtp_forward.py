@@ -286,3 +286,41 @@ def test_rtp_forward_host_family_and_per_stream_host(media_srv):
             await sig.close()
 
     run(scenario())
+
+
+def test_rtp_forward_pt_and_ssrc(media_srv):
+    """Recorded from Janus 1.1.2 (asserted): a stream's `pt` and `ssrc` go on the forwarded
+    packets and into the forwarder's entry (`"pt"`, `"ssrc"`, only when asked for; `pt: 0` means
+    none); a `pt` that is not an integer is 430 "Invalid element type (pt should be a positive
+    integer)"."""
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        pub = Publisher(sig, "pt")
+        sock = receiver()
+        try:
+            room = await create_room(sig, secret=SECRET)
+            await pub.join_and_publish(room)
+            await sig.wait_event(mp.is_ev("webrtcup", pub.handle), 15, "publisher webrtcup")
+            base = {"request": "rtp_forward", "room": room, "publisher_id": pub.id, "secret": SECRET,
+                    "host": "127.0.0.1"}
+            port = sock.getsockname()[1]
+            r = data(await sig.message(pub.handle, {**base, "streams": [{"mid": "0", "port": 9, "pt": "x"}]}))
+            assert r == {"videoroom": "event", "error_code": 430,
+                         "error": "Invalid element type (pt should be a positive integer)"}, r
+            r = data(await sig.message(pub.handle, {**base, "streams": [{"mid": "0", "port": 9, "pt": 0}]}))
+            assert [set(f) for f in r["forwarders"]] == [{"stream_id", "type", "host", "port"}], r
+            r = data(await sig.message(pub.handle, {**base, "streams": [{"mid": "0", "port": port, "ssrc": 1234,
+                                                                         "pt": 100}]}))
+            [forwarder] = r["forwarders"]
+            assert (forwarder["pt"], forwarder["ssrc"], forwarder["port"]) == (100, 1234, port), r
+            packets = await receive(sock, 20)
+            assert {(p[1] & 0x7F, int.from_bytes(p[8:12], "big")) for p in packets} == {(100, 1234)}
+            listed = data(await sig.message(pub.handle, {"request": "listforwarders", "room": room, "secret": SECRET}))
+            assert forwarder in listed["publishers"][0]["forwarders"], listed
+        finally:
+            sock.close()
+            await pub.peer.close()
+            await sig.close()
+
+    run(scenario())

@@ -44,6 +44,10 @@ struct RTPForwarder: Sendable {
     let host: String
     let destination: TransportAddress
     let ssrc: UInt32
+    /// Whether `ssrc` was asked for (Janus lists it only then).
+    var ssrcRequested = false
+    /// `pt`: the payload type the copies carry instead of the publisher's (as asked, shown as asked).
+    var payloadType: UInt64? = nil
     /// `srtp_suite` + `srtp_crypto`: the copies go out SRTP-protected.
     var srtp: ForwardingSRTP? = nil
     /// `rtcp_port`: where the recipient's RTCP comes back (PLI/FIR ask the publisher for a keyframe).
@@ -59,6 +63,8 @@ struct RTPForwarder: Sendable {
             entry["local_rtcp_port"] = JSON(Int(feedback.localPort))
             entry["remote_rtcp_port"] = JSON(Int(feedback.remote.port))
         }
+        if let payloadType { entry["pt"] = JSON(payloadType) }
+        if ssrcRequested { entry["ssrc"] = JSON(UInt64(ssrc)) }
         if srtp != nil { entry["srtp"] = true }
         return .object(entry)
     }
@@ -211,13 +217,16 @@ final class PublisherFeed: MediaSink, Sendable {
         return removed != nil
     }
 
-    /// Plain RTP copies for the stream's forwarders (simulcast: the lowest layer; no RTX), with
-    /// the forwarder's SSRC.
+    /// RTP copies for the stream's forwarders (simulcast: the lowest layer; no RTX), with the
+    /// forwarder's SSRC (and payload type, if it has one); SRTP-protected for SRTP forwarders.
     private func forwardPlain(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
         guard !route.isRTX, route.layer == 0 else { return }
         let table = forwarderTable.withLock { $0 }
         for forwarder in table where forwarder.position == route.stream {
             let setSSRC = { (copy: UnsafeMutableRawBufferPointer) in
+                if let payloadType = forwarder.payloadType {
+                    copy[1] = copy[1] & 0x80 | UInt8(truncatingIfNeeded: payloadType) & 0x7F
+                }
                 copy[8] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 24)
                 copy[9] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 16)
                 copy[10] = UInt8(truncatingIfNeeded: forwarder.ssrc >> 8)

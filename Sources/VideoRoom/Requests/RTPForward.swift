@@ -6,7 +6,7 @@ import SDP
 
 /// `rtp_forward`: a publisher's streams as RTP (plain, or SRTP with `srtp_suite` +
 /// `srtp_crypto`) to UDP ports (recording and streaming pipelines). Multistream form
-/// `streams: [{mid, port, ssrc?, rtcp_port?, host?, host_family?}]`, or the deprecated `audio_port` / `video_port`;
+/// `streams: [{mid, port, ssrc?, pt?, rtcp_port?, host?, host_family?}]`, or the deprecated `audio_port` / `video_port`;
 /// the room secret is needed, as in Janus 1.1.2 with its default lock_rtp_forward.
 /// Forwarders end with the publisher's PeerConnection.
 extension VideoRoomPlugin {
@@ -17,7 +17,7 @@ extension VideoRoomPlugin {
     ]
     static let forwardedStreamParameters: [Parameter] = [
         .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
-        .positiveInteger("rtcp_port"), .string("host"), .string("host_family"),
+        .positiveInteger("rtcp_port"), .string("host"), .string("host_family"), .positiveInteger("pt"),
     ]
 
     func rtpForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
@@ -53,7 +53,8 @@ extension VideoRoomPlugin {
                                                      family: streamFamily).ip
             }
             made.append(try forward(stream, of: feed, host: streamHost, port: wanted.integer("port") ?? 0,
-                                    ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port")))
+                                    ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port"),
+                                    payloadType: wanted.integer("pt").flatMap { $0 == 0 ? nil : $0 }))
         }
         return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
                 "forwarders": .array(made.map(\.json))]
@@ -98,7 +99,8 @@ extension VideoRoomPlugin {
     }
 
     private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
-                         ssrc: UInt64?, srtp: ForwardingSRTP?, rtcpPort: UInt64? = nil) throws(VideoRoomError) -> RTPForwarder {
+                         ssrc: UInt64?, srtp: ForwardingSRTP?, rtcpPort: UInt64? = nil,
+                         payloadType: UInt64? = nil) throws(VideoRoomError) -> RTPForwarder {
         guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
             throw VideoRoomError(.invalidElement, "Invalid element (port)")
         }
@@ -121,7 +123,7 @@ extension VideoRoomPlugin {
         let forwarder = RTPForwarder(
             id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
             destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max),
-            srtp: srtp, feedback: feedback)
+            ssrcRequested: ssrc != nil, payloadType: payloadType, srtp: srtp, feedback: feedback)
         feed.addForwarder(forwarder)
         logger.info("rtp forwarder added", metadata: [
             "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
