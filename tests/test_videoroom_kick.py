@@ -6,12 +6,14 @@ Recorded from Janus 1.1.2 (asserted below): `kick` answers `{"videoroom": "succe
 handle hears `{"videoroom": "event", "room", "leaving": "ok", "reason": "kicked"}` and then the
 core's `hangup` with reason "Close PC"; every other participant hears `{"videoroom": "event",
 "room", "kicked": <id>}` and no `unpublished`. The kicked handle's next `join` fails with 425 "Not
-in a room (create a new handle)"; a new handle may join again, even with the kicked id.
+in a room (create a new handle)"; a new handle may join again, even with the kicked id. A
+subscriber of the kicked feed gets no more media (and, from Janus 1.1.2, no `updated`).
 """
 from __future__ import annotations
 
 import asyncio
 
+import harness
 import media_peers as mp
 from janus_client import VIDEOROOM
 from test_videoroom_media import (Publisher, create_room, data, media_srv,  # noqa: F401
@@ -37,7 +39,7 @@ def test_kicked_publisher_and_the_room_hear_what_janus_says(media_srv):
             sub, peer, _ = await subscribe(sub_sig, room, pub.id)
             peers.append(peer)
             await peer.wait_media(video_frames=5, audio_frames=5, timeout=20)
-            mark = len(sig.events)
+            mark, sub_mark = len(sig.events), len(sub_sig.events)
             r = await sig.message(other, {"request": "kick", "room": room, "id": pub.id, "secret": ROOM_SECRET})
             assert data(r) == {"videoroom": "success"}, r
             hangup = await sig.wait_event(mp.is_ev("hangup", pub.handle), 10, "kicked publisher's hangup")
@@ -50,6 +52,19 @@ def test_kicked_publisher_and_the_room_hear_what_janus_says(media_srv):
                 (other, "event", {"videoroom": "event", "room": room, "kicked": pub.id}),
                 (pub.handle, "hangup", "Close PC"),
             ], heard
+
+            # The subscriber of the kicked feed: its media stops. Confab also renegotiates it
+            # (`updated`, both streams inactive), as Janus does after a hangup or unpublish; Janus
+            # 1.1.2 leaves it without an `updated` after a kick (recorded).
+            frames = peer.stats.video_frames
+            await asyncio.sleep(1.0)
+            assert peer.stats.video_frames == frames, "the kicked feed still reaches its subscriber"
+            updates = [data(e) for e in sub_sig.events[sub_mark:] if e.get("janus") == "event"]
+            if harness.target() == "janus":
+                assert updates == [], updates
+            else:
+                assert [(u["videoroom"], [st["active"] for st in u["streams"]]) for u in updates] == [
+                    ("updated", [False, False])], updates
 
             # The kicked handle is done with the room; a new handle may join, even with the same id.
             again = await request(sig, pub.handle, {"request": "join", "room": room, "ptype": "publisher", "id": pub.id})
