@@ -324,3 +324,66 @@ def test_rtp_forward_pt_and_ssrc(media_srv):
             await sig.close()
 
     run(scenario())
+
+
+@pytest.mark.browser
+def test_rtp_forward_simulcast_layers_to_their_own_ports(media_srv):
+    """A Chromium publisher with three rid layers (as in test_videoroom_simulcast.py): `port`,
+    `port_2` and `port_3` get layers 0, 1 and 2, each with its own SSRC (`ssrc_2`) and payload
+    type (`pt_3`) if asked for. Recorded from Janus 1.1.2 (asserted): three forwarders, the
+    second and third with `"substream": 1` / `2` (and their `ssrc` / `pt`); with `simulcast: true`
+    the `port_N` are ignored and one forwarder is made."""
+    import site_browser as sb
+    from janus_client import VIDEOROOM
+    from test_videoroom_media import request
+    from test_videoroom_simulcast import ACCEPT, PUBLISH, SENT_LAYERS
+
+    async def scenario(driver, offer_sdp: str) -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        socks = [receiver() for _ in range(3)]
+        try:
+            room = await create_room(sig, videocodec="vp8", bitrate=2_000_000, secret=SECRET)
+            pub = await sig.attach(VIDEOROOM)
+            joined = await request(sig, pub, {"request": "join", "room": room, "ptype": "publisher", "display": "c"})
+            pub_id = data(joined)["id"]
+            ev = await request(sig, pub, {"request": "publish"},
+                               {"type": "offer", "sdp": mp.loopback_only_sdp(offer_sdp), "rid_order": "lmh"})
+            assert driver.execute_async_script(ACCEPT, mp.loopback_only_sdp(ev["jsep"]["sdp"])) == "ok"
+            await sig.wait_event(mp.is_ev("webrtcup", pub), 20, "publisher webrtcup")
+            end = time.time() + 30
+            layers = []
+            while time.time() < end:   # until Chromium sends all three layers
+                layers = driver.execute_async_script(SENT_LAYERS)
+                if len(layers) == 3 and all(w > 0 and f > 0 for _, w, f in layers):
+                    break
+                await asyncio.sleep(0.5)
+            assert len(layers) == 3, layers
+            mid = data(ev)["streams"][0]["mid"]
+            ports = [s.getsockname()[1] for s in socks]
+            base = {"request": "rtp_forward", "room": room, "publisher_id": pub_id, "secret": SECRET, "host": "127.0.0.1"}
+            r = data(await sig.message(pub, {**base, "streams": [{"mid": mid, "port": ports[0], "port_2": ports[1],
+                                                                  "port_3": ports[2], "ssrc_2": 2222, "pt_3": 101}]}))
+            assert [(f["port"], f.get("substream"), f.get("ssrc"), f.get("pt")) for f in r["forwarders"]] == [
+                (ports[0], None, None, None), (ports[1], 1, 2222, None), (ports[2], 2, None, 101)], r
+            seen = []
+            for s in socks:
+                packets = await receive(s, 30)
+                assert all(p[0] >> 6 == 2 for p in packets)
+                seen.append(({int.from_bytes(p[8:12], "big") for p in packets}, {p[1] & 0x7F for p in packets}))
+            assert all(len(ssrcs) == 1 for ssrcs, _ in seen), seen
+            assert len({next(iter(ssrcs)) for ssrcs, _ in seen}) == 3, f"one SSRC per layer: {seen}"
+            assert seen[1][0] == {2222} and seen[2][1] == {101} and seen[0][1] != {101}, seen
+            r = data(await sig.message(pub, {**base, "streams": [{"mid": mid, "port": 9, "port_2": 10,
+                                                                  "simulcast": True}]}))
+            assert [(f["port"], f.get("substream")) for f in r["forwarders"]] == [(9, None)], r
+        finally:
+            for s in socks:
+                s.close()
+            await sig.close()
+
+    with sb.site(media_srv) as base_url, sb.chromium() as driver:
+        driver.get(f"{base_url}/")
+        offer_sdp = driver.execute_async_script(PUBLISH)
+        assert "a=simulcast:send l;m;h" in offer_sdp, offer_sdp
+        run(scenario(driver, offer_sdp), timeout=120)

@@ -44,6 +44,8 @@ struct RTPForwarder: Sendable {
     let host: String
     let destination: TransportAddress
     let ssrc: UInt32
+    /// The simulcast layer forwarded (`port` 0, `port_2` 1, `port_3` 2; Janus's "substream").
+    var layer = 0
     /// Whether `ssrc` was asked for (Janus lists it only then).
     var ssrcRequested = false
     /// `pt`: the payload type the copies carry instead of the publisher's (as asked, shown as asked).
@@ -64,6 +66,7 @@ struct RTPForwarder: Sendable {
             entry["remote_rtcp_port"] = JSON(Int(feedback.remote.port))
         }
         if let payloadType { entry["pt"] = JSON(payloadType) }
+        if layer > 0 { entry["substream"] = JSON(layer) }
         if ssrcRequested { entry["ssrc"] = JSON(UInt64(ssrc)) }
         if srtp != nil { entry["srtp"] = true }
         return .object(entry)
@@ -217,12 +220,12 @@ final class PublisherFeed: MediaSink, Sendable {
         return removed != nil
     }
 
-    /// RTP copies for the stream's forwarders (simulcast: the lowest layer; no RTX), with the
+    /// RTP copies for the stream's forwarders (simulcast: each its own layer; no RTX), with the
     /// forwarder's SSRC (and payload type, if it has one); SRTP-protected for SRTP forwarders.
     private func forwardPlain(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
-        guard !route.isRTX, route.layer == 0 else { return }
+        guard !route.isRTX else { return }
         let table = forwarderTable.withLock { $0 }
-        for forwarder in table where forwarder.position == route.stream {
+        for forwarder in table where forwarder.position == route.stream && forwarder.layer == route.layer {
             let setSSRC = { (copy: UnsafeMutableRawBufferPointer) in
                 if let payloadType = forwarder.payloadType {
                     copy[1] = copy[1] & 0x80 | UInt8(truncatingIfNeeded: payloadType) & 0x7F

@@ -18,6 +18,8 @@ extension VideoRoomPlugin {
     static let forwardedStreamParameters: [Parameter] = [
         .string("mid", required: true), .positiveInteger("port", required: true), .positiveInteger("ssrc"),
         .positiveInteger("rtcp_port"), .string("host"), .string("host_family"), .positiveInteger("pt"),
+        .boolean("simulcast"), .positiveInteger("port_2"), .positiveInteger("ssrc_2"), .positiveInteger("pt_2"),
+        .positiveInteger("port_3"), .positiveInteger("ssrc_3"), .positiveInteger("pt_3"),
     ]
 
     func rtpForward(_ request: RequestBody) throws(VideoRoomError) -> JSON {
@@ -54,7 +56,15 @@ extension VideoRoomPlugin {
             }
             made.append(try forward(stream, of: feed, host: streamHost, port: wanted.integer("port") ?? 0,
                                     ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port"),
-                                    payloadType: wanted.integer("pt").flatMap { $0 == 0 ? nil : $0 }))
+                                    payloadType: Self.payloadType(wanted, "pt")))
+            // A simulcast video stream's other layers to their own ports (Janus's substreams 1
+            // and 2), unless `simulcast: true` asked for one viewer-like forward instead.
+            guard stream.kind == .video, stream.isSimulcast, wanted.bool("simulcast") != true else { continue }
+            for (layer, suffix) in [(1, "_2"), (2, "_3")] {
+                guard let port = wanted.integer("port\(suffix)") else { continue }
+                made.append(try forward(stream, of: feed, host: streamHost, port: port, ssrc: wanted.integer("ssrc\(suffix)"),
+                                        srtp: srtp.session, payloadType: Self.payloadType(wanted, "pt\(suffix)"), layer: layer))
+            }
         }
         return ["videoroom": "rtp_forward", "room": JSON(room.id), "publisher_id": JSON(publisherID),
                 "forwarders": .array(made.map(\.json))]
@@ -98,9 +108,14 @@ extension VideoRoomPlugin {
         return .protected(session)
     }
 
+    /// `pt` (or `pt_2`, `pt_3`); 0 means none, as in Janus.
+    private static func payloadType(_ wanted: RequestBody, _ key: String) -> UInt64? {
+        wanted.integer(key).flatMap { $0 == 0 ? nil : $0 }
+    }
+
     private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
                          ssrc: UInt64?, srtp: ForwardingSRTP?, rtcpPort: UInt64? = nil,
-                         payloadType: UInt64? = nil) throws(VideoRoomError) -> RTPForwarder {
+                         payloadType: UInt64? = nil, layer: Int = 0) throws(VideoRoomError) -> RTPForwarder {
         guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
             throw VideoRoomError(.invalidElement, "Invalid element (port)")
         }
@@ -123,7 +138,7 @@ extension VideoRoomPlugin {
         let forwarder = RTPForwarder(
             id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
             destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max),
-            ssrcRequested: ssrc != nil, payloadType: payloadType, srtp: srtp, feedback: feedback)
+            layer: layer, ssrcRequested: ssrc != nil, payloadType: payloadType, srtp: srtp, feedback: feedback)
         feed.addForwarder(forwarder)
         logger.info("rtp forwarder added", metadata: [
             "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
