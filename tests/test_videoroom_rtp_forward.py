@@ -326,13 +326,34 @@ def test_rtp_forward_pt_and_ssrc(media_srv):
     run(scenario())
 
 
+def vp8_keyframe_size(packet: bytes) -> tuple[int, int] | None:
+    """(width, height) from the VP8 keyframe header a packet starts, else None."""
+    if not is_vp8_keyframe(packet):
+        return None
+    offset = 12 + 4 * (packet[0] & 0x0F)
+    if packet[0] & 0x10:
+        offset += 4 + 4 * int.from_bytes(packet[offset + 2:offset + 4], "big")
+    i = offset + 1
+    if packet[offset] & 0x80:
+        extension = packet[i]
+        i += 1
+        if extension & 0x80:
+            i += 2 if packet[i] & 0x80 else 1
+        i += bool(extension & 0x40) + bool(extension & 0x30)
+    frame = packet[i:]
+    if frame[3:6] != b"\x9d\x01\x2a":
+        return None
+    return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
+
+
 @pytest.mark.browser
 def test_rtp_forward_simulcast_layers_to_their_own_ports(media_srv):
     """A Chromium publisher with three rid layers (as in test_videoroom_simulcast.py): `port`,
     `port_2` and `port_3` get layers 0, 1 and 2, each with its own SSRC (`ssrc_2`) and payload
     type (`pt_3`) if asked for. Recorded from Janus 1.1.2 (asserted): three forwarders, the
     second and third with `"substream": 1` / `2` (and their `ssrc` / `pt`); with `simulcast: true`
-    the `port_N` are ignored and one forwarder is made."""
+    the `port_N` are ignored and one forwarder is made, which sends the top layer (960x540
+    keyframes) as one stream: one SSRC, continuous sequence numbers."""
     import site_browser as sb
     from janus_client import VIDEOROOM
     from test_videoroom_media import request
@@ -374,9 +395,28 @@ def test_rtp_forward_simulcast_layers_to_their_own_ports(media_srv):
             assert all(len(ssrcs) == 1 for ssrcs, _ in seen), seen
             assert len({next(iter(ssrcs)) for ssrcs, _ in seen}) == 3, f"one SSRC per layer: {seen}"
             assert seen[1][0] == {2222} and seen[2][1] == {101} and seen[0][1] != {101}, seen
-            r = data(await sig.message(pub, {**base, "streams": [{"mid": mid, "port": 9, "port_2": 10,
+            for f in r["forwarders"]:
+                await sig.message(pub, {"request": "stop_rtp_forward", "room": room, "publisher_id": pub_id,
+                                        "secret": SECRET, "stream_id": f["stream_id"]})
+            await asyncio.sleep(0.5)
+            for s in socks:
+                await asyncio.to_thread(drain, s, 0.3)
+
+            # simulcast: true — one stream, the top layer, renumbered as one (port_2 ignored).
+            r = data(await sig.message(pub, {**base, "streams": [{"mid": mid, "port": ports[0], "port_2": ports[1],
                                                                   "simulcast": True}]}))
-            assert [(f["port"], f.get("substream")) for f in r["forwarders"]] == [(9, None)], r
+            assert [(f["port"], f.get("substream")) for f in r["forwarders"]] == [(ports[0], None)], r
+            # Janus 1.1.2 does not ask for the keyframe such a forward waits for (Confab does): ask.
+            await request(sig, pub, {"request": "configure", "keyframe": True})
+            socks[0].settimeout(5)
+            packets = await receive(socks[0], 150)
+            assert len({p[8:12] for p in packets}) == 1, "more than one SSRC"
+            sequences = [int.from_bytes(p[2:4], "big") for p in packets]
+            gaps = [b - a & 0xFFFF for a, b in zip(sequences, sequences[1:])]
+            assert sum(g != 1 for g in gaps) <= 3, f"sequence numbers not continuous: {gaps}"
+            sizes = {vp8_keyframe_size(p) for p in packets} - {None}
+            assert sizes == {(960, 540)}, f"keyframe sizes {sizes}: not the top layer"
+            assert await asyncio.to_thread(drain, socks[1], 0.5) == 0, "port_2 used with simulcast: true"
         finally:
             for s in socks:
                 s.close()

@@ -46,6 +46,8 @@ struct RTPForwarder: Sendable {
     let ssrc: UInt32
     /// The simulcast layer forwarded (`port` 0, `port_2` 1, `port_3` 2; Janus's "substream").
     var layer = 0
+    /// `simulcast: true`: the best layer instead of one fixed layer, renumbered as one stream.
+    var simulcast: SimulcastForward? = nil
     /// Whether `ssrc` was asked for (Janus lists it only then).
     var ssrcRequested = false
     /// `pt`: the payload type the copies carry instead of the publisher's (as asked, shown as asked).
@@ -220,13 +222,30 @@ final class PublisherFeed: MediaSink, Sendable {
         return removed != nil
     }
 
-    /// RTP copies for the stream's forwarders (simulcast: each its own layer; no RTX), with the
-    /// forwarder's SSRC (and payload type, if it has one); SRTP-protected for SRTP forwarders.
+    /// RTP copies for the stream's forwarders (simulcast: each its own layer, or the best one for
+    /// `simulcast: true`; no RTX), with the forwarder's SSRC (and payload type, if it has one);
+    /// SRTP-protected for SRTP forwarders.
     private func forwardPlain(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
         guard !route.isRTX else { return }
         let table = forwarderTable.withLock { $0 }
-        for forwarder in table where forwarder.position == route.stream && forwarder.layer == route.layer {
+        for forwarder in table where forwarder.position == route.stream
+            && (forwarder.simulcast != nil || forwarder.layer == route.layer) {
+            // A constant, so the non-escaping edit closure below captures it without a box.
+            let decision: SimulcastForward.Decision?
+            if let simulcast = forwarder.simulcast {
+                let verdict = simulcast.admit(packet, route: route, now: MonotonicClock.nanoseconds())
+                switch verdict {
+                case .drop: continue
+                case .dropNeedingKeyframe:
+                    requestKeyframe(position: route.stream, context: context)
+                    continue
+                case .send: decision = verdict
+                }
+            } else {
+                decision = nil
+            }
             let setSSRC = { (copy: UnsafeMutableRawBufferPointer) in
+                if let decision { SimulcastForward.apply(decision, to: copy) }
                 if let payloadType = forwarder.payloadType {
                     copy[1] = copy[1] & 0x80 | UInt8(truncatingIfNeeded: payloadType) & 0x7F
                 }

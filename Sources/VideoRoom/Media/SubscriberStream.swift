@@ -315,14 +315,14 @@ final class SubscriberStream: Sendable {
         }
     }
 
-    private static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {
+    static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {
         let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
         let timestamp = UInt32(packet[4]) << 24 | UInt32(packet[5]) << 16 | UInt32(packet[6]) << 8 | UInt32(packet[7])
         return (sequence, timestamp)
     }
 
     /// The VP8 payload descriptor at the start of the packet's payload (offsets relative to it).
-    private static func vp8Descriptor(_ packet: UnsafeRawBufferPointer) -> VP8PayloadDescriptor? {
+    static func vp8Descriptor(_ packet: UnsafeRawBufferPointer) -> VP8PayloadDescriptor? {
         guard let header = RTPHeaderView(UnsafeMutableRawBufferPointer(mutating: packet)) else { return nil }
         return VP8PayloadDescriptor(UnsafeRawBufferPointer(header.payload))
     }
@@ -335,7 +335,7 @@ final class SubscriberStream: Sendable {
         return (id, descriptor.layerSync && startsFrame)
     }
 
-    private static func isKeyframe(_ packet: UnsafeRawBufferPointer, codec: VideoCodec?) -> Bool {
+    static func isKeyframe(_ packet: UnsafeRawBufferPointer, codec: VideoCodec?) -> Bool {
         guard let codec else { return true }
         let mutable = UnsafeMutableRawBufferPointer(mutating: packet)
         guard let header = RTPHeaderView(mutable) else { return false }

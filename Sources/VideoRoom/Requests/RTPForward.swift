@@ -2,6 +2,7 @@ import Foundation
 import JanusAPI
 import Media
 import Net
+import RTP
 import SDP
 
 /// `rtp_forward`: a publisher's streams as RTP (plain, or SRTP with `srtp_suite` +
@@ -56,7 +57,8 @@ extension VideoRoomPlugin {
             }
             made.append(try forward(stream, of: feed, host: streamHost, port: wanted.integer("port") ?? 0,
                                     ssrc: wanted.integer("ssrc"), srtp: srtp.session, rtcpPort: wanted.integer("rtcp_port"),
-                                    payloadType: Self.payloadType(wanted, "pt")))
+                                    payloadType: Self.payloadType(wanted, "pt"),
+                                    simulcast: wanted.bool("simulcast") == true))
             // A simulcast video stream's other layers to their own ports (Janus's substreams 1
             // and 2), unless `simulcast: true` asked for one viewer-like forward instead.
             guard stream.kind == .video, stream.isSimulcast, wanted.bool("simulcast") != true else { continue }
@@ -115,7 +117,8 @@ extension VideoRoomPlugin {
 
     private func forward(_ stream: PublishedStream, of feed: PublisherFeed, host: String, port: UInt64,
                          ssrc: UInt64?, srtp: ForwardingSRTP?, rtcpPort: UInt64? = nil,
-                         payloadType: UInt64? = nil, layer: Int = 0) throws(VideoRoomError) -> RTPForwarder {
+                         payloadType: UInt64? = nil, layer: Int = 0,
+                         simulcast: Bool = false) throws(VideoRoomError) -> RTPForwarder {
         guard (1...65535).contains(port), let destination = TransportAddress(ip: host, port: UInt16(port)) else {
             throw VideoRoomError(.invalidElement, "Invalid element (port)")
         }
@@ -138,7 +141,12 @@ extension VideoRoomPlugin {
         let forwarder = RTPForwarder(
             id: UInt32.random(in: 1...UInt32.max), position: stream.position, kind: stream.kind, host: host,
             destination: destination, ssrc: ssrc.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: 1...UInt32.max),
-            layer: layer, ssrcRequested: ssrc != nil, payloadType: payloadType, srtp: srtp, feedback: feedback)
+            layer: layer,
+            simulcast: simulcast && stream.kind == .video && stream.isSimulcast
+                ? SimulcastForward(codec: VideoCodec(encodingName: stream.media.codec.name),
+                                   clockRate: stream.media.codec.clockRate)
+                : nil,
+            ssrcRequested: ssrc != nil, payloadType: payloadType, srtp: srtp, feedback: feedback)
         feed.addForwarder(forwarder)
         logger.info("rtp forwarder added", metadata: [
             "room": "\(feed.roomID)", "publisher": "\(feed.participantID)", "to": "\(destination)"])
