@@ -83,9 +83,13 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
     private var leanHandlers: [any RemovableChannelHandler]
     private let handover: EventLoopPromise<FullValue?>
     private let setUpFull: (any Channel) -> EventLoopFuture<FullValue>
-    /// Bytes received and not yet passed on (a partial head, or requests pipelined behind a poll).
+    /// Bytes received and not yet passed on (a partial head, requests pipelined behind a poll, or
+    /// everything received while the hand-over is under way).
     private var pending: ByteBuffer?
     private var pollInFlight = false
+    /// Set at the hand-over's start. Removing NIO's decoder completes on a later loop tick, so
+    /// reads can still arrive here before Hummingbird's handlers are in place: they are kept for
+    /// the replay.
     private var handedOver = false
     private var handoverCompleted = false
 
@@ -99,10 +103,9 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if handedOver { return context.fireChannelRead(data) }
         var bytes = unwrapInboundIn(data)
         if pending == nil { pending = bytes } else { pending!.writeBuffer(&bytes) }
-        if !pollInFlight { examinePending(context: context) }
+        if !pollInFlight, !handedOver { examinePending(context: context) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -163,8 +166,6 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
 
     private func handOver(context: ChannelHandlerContext) {
         handedOver = true
-        let replay = pending
-        pending = nil
         let channel = context.channel
         let pipeline = context.pipeline
         let removals = leanHandlers.map { pipeline.syncOperations.removeHandler($0) }
@@ -174,6 +175,8 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
             .whenComplete { result in
                 switch result {
                 case .success(let value):
+                    let replay = self.pending
+                    self.pending = nil
                     pipeline.syncOperations.removeHandler(context: context, promise: nil)
                     self.completeHandover(value)
                     if let replay {

@@ -97,6 +97,18 @@ private struct LeanConnection {
         #expect(try connection.handover.wait() == 7)
     }
 
+    @Test func bytesArrivingWhileTheHandOverIsUnderWayAreReplayedToo() throws {
+        let connection = try LeanConnection()
+        let post = "POST /janus HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"
+        // No loop turn between the reads: NIO's decoder leaves the pipeline only on the next one.
+        try connection.channel.writeInbound(ByteBuffer(string: String(post.prefix(10))))
+        try connection.channel.writeInbound(ByteBuffer(string: String(post.dropFirst(10))))
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isLean)
+        #expect(connection.standIn.received == post)
+        #expect(connection.channel.isActive)
+    }
+
     @Test func requestPipelinedBehindAParkedPollWaitsForItsAnswer() async throws {
         let connection = try LeanConnection()
         let session = await connection.createSession()
