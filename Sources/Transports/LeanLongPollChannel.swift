@@ -31,12 +31,22 @@ struct LeanLongPollChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let full = self.full
+            // NIO keeps each connection's receive buffer for its next read: 2 KiB by default, more
+            // than a poll's head needs (reads that fill it grow it). A connection handed over goes
+            // back to NIO's default.
+            try channel.syncOptions?.setOption(.recvAllocator, value: Self.leanReceiveBuffers)
             let handover = try Self.addLeanPipeline(
                 to: channel, gateway: gateway, basePath: basePath, allowOrigin: allowOrigin,
-                setUpFull: { channel in full.setup(channel: channel, logger: logger) })
+                setUpFull: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator())
+                    }.flatMap { full.setup(channel: channel, logger: logger) }
+                })
             return Value(channel: channel, handover: handover)
         }
     }
+
+    static let leanReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
     /// Adds the lean handlers (on the channel's event loop); the future gives `setUpFull`'s value
     /// once the connection was handed over, nil if it closed while lean.
