@@ -102,6 +102,11 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
     /// the replay.
     private var handedOver = false
     private var handoverCompleted = false
+    /// A read held back because a client kept sending behind a parked poll (see `read`).
+    private var readDeferred = false
+    /// Bytes kept behind a parked poll before the connection stops reading: Janus clients do not
+    /// pipeline, so this only bounds what a misbehaving client can make the server hold.
+    static var maxPendingBehindPoll: Int { 64 * 1024 }
 
     init(basePath: String, leanHandlers: [any RemovableChannelHandler],
          handover: EventLoopPromise<FullValue?>,
@@ -118,6 +123,14 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
         if !pollInFlight, !handedOver { examinePending(context: context) }
     }
 
+    func read(context: ChannelHandlerContext) {
+        if pollInFlight, !handedOver, let pending, pending.readableBytes >= Self.maxPendingBehindPoll {
+            readDeferred = true
+            return
+        }
+        context.read()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let isEnd: Bool
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
@@ -129,6 +142,10 @@ final class LeanConnectionFront<FullValue: Sendable>: ChannelDuplexHandler, Remo
         context.eventLoop.execute {
             let (front, context) = bound.value
             if !front.handedOver, !front.pollInFlight, context.channel.isActive { front.examinePending(context: context) }
+            if front.readDeferred, context.channel.isActive {
+                front.readDeferred = false
+                context.read()
+            }
         }
     }
 

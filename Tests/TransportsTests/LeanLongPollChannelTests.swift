@@ -15,6 +15,17 @@ private final class FullPipelineStandIn: ChannelInboundHandler {
     }
 }
 
+/// Counts the reads the pipeline asks the socket for.
+private final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    var reads = 0
+
+    func read(context: ChannelHandlerContext) {
+        reads += 1
+        context.read()
+    }
+}
+
 /// A lean API connection on an EmbeddedChannel, with a stand-in for Hummingbird's pipeline.
 private struct LeanConnection {
     let gateway = Gateway(configuration: .init(), plugins: [])
@@ -120,6 +131,24 @@ private struct LeanConnection {
         #expect(try connection.written().contains(#"{"janus":"event"}"#))
         #expect(!connection.isLean)
         #expect(connection.standIn.received == "GET /index.html HTTP/1.1\r\n\r\n")
+    }
+
+    @Test func aClientFloodingBehindAParkedPollStopsBeingReadUntilTheAnswer() async throws {
+        let connection = try LeanConnection()
+        let counter = ReadCounter()
+        try connection.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        let session = await connection.createSession()
+        try connection.send("GET /janus/\(session.id) HTTP/1.1\r\n\r\n")
+        connection.channel.read()
+        #expect(counter.reads == 1, "a parked poll alone does not stop reading")
+        let flood = String(repeating: "x", count: 16 * 1024)
+        for _ in 0..<5 { try connection.send(flood) }
+        connection.channel.read()
+        #expect(counter.reads == 1, "80 KiB behind a parked poll: no more reads")
+        session.deliver(["janus": "event"])
+        connection.channel.embeddedEventLoop.run()
+        #expect(try connection.written().contains(#"{"janus":"event"}"#))
+        #expect(counter.reads == 2, "the held read goes out once the poll is answered")
     }
 
     @Test func closingWhileLeanEndsWithoutHandover() throws {
