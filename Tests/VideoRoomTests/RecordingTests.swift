@@ -131,9 +131,16 @@ struct RecordingTests {
     @Test func recordingFileNames() {
         var options = RoomOptions(id: 7)
         #expect(VideoRoomPlugin.recordingLocation(base: "talk", options: options, participantID: 3) == ("", "talk"))
-        #expect(VideoRoomPlugin.recordingLocation(base: "/srv/rec/talk", options: options, participantID: 3) == ("/srv/rec", "talk"))
         options.recDir = "/var/rec"
-        #expect(VideoRoomPlugin.recordingLocation(base: "a/talk", options: options, participantID: 3) == ("/var/rec/a", "talk"))
+        // a client's filename never leaves the room's folder
+        for escape in ["/srv/rec/talk", "a/talk", "../../etc/talk", "../talk", "./talk"] {
+            #expect(VideoRoomPlugin.recordingLocation(base: escape, options: options, participantID: 3) == ("/var/rec", "talk"),
+                    "\(escape)")
+        }
+        for nameless in ["..", "/", "a/..", ""] {
+            let (directory, name) = VideoRoomPlugin.recordingLocation(base: nameless, options: options, participantID: 3)
+            #expect(directory == "/var/rec" && name.hasPrefix("videoroom-7-user-3-"), "\(nameless)")
+        }
         let (directory, name) = VideoRoomPlugin.recordingLocation(base: nil, options: options, participantID: 3)
         #expect(directory == "/var/rec")
         #expect(name.hasPrefix("videoroom-7-user-3-"))

@@ -75,19 +75,19 @@ extension VideoRoomPlugin {
         ])
     }
 
-    /// The directory and the base name of a publisher's files: `filename` when given (a path of its
-    /// own when absolute, else inside the room's `rec_dir`), else Janus's
+    /// The directory and the base name of a publisher's files: the room's `rec_dir` (the working
+    /// directory when unset) and `filename` when given, else Janus's
     /// `videoroom-<room>-user-<id>-<microseconds>`; `-<audio|video>-<mindex>.mjr` follows.
+    /// A client's `filename` is only a name: its directories are dropped, so no publisher can
+    /// write outside the folder the room's creator (or the operator) chose — Janus 1.1.2 would
+    /// follow an absolute path or `..`.
     static func recordingLocation(base: String?, options: RoomOptions, participantID: UInt64) -> (String, String) {
         let roomDirectory = options.recDir ?? ""
-        guard let base, !base.isEmpty else {
+        let name = base.flatMap { $0.split(separator: "/").last.map(String.init) }
+        guard let name, name != ".", name != ".." else {
             let now = WallClock.microseconds()
             return (roomDirectory, "videoroom-\(options.id)-user-\(participantID)-\(now)")
         }
-        guard let slash = base.lastIndex(of: "/") else { return (roomDirectory, base) }
-        let directory = String(base[..<slash])
-        let name = String(base[base.index(after: slash)...])
-        if base.hasPrefix("/") { return (directory.isEmpty ? "/" : directory, name) }
-        return (roomDirectory.isEmpty ? directory : roomDirectory + "/" + directory, name)
+        return (roomDirectory, name)
     }
 }
