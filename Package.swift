@@ -46,8 +46,10 @@ let package = Package(
         .target(name: "RTP"),
         // SRTP/SRTCP contexts on libsrtp2, protecting and unprotecting in place.
         .target(name: "SRTP", dependencies: ["CSRTP"]),
+        // OpenSSL helpers shared by DTLS and TLS (the error-queue drain), so TLS needs no DTLS/libsrtp2.
+        .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // DTLS-SRTP handshake on OpenSSL (memory BIOs; certificates and fingerprints).
-        .target(name: "DTLS", dependencies: ["COpenSSL", "SRTP"]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "OpenSSLSupport", "SRTP"]),
         // UDP sockets with batched I/O (recvmmsg/sendmmsg), compact addresses, interface list.
         .target(name: "CLinux"),
         .target(name: "Net", dependencies: ["CLinux"]),
@@ -86,7 +88,7 @@ let package = Package(
         ]),
         // TLS 1.2/1.3 server side for NIO stream channels on the system OpenSSL (memory BIOs), for TURNS.
         .target(name: "TLS", dependencies: [
-            "COpenSSL",
+            "COpenSSL", "OpenSSLSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // TURN server (RFC 8656) on SwiftNIO: UDP/TCP/TLS listeners, relay sockets, long-term and REST credentials.
@@ -141,6 +143,7 @@ let package = Package(
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport", "COpenSSL"]),
         .testTarget(name: "TLSTests", dependencies: [
             "TLS", "COpenSSL",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -6,6 +6,7 @@
 // handshake messages are far smaller than RSA (fewer fragmented flights).
 
 internal import COpenSSL
+internal import OpenSSLSupport
 
 /// Thread-safety: the X509 and EVP_PKEY are fully built in `init` and never
 /// mutated afterwards; OpenSSL only reads them (SSL_CTX_use_* takes its own
@@ -37,7 +38,7 @@ public final class DTLSCertificate: @unchecked Sendable {
         let key = try generateP256Key()
         guard let x509 = X509_new() else {
             EVP_PKEY_free(key)
-            throw .certificateGeneration(reason: "X509_new: \(openSSLErrors())")
+            throw .certificateGeneration(reason: "X509_new: \(drainOpenSSLErrors())")
         }
         // The initializer takes ownership of both at once; its deinit frees them on any throw.
         return try DTLSCertificate(unsignedX509: x509, key: key, commonName: commonName, validityDays: validityDays)
@@ -64,7 +65,7 @@ public final class DTLSCertificate: @unchecked Sendable {
         ok = ok && X509_sign(x509, key, EVP_sha256()) > 0
         // Take ownership before any throw so nothing leaks.
         try self.init(x509: x509, privateKey: key)
-        guard ok else { throw .certificateGeneration(reason: openSSLErrors()) }
+        guard ok else { throw .certificateGeneration(reason: drainOpenSSLErrors()) }
     }
 
     /// Loads a PEM certificate and PEM private key (e.g. from the config file's
@@ -72,21 +73,21 @@ public final class DTLSCertificate: @unchecked Sendable {
     public static func load(certificatePath: String, privateKeyPath: String) throws(DTLSError) -> DTLSCertificate {
         ERR_clear_error()
         guard let certBIO = BIO_new_file(certificatePath, "r") else {
-            throw .certificateLoad(path: certificatePath, reason: openSSLErrors())
+            throw .certificateLoad(path: certificatePath, reason: drainOpenSSLErrors())
         }
         let x509 = PEM_read_bio_X509(certBIO, nil, nil, nil)
         BIO_free(certBIO)
-        guard let x509 else { throw .certificateLoad(path: certificatePath, reason: openSSLErrors()) }
+        guard let x509 else { throw .certificateLoad(path: certificatePath, reason: drainOpenSSLErrors()) }
 
         guard let keyBIO = BIO_new_file(privateKeyPath, "r") else {
             X509_free(x509)
-            throw .certificateLoad(path: privateKeyPath, reason: openSSLErrors())
+            throw .certificateLoad(path: privateKeyPath, reason: drainOpenSSLErrors())
         }
         let key = PEM_read_bio_PrivateKey(keyBIO, nil, nil, nil)
         BIO_free(keyBIO)
         guard let key else {
             X509_free(x509)
-            throw .certificateLoad(path: privateKeyPath, reason: openSSLErrors())
+            throw .certificateLoad(path: privateKeyPath, reason: drainOpenSSLErrors())
         }
         let certificate = try DTLSCertificate(x509: x509, privateKey: key)
         guard X509_check_private_key(x509, key) == 1 else {
@@ -126,7 +127,7 @@ public final class DTLSCertificate: @unchecked Sendable {
     /// so use the explicit 3.0 keygen sequence.
     private static func generateP256Key() throws(DTLSError) -> OpaquePointer {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
-            throw .certificateGeneration(reason: "EVP_PKEY_CTX_new_from_name: \(openSSLErrors())")
+            throw .certificateGeneration(reason: "EVP_PKEY_CTX_new_from_name: \(drainOpenSSLErrors())")
         }
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
@@ -135,7 +136,7 @@ public final class DTLSCertificate: @unchecked Sendable {
               EVP_PKEY_generate(context, &key) == 1,
               let key
         else {
-            throw .certificateGeneration(reason: "P-256 keygen: \(openSSLErrors())")
+            throw .certificateGeneration(reason: "P-256 keygen: \(drainOpenSSLErrors())")
         }
         return key
     }

@@ -7,6 +7,7 @@
 // offering AEAD-GCM first and the mandatory AES-CM/HMAC-SHA1-80.
 
 internal import COpenSSL
+internal import OpenSSLSupport
 public import SRTP
 
 /// Thread-safety: the SSL_CTX and BIO_METHOD are configured completely in
@@ -28,11 +29,11 @@ public final class DTLSContext: @unchecked Sendable {
         ERR_clear_error()
         guard !srtpProfiles.isEmpty else { throw .contextSetup(reason: "no SRTP profiles") }
         guard let method = DatagramBIO.makeMethod() else {
-            throw .contextSetup(reason: "BIO_meth_new: \(openSSLErrors())")
+            throw .contextSetup(reason: "BIO_meth_new: \(drainOpenSSLErrors())")
         }
         guard let context = SSL_CTX_new(DTLS_method()) else {
             BIO_meth_free(method)
-            throw .contextSetup(reason: "SSL_CTX_new: \(openSSLErrors())")
+            throw .contextSetup(reason: "SSL_CTX_new: \(drainOpenSSLErrors())")
         }
         // Assign before further checks: deinit frees both on any later throw.
         self.context = context
@@ -42,18 +43,18 @@ public final class DTLSContext: @unchecked Sendable {
 
         // SSL_CTX_set_min_proto_version is a macro over SSL_CTX_ctrl.
         guard SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(DTLS1_2_VERSION), nil) == 1 else {
-            throw .contextSetup(reason: "minimum DTLS 1.2: \(openSSLErrors())")
+            throw .contextSetup(reason: "minimum DTLS 1.2: \(drainOpenSSLErrors())")
         }
         guard SSL_CTX_use_certificate(context, certificate.x509) == 1,
               SSL_CTX_use_PrivateKey(context, certificate.privateKey) == 1,
               SSL_CTX_check_private_key(context) == 1
         else {
-            throw .contextSetup(reason: "certificate: \(openSSLErrors())")
+            throw .contextSetup(reason: "certificate: \(drainOpenSSLErrors())")
         }
         // Note the inverted convention: 0 means success for this one.
         let profileList = srtpProfiles.map(\.name).joined(separator: ":")
         guard SSL_CTX_set_tlsext_use_srtp(context, profileList) == 0 else {
-            throw .contextSetup(reason: "use_srtp \(profileList): \(openSSLErrors())")
+            throw .contextSetup(reason: "use_srtp \(profileList): \(drainOpenSSLErrors())")
         }
         // Require a peer certificate (the server sends CertificateRequest) but
         // accept any chain: self-signed is the norm, the fingerprint decides.

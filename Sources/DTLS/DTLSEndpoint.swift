@@ -11,6 +11,7 @@
 // deliberately NOT Sendable; it stays inside the media loop's isolation domain.
 
 internal import COpenSSL
+internal import OpenSSLSupport
 public import SRTP
 
 public final class DTLSEndpoint {
@@ -66,11 +67,11 @@ public final class DTLSEndpoint {
     public init(context: DTLSContext, role: Role, remoteFingerprint: DTLSFingerprint, mtu: Int = 1200) throws(DTLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else {
-            throw .endpointSetup(reason: "SSL_new: \(openSSLErrors())")
+            throw .endpointSetup(reason: "SSL_new: \(drainOpenSSLErrors())")
         }
         guard let bio = DatagramBIO.make(method: context.bioMethod, pipe: pipe) else {
             SSL_free(ssl)
-            throw .endpointSetup(reason: "BIO_new: \(openSSLErrors())")
+            throw .endpointSetup(reason: "BIO_new: \(drainOpenSSLErrors())")
         }
         // Same BIO for read and write: SSL_set_bio takes a single reference.
         SSL_set_bio(ssl, bio, bio)
@@ -280,7 +281,7 @@ public final class DTLSEndpoint {
             // close_notify from the peer.
             state = .closed
         default:
-            fail(.handshakeFailed(reason: openSSLErrors(fallback: "SSL error")))
+            fail(.handshakeFailed(reason: drainOpenSSLErrors(fallback: "SSL error")))
         }
         ERR_clear_error()
     }

@@ -4,7 +4,6 @@
 // the error's `reason` right where a call fails, so a stale entry can never be
 // blamed on a later, unrelated call.
 
-internal import COpenSSL
 public import SRTP
 
 public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -52,17 +51,4 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .timedOut: "DTLS handshake timed out"
         }
     }
-}
-
-/// Drains OpenSSL's thread-local error queue into one readable string.
-func openSSLErrors(fallback: String = "unknown OpenSSL error") -> String {
-    var messages: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return messages.isEmpty ? fallback : messages.joined(separator: "; ")
 }

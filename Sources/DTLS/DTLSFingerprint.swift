@@ -4,6 +4,7 @@
 // self-signed, so the signalling channel is the only trust anchor (RFC 8827).
 
 internal import COpenSSL
+internal import OpenSSLSupport
 
 public struct DTLSFingerprint: Sendable, Equatable, CustomStringConvertible {
     /// Hash functions we can check. Browsers send sha-256; the others are
@@ -71,7 +72,7 @@ public struct DTLSFingerprint: Sendable, Equatable, CustomStringConvertible {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard X509_digest(certificate, algorithm.evp, &digest, &length) == 1 else {
-            throw .certificateGeneration(reason: "X509_digest: \(openSSLErrors())")
+            throw .certificateGeneration(reason: "X509_digest: \(drainOpenSSLErrors())")
         }
         try self.init(algorithm: algorithm, bytes: Array(digest.prefix(Int(length))))
     }

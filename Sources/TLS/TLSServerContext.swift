@@ -4,6 +4,7 @@
 // for DTLS.
 
 internal import COpenSSL
+internal import OpenSSLSupport
 import Foundation
 
 /// Why a certificate/key pair cannot serve TLS; `key` names the file to blame.
@@ -34,7 +35,7 @@ public final class TLSServerContext: @unchecked Sendable {
         try Self.checkReadable(privateKeyPath, .privateKey, what: "private key")
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
-            throw TLSContextError(key: .certificate, message: "SSL_CTX_new: \(tlsOpenSSLErrors())")
+            throw TLSContextError(key: .certificate, message: "SSL_CTX_new: \(drainOpenSSLErrors())")
         }
         self.context = context  // deinit frees it on any later throw
         // TLS 1.2 minimum (RFC 8656 §3.1 and every browser); SSL_CTX_set_min_proto_version is a macro.
@@ -47,11 +48,11 @@ public final class TLSServerContext: @unchecked Sendable {
         SSL_CTX_set_default_passwd_cb(context) { _, _, _, _ in 0 }
         guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {
             throw TLSContextError(key: .certificate,
-                                  message: "\(certificatePath) holds no usable PEM certificate: \(tlsOpenSSLErrors())")
+                                  message: "\(certificatePath) holds no usable PEM certificate: \(drainOpenSSLErrors())")
         }
         guard SSL_CTX_use_PrivateKey_file(context, privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
             // OpenSSL already compares the key with the certificate here (X509_R_KEY_VALUES_MISMATCH).
-            let reasons = tlsOpenSSLErrors()
+            let reasons = drainOpenSSLErrors()
             let message = reasons.contains("key values mismatch")
                 ? "\(privateKeyPath) does not match the certificate in \(certificatePath)"
                 : "\(privateKeyPath) holds no usable PEM private key: \(reasons)"
@@ -76,17 +77,4 @@ public final class TLSServerContext: @unchecked Sendable {
         }
         try? handle.close()
     }
-}
-
-/// OpenSSL's queued error strings, emptied.
-func tlsOpenSSLErrors(fallback: String = "unknown OpenSSL error") -> String {
-    var messages: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return messages.isEmpty ? fallback : messages.joined(separator: "; ")
 }

@@ -7,6 +7,7 @@
 // decrypt is reported through `onFailure` and closed; nothing the peer sends can trap.
 
 internal import COpenSSL
+internal import OpenSSLSupport
 import NIOCore
 
 public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -73,7 +74,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     public func handlerAdded(context: ChannelHandlerContext) {
         ERR_clear_error()
         guard let ssl = SSL_new(tls.context), let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            fail(.handshake("cannot set up TLS: \(tlsOpenSSLErrors())"), context: context)
+            fail(.handshake("cannot set up TLS: \(drainOpenSSLErrors())"), context: context)
             return
         }
         // An empty input BIO means "wait for more" (retry), never end of file.
@@ -121,7 +122,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
                 for (plaintext, promise) in pendingWrites { encrypt(plaintext, promise: promise, context: context) }
                 pendingWrites = []
             } else if !isRetry(result) {
-                return fail(.handshake(tlsOpenSSLErrors(fallback: "SSL error \(SSL_get_error(ssl, result))")), context: context)
+                return fail(.handshake(drainOpenSSLErrors(fallback: "SSL error \(SSL_get_error(ssl, result))")), context: context)
             }
         }
         if state == .established { readPlaintext(context: context) }
@@ -149,7 +150,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             // and SSL_get_error describes only the last call.
             let error = SSL_get_error(ssl, result)
             let reasons = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_ZERO_RETURN
-                ? "" : tlsOpenSSLErrors(fallback: "SSL error \(error)")
+                ? "" : drainOpenSSLErrors(fallback: "SSL error \(error)")
             if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
             guard state == .established else { return }
             if error == SSL_ERROR_ZERO_RETURN {
@@ -208,7 +209,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         guard result == plaintext.readableBytes else {
             promise?.fail(ChannelError.ioOnClosedChannel)
-            return fail(.record(tlsOpenSSLErrors(fallback: "SSL_write failed")), context: context)
+            return fail(.record(drainOpenSSLErrors(fallback: "SSL_write failed")), context: context)
         }
         writeCiphertext(context: context, promise: promise)
     }
