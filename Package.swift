@@ -53,11 +53,14 @@ let package = Package(
         // UDP sockets with batched I/O (recvmmsg/sendmmsg), compact addresses, interface list.
         .target(name: "CLinux"),
         .target(name: "Net", dependencies: ["CLinux"]),
+        // TURN relays handed to the SFU in process: the relayed-address table both sides share, and the
+        // per-thread ChannelData sender the media engine uses for relayed destinations.
+        .target(name: "RelayHandover", dependencies: ["Net"]),
         // ICE-lite on the shared media port: credentials, host candidates, Binding checks, consent.
         .target(name: "ICE", dependencies: ["STUN", "Net"]),
         // PeerConnections (ICE + DTLS + SRTP + streams), the shared-port reader threads, forwarding.
         .target(name: "Media", dependencies: [
-            "Net", "ICE", "STUN", "DTLS", "SRTP", "RTP", "SDP", "CLinux",
+            "Net", "ICE", "STUN", "DTLS", "SRTP", "RTP", "SDP", "CLinux", "RelayHandover",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Full ICE on libnice (media.ice_mode = "full"): one agent per PeerConnection, a small pool of GLib threads.
@@ -93,7 +96,7 @@ let package = Package(
         ]),
         // TURN server (RFC 8656) on SwiftNIO: UDP/TCP/TLS listeners, relay sockets, long-term and REST credentials.
         .target(name: "TURN", dependencies: [
-            "STUN", "Net", "COpenSSL", "TLS",
+            "STUN", "Net", "COpenSSL", "TLS", "RelayHandover",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,7 +118,7 @@ let package = Package(
         ]),
         // The executable only wires the targets together.
         .executableTarget(name: "confab", dependencies: [
-            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS", "TURN", "NiceICE",
+            "Settings", "JanusAPI", "VideoRoom", "Transports", "Media", "EchoTest", "ICE", "Net", "DTLS", "TURN", "NiceICE", "RelayHandover",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -150,7 +153,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "TURNTests", dependencies: [
-            "TURN", "STUN", "Net", "TLS",
+            "TURN", "STUN", "Net", "TLS", "RelayHandover",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -84,9 +84,12 @@ class EchoBrowser:
         self.page_url = page_url
         self.start_result: Optional[dict] = None
 
-    def start(self, server_url: str) -> dict:
+    def start(self, server_url: str, rtc_config: Optional[dict] = None) -> dict:
+        """`rtc_config` replaces the RTCPeerConnection configuration (iceServers, iceTransportPolicy)."""
         self.d.get(f"{self.page_url}/echotest.html")
         assert self.d.execute_script("return typeof Janus") == "function", "janus.js did not load"
+        if rtc_config is not None:
+            self.d.execute_script("window.echoRtcConfig = arguments[0];", rtc_config)
         r = self.d.execute_async_script(
             "var done = arguments[arguments.length - 1]; window.startEcho(arguments[0], done);", server_url)
         assert r["error"] is None, f"janus.js echotest failed: {r['error']}\n{self.log()}"

@@ -175,11 +175,12 @@ class ReceiveStats:
 class EchoPeer:
     """aiortc peer: sends audio + video, decodes what the server sends back."""
 
-    def __init__(self, audio: bool = True, video: bool = True):
+    def __init__(self, audio: bool = True, video: bool = True, configuration=None):
+        """`configuration`: an aiortc RTCConfiguration (e.g. a TURN server, relay only); none by default."""
         _patch_aioice()
         from aiortc import RTCConfiguration, RTCPeerConnection
         SineAudioTrack, PatternVideoTrack = _tracks()
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.stats = ReceiveStats()
         self.remote_kinds: list[str] = []
         self._tasks: list[asyncio.Task] = []

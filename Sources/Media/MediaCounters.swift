@@ -18,6 +18,10 @@ public final class MediaCounters: Sendable {
     /// DTLS datagrams a PeerConnection's endpoint dropped: malformed, forged or undecryptable
     /// records, duplicates, or arriving after the association ended.
     public let dtlsDropped = Atomic<Int>(0)
+    /// Datagrams handed over in process by Confab's own TURN server (client → SFU), and datagrams
+    /// the SFU sent back to relayed addresses through it (counted in neither received nor sent).
+    public let datagramsRelayedIn = Atomic<Int>(0)
+    public let datagramsRelayedOut = Atomic<Int>(0)
     public let peerConnectionsOpened = Atomic<Int>(0)
     public let peerConnectionsClosed = Atomic<Int>(0)
 
@@ -39,6 +43,8 @@ public final class MediaCounters: Sendable {
             ("unclassified_dropped", unclassifiedDropped.load(ordering: .relaxed)),
             ("srtp_dropped", srtpDropped.load(ordering: .relaxed)),
             ("dtls_dropped", dtlsDropped.load(ordering: .relaxed)),
+            ("datagrams_relayed_in", datagramsRelayedIn.load(ordering: .relaxed)),
+            ("datagrams_relayed_out", datagramsRelayedOut.load(ordering: .relaxed)),
             ("peerconnections_opened", peerConnectionsOpened.load(ordering: .relaxed)),
             ("peerconnections_closed", peerConnectionsClosed.load(ordering: .relaxed)),
         ]

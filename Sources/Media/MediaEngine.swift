@@ -6,6 +6,7 @@ import DTLS
 import ICE
 import Logging
 import Net
+import RelayHandover
 import SDP
 import STUN
 import Synchronization
@@ -25,6 +26,10 @@ public struct MediaConfiguration: Sendable {
     /// Full ICE (`media.ice_mode = "full"`): every PeerConnection gets its own transport from
     /// this factory instead of ICE-lite on the shared port. nil = ICE-lite.
     public var transportFactory: (any ICETransportFactory)?
+    /// Confab's own TURN server hands relayed clients to the engine through this table (ICE-lite
+    /// only): their datagrams arrive from the relayed addresses without touching a socket, and what
+    /// the engine sends to those addresses leaves as ChannelData from the TURN listener. nil = none.
+    public var relayHandover: RelayHandover?
 
     public init(udpPort: UInt16, readerThreads: Int = 0, announcedAddresses: [TransportAddress],
                 preferIPv6Socket: Bool = true) {
@@ -79,6 +84,9 @@ public final class MediaEngine: Sendable {
         }
         self.sockets = sockets
         self.port = port
+        if let handover = configuration.relayHandover, configuration.transportFactory == nil {
+            handover.attach(RelayInlet(engine: self))
+        }
     }
 
     /// Host candidates on the shared port, most preferred first.
@@ -109,7 +117,7 @@ public final class MediaEngine: Sendable {
     /// transport callback appends to it (plain RTP forwards go out on the shared port).
     /// The context belongs to the calling thread.
     public func makeSendContext() -> MediaSendContext {
-        MediaSendContext(socket: sockets[0], counters: counters)
+        MediaSendContext(socket: sockets[0], counters: counters, relayHandover: configuration.relayHandover)
     }
 
     var isRunning: Bool { running.load(ordering: .relaxed) }
@@ -117,6 +125,7 @@ public final class MediaEngine: Sendable {
     /// Closes every connection and stops the threads (they notice within one poll interval).
     public func stop() {
         guard running.exchange(false, ordering: .relaxed) else { return }
+        configuration.relayHandover?.detach()
         for connection in registry.withLock({ Array($0.all.values) }) { connection.close(reason: "Shutting down") }
         for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < sockets.count + 1 {
             usleepMilliseconds(10)
@@ -179,6 +188,7 @@ public final class MediaEngine: Sendable {
 
     /// A direct send outside a reader's batch (timers, close_notify, control RTCP).
     func sendNow(_ bytes: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        if let handover = configuration.relayHandover, handover.sendNow(bytes, to: destination) { return }
         if sockets[0].send(bytes, to: destination) {
             MediaCounters.bump(counters.datagramsSent)
         } else {

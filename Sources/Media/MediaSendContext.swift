@@ -5,16 +5,20 @@
 // Not Sendable: it belongs to its reader thread and is only valid inside the callback.
 
 import Net
+import RelayHandover
 
 public final class MediaSendContext {
     let socket: UDPSocket
     let batch: SendBatch
     let counters: MediaCounters
+    /// Datagrams for relayed addresses (Confab's own TURN, in process) leave through here instead.
+    let relayOutbox: RelayOutbox?
 
-    init(socket: UDPSocket, counters: MediaCounters, capacity: Int = 64) {
+    init(socket: UDPSocket, counters: MediaCounters, relayHandover: RelayHandover? = nil, capacity: Int = 64) {
         self.socket = socket
         self.batch = SendBatch(capacity: capacity, ipv6Socket: socket.isIPv6)
         self.counters = counters
+        relayOutbox = relayHandover.map(RelayOutbox.init)
     }
 
     /// A free slot to write a datagram into; flushes first when the batch is full, so call it
@@ -25,6 +29,10 @@ public final class MediaSendContext {
     }
 
     func commit(length: Int, to destination: TransportAddress) {
+        if let relayOutbox, relayOutbox.take(UnsafeRawBufferPointer(rebasing: batch.nextSlot[0..<length]), to: destination) {
+            MediaCounters.bump(counters.datagramsRelayedOut)
+            return
+        }
         batch.commit(length: length, to: destination)
     }
 
@@ -49,6 +57,7 @@ public final class MediaSendContext {
 
     /// Sends what is queued (one sendmmsg).
     public func flush() {
+        relayOutbox?.flush()
         let queued = batch.count
         guard queued > 0 else { return }
         let refused = socket.send(batch)

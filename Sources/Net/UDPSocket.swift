@@ -102,38 +102,52 @@ public final class UDPSocket: @unchecked Sendable {
     /// (buffer full, unreachable) are dropped, as UDP allows; returns how many were refused.
     @discardableResult
     public func send(_ batch: SendBatch) -> Int {
-        var sent = 0
-        var refused = 0
-        while sent < batch.count {
-            let result = confab_sendmmsg(descriptor, batch.headers + sent, UInt32(batch.count - sent), 0)
-            if result > 0 {
-                sent += Int(result)
-            } else if errno == EINTR {
-                continue
-            } else {
-                // Skip the datagram at the head that failed and go on with the rest.
-                refused += 1
-                sent += 1
-            }
-        }
-        batch.reset()
-        return refused
+        sendBatch(batch, descriptor: descriptor)
     }
 
     /// Sends one datagram at once, from any thread (control traffic outside the batch loop).
     @discardableResult
     public func send(_ bytes: UnsafeRawBufferPointer, to address: TransportAddress) -> Bool {
-        var storage = sockaddr_storage()
-        let length = withUnsafeMutableBytes(of: &storage) { address.write(to: $0.baseAddress!, ipv6Socket: isIPv6) }
-        let result = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, length)
-            }
-        }
-        return result == bytes.count
+        sendDatagram(bytes, descriptor: descriptor, ipv6Socket: isIPv6, to: address)
     }
 
     public func send(_ bytes: [UInt8], to address: TransportAddress) -> Bool {
         bytes.withUnsafeBytes { send($0, to: address) }
     }
+}
+
+/// Sends every datagram queued in `batch` on the UDP socket `descriptor` (any thread), then empties it.
+/// Datagrams the kernel refuses are dropped, as UDP allows; returns how many were refused.
+@discardableResult
+public func sendBatch(_ batch: SendBatch, descriptor: Int32) -> Int {
+    var sent = 0
+    var refused = 0
+    while sent < batch.count {
+        let result = confab_sendmmsg(descriptor, batch.headers + sent, UInt32(batch.count - sent), 0)
+        if result > 0 {
+            sent += Int(result)
+        } else if errno == EINTR {
+            continue
+        } else {
+            // Skip the datagram at the head that failed and go on with the rest.
+            refused += 1
+            sent += 1
+        }
+    }
+    batch.reset()
+    return refused
+}
+
+/// Sends one datagram on the UDP socket `descriptor` at once, from any thread.
+@discardableResult
+public func sendDatagram(_ bytes: UnsafeRawBufferPointer, descriptor: Int32, ipv6Socket: Bool,
+                         to address: TransportAddress) -> Bool {
+    var storage = sockaddr_storage()
+    let length = withUnsafeMutableBytes(of: &storage) { address.write(to: $0.baseAddress!, ipv6Socket: ipv6Socket) }
+    let result = withUnsafePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, length)
+        }
+    }
+    return result == bytes.count
 }

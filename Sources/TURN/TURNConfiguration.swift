@@ -94,36 +94,51 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Which peers a relay may talk to. Safe by default: the special-purpose ranges in `builtInDenied`
-/// (unspecified, loopback, private, CGNAT, link-local with cloud metadata, multicast, reserved) are refused
-/// (403) unless `allow` lists them; `deny` refuses more and wins over `allow`. Confab's own media endpoints
-/// (the SFU) are always reachable. IPv4 carried inside IPv6 (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96,
-/// 6to4 2002::/16) is judged as that IPv4 address too, so those forms cannot bypass a denial.
+/// Which peers a relay may talk to. Safe by default: only Confab's own media endpoints (the SFU, address
+/// and port) — a TURN server beside an SFU has no business relaying anywhere else. `allow`
+/// (`turn.allow_peers`) widens that to the ranges it lists; even then the special-purpose ranges in
+/// `builtInDenied` (unspecified, loopback, private, CGNAT, link-local with cloud metadata, multicast,
+/// reserved) stay refused unless an entry inside them is listed (`127.0.0.0/8` opens loopback,
+/// `0.0.0.0/0` does not). `deny` refuses more and wins over `allow`. IPv4 carried inside IPv6 (IPv4-mapped,
+/// IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as that IPv4 address too, so those forms
+/// cannot bypass a denial. Refusals are 403 on CreatePermission and ChannelBind, and dropped sends.
 public struct PeerPolicy: Sendable {
-    /// Refused unless `turn.allow_peers` lists them.
+    /// Refused unless `turn.allow_peers` lists them (or part of them) explicitly.
     public static let builtInDenied: [CIDR] = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
         "::/128", "::1/128", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
     ].compactMap { CIDR($0) }
 
-    /// `turn.allow_peers`: ranges taken out of the built-in denials (tests allow 127.0.0.0/8 and ::1/128).
+    /// `turn.allow_peers`: the peers relays may reach besides Confab's own endpoints (tests allow 127.0.0.0/8
+    /// and ::1/128). Empty = only Confab's own endpoints.
     public var allow: [CIDR]
     /// `turn.deny_peers`: ranges refused on top of the built-in ones, even when `allow` lists them.
     public var deny: [CIDR]
     /// The SFU's media sockets (address and port), reachable whatever the lists say.
     public var ownEndpoints: Set<TransportAddress>
+    /// Full ICE (`media.ice_mode = "full"`): libnice's sockets use `media.rtp_port_range` on the same
+    /// addresses, so any of those ports on an own endpoint's address is Confab too.
+    public var ownPortRange: ClosedRange<UInt16>?
 
-    public init(allow: [CIDR] = [], deny: [CIDR] = [], ownEndpoints: Set<TransportAddress> = []) {
+    public init(allow: [CIDR] = [], deny: [CIDR] = [], ownEndpoints: Set<TransportAddress> = [],
+                ownPortRange: ClosedRange<UInt16>? = nil) {
         self.allow = allow
         self.deny = deny
         self.ownEndpoints = ownEndpoints
+        self.ownPortRange = ownPortRange
     }
 
     /// May a relay exchange packets with this peer (address and port)?
     public func allows(_ peer: TransportAddress) -> Bool {
+        isOwn(peer) || allowsAddress(peer)
+    }
+
+    /// Is `peer` one of Confab's own media sockets?
+    public func isOwn(_ peer: TransportAddress) -> Bool {
         if ownEndpoints.contains(peer) { return true }
-        return allowsAddress(peer)
+        guard let ownPortRange, ownPortRange.contains(peer.port) else { return false }
+        return ownEndpoints.contains { $0.high == peer.high && $0.low == peer.low }
     }
 
     /// May a permission be installed for this peer's IP? True when some port of it is reachable
@@ -134,15 +149,23 @@ public struct PeerPolicy: Sendable {
     }
 
     /// Every form of the address must pass: itself and the IPv4 address it carries, if any.
+    /// An IPv6 form carrying IPv4 (NAT64, 6to4, ...) reaches that IPv4 host: it is allowed when the IPv4
+    /// address is, unless the IPv6 form itself is denied.
     private func allowsAddress(_ peer: TransportAddress) -> Bool {
-        guard allowsForm(peer) else { return false }
-        return Self.embeddedIPv4(peer).map(allowsForm) ?? true
+        guard let carried = Self.embeddedIPv4(peer) else { return allowsForm(peer) }
+        return allowsForm(carried) && !refusesForm(peer)
     }
 
     private func allowsForm(_ address: TransportAddress) -> Bool {
-        if deny.contains(where: { $0.contains(address) }) { return false }
-        if allow.contains(where: { $0.contains(address) }) { return true }
-        return !Self.builtInDenied.contains { $0.contains(address) }
+        !refusesForm(address) && allow.contains { $0.contains(address) }
+    }
+
+    /// Denied outright: listed in `deny`, or in a special-purpose range that `allow` does not list
+    /// (an entry at least as narrow as that range is needed; a catch-all like 0.0.0.0/0 is not enough).
+    private func refusesForm(_ address: TransportAddress) -> Bool {
+        if deny.contains(where: { $0.contains(address) }) { return true }
+        guard let special = Self.builtInDenied.first(where: { $0.contains(address) }) else { return false }
+        return !allow.contains { $0.contains(address) && $0.bits >= special.bits }
     }
 
     /// The IPv4 address inside an IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import Net
+import RelayHandover
 import STUN
 
 /// Who sent a packet: the client's address and the listener (UDP) or connection (TCP) it came
@@ -27,11 +28,18 @@ public typealias RelayID = Int
 /// Everything is called on one event loop.
 public protocol TURNIO: AnyObject {
     func sendToClient(_ data: ByteBuffer, _ client: ClientKey)
-    /// Binds a relay socket on `address` (port ignored) with a port from `ports` (even when `evenPort`);
-    /// nil when none is free.
-    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool) -> (id: RelayID, address: TransportAddress)?
+    /// A relayed address on `address` (port ignored) with a port from `ports` (even when `evenPort`):
+    /// with `bindSocket`, a relay socket bound there; without, the port is only reserved (the relay is
+    /// handed to the SFU in process and never reaches another peer). nil when no port is free.
+    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
+                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)?
     func closeRelay(_ relay: RelayID)
     func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer)
+    /// The UDP listener socket `client` talks to, for the SFU to send ChannelData from; nil for TCP/TLS.
+    func clientSocket(for client: ClientKey) -> ClientSocket?
+    /// How a handed-over relay's send side reaches the core for what it cannot send itself
+    /// (Data indications, stream clients): on the core's loop, as a packet from `peer` to `relay`.
+    func slowPath(relay: RelayID) -> @Sendable ([UInt8], TransportAddress) -> Void
 }
 
 /// One allocation: relayed addresses, permissions and channels of one client 5-tuple.
@@ -39,6 +47,8 @@ final class Allocation {
     let client: ClientKey
     let username: String
     var relays: [(id: RelayID, address: TransportAddress)]
+    /// Relays handed to the SFU in process (relay id → route); empty when the SFU is elsewhere.
+    var routes: [RelayID: RelayRoute] = [:]
     /// Milliseconds on the core's clock.
     var expiry: UInt64
     /// The Allocate that created it, so a retransmission gets the same answer instead of 437.
@@ -86,6 +96,8 @@ public final class TURNCore {
     var perUser: [String: Int] = [:]
     var unauthenticatedLimit: RateLimiter
     let allocator = ByteBufferAllocator()
+    /// Confab's SFU in this process: relays to its media port are handed over without a socket.
+    public var handover: RelayHandover?
 
     public init(configuration: TURNConfiguration, counters: TURNCounters = TURNCounters(), logger: Logger,
                 clock: @escaping () -> UInt64 = { MonotonicClock.milliseconds() },
@@ -269,15 +281,19 @@ public final class TURNCore {
         if configuration.maxAllocations > 0, allocations.count >= configuration.maxAllocations {
             return reject(request, 486, to: client, auth: auth)
         }
+        // With the SFU in process and no other peers allowed, relays need no socket at all.
+        let handsOver = handover?.isAttached == true
+        let bindSocket = !handsOver || !configuration.peerPolicy.allow.isEmpty
         guard let io, let first = io.openRelay(address: primaryAddress, ports: configuration.relayPorts,
-                                                evenPort: evenPort == false) else {
+                                                evenPort: evenPort == false, bindSocket: bindSocket) else {
             return reject(request, 508, to: client, auth: auth)
         }
         var relays = [first]
         var extra: [STUNAttribute] = []
         if additional == .ipv6 {
             if let address = relayAddress(.ipv6),
-               let second = io.openRelay(address: address, ports: configuration.relayPorts, evenPort: false) {
+               let second = io.openRelay(address: address, ports: configuration.relayPorts, evenPort: false,
+                                         bindSocket: bindSocket) {
                 relays.append(second)
             } else {
                 extra.append(.addressErrorCode(family: .ipv6, error: errorCode(relayAddress(.ipv6) == nil ? 440 : 508)))
@@ -290,6 +306,7 @@ public final class TURNCore {
                                     maxBitsPerSecond: configuration.maxBitsPerSecond, now: now)
         allocations[client] = allocation
         for relay in relays { byRelay[relay.id] = allocation }
+        if handsOver, let handover { handOver(allocation, to: handover, io: io) }
         perUser[auth.username, default: 0] += 1
         counters.bump(counters.allocations)
         counters.bump(counters.allocationsStarted)
@@ -299,7 +316,32 @@ public final class TURNCore {
         logger.info("turn: allocation started", metadata: [
             "client": "\(client)", "user": "\(auth.username)",
             "relayed": "\(relays.map { announced($0.address).description }.joined(separator: ","))", "lifetime": "\(seconds)",
+            "in_process": "\(handsOver)",
         ])
+    }
+
+    /// Registers the allocation's relayed addresses with the SFU's handover table.
+    private func handOver(_ allocation: Allocation, to handover: RelayHandover, io: any TURNIO) {
+        let socket = io.clientSocket(for: allocation.client)
+        for relay in allocation.relays {
+            let route = RelayRoute(relayed: relay.address, client: allocation.client.address, clientSocket: socket,
+                                   maxBitsPerSecond: configuration.maxBitsPerSecond, slowPath: io.slowPath(relay: relay.id))
+            allocation.routes[relay.id] = route
+            handover.add(route)
+        }
+    }
+
+    /// Mirrors into the allocation's routes which of Confab's endpoints it may reach now, and through
+    /// which channel: called whenever a permission or channel comes or goes, never per packet.
+    private func syncRoutes(_ allocation: Allocation, now: UInt64) {
+        guard !allocation.routes.isEmpty else { return }
+        for endpoint in configuration.peerPolicy.ownEndpoints {
+            let permitted = (allocation.permissions[endpoint.with(port: 0)] ?? 0) > now
+            let channel = allocation.channelByPeer[endpoint] ?? 0
+            for route in allocation.routes.values where route.relayed.isIPv4 == endpoint.isIPv4 {
+                route.update(peer: endpoint, permitted: permitted, channel: channel)
+            }
+        }
     }
 
     /// What clients are told for a relay bound on `relayed`: the external address behind NAT, same port.
@@ -382,6 +424,7 @@ public final class TURNCore {
             guard admit(peer, allocation, request: request, client: client, auth: auth, port: false) else { return }
         }
         for peer in peers { permit(peer, allocation) }
+        syncRoutes(allocation, now: clock())
         respond(request, [], to: client, auth: auth)
     }
 
@@ -420,6 +463,7 @@ public final class TURNCore {
         allocation.channels[number] = (peer, clock() + UInt64(configuration.channelLifetime * 1000))
         allocation.channelByPeer[peer] = number
         permit(peer, allocation)
+        syncRoutes(allocation, now: clock())
         respond(request, [], to: client, auth: auth)
     }
 
@@ -460,6 +504,12 @@ public final class TURNCore {
         allocation.bytesToPeers += count
         counters.bump(counters.bytesToPeers, by: count)
         counters.bump(counters.packetsToPeers)
+        if let route = allocation.routes[relay], let handover, configuration.peerPolicy.ownEndpoints.contains(peer) {
+            // To Confab's own media port: straight into the SFU, as if from the relayed address.
+            route.noteSent(to: peer)
+            payload.withUnsafeReadableBytes { _ = handover.deliver($0, from: route.relayed) }
+            return
+        }
         io?.sendFromRelay(relay, to: peer, payload)
     }
 
@@ -514,6 +564,7 @@ public final class TURNCore {
                 allocation.channelByPeer[channel.peer] = nil
             }
             if !staleChannels.isEmpty { counters.bump(counters.channels, by: -staleChannels.count) }
+            if !stalePermissions.isEmpty || !staleChannels.isEmpty { syncRoutes(allocation, now: now) }
         }
     }
 
@@ -534,6 +585,10 @@ public final class TURNCore {
         for relay in allocation.relays {
             byRelay[relay.id] = nil
             io?.closeRelay(relay.id)
+        }
+        for route in allocation.routes.values {
+            handover?.remove(route.relayed)
+            allocation.bytesToClient += route.bytesToClient
         }
         let remaining = perUser[allocation.username, default: 1] - 1
         perUser[allocation.username] = remaining > 0 ? remaining : nil

@@ -1,3 +1,4 @@
+import RelayHandover
 import Synchronization
 
 /// TURN counters for /metrics and the Admin API. Written on the TURN event loop, read from anywhere.
@@ -29,7 +30,12 @@ public final class TURNCounters: Sendable {
     /// Relayed packets dropped for exceeding an allocation's `turn.max_bps`.
     public let bandwidthDropped = Atomic<Int>(0)
 
-    public init() {}
+    /// What the SFU sent to clients of handed-over relays without passing through the core.
+    public let handover: HandoverCounters
+
+    public init(handover: HandoverCounters? = nil) {
+        self.handover = handover ?? HandoverCounters()
+    }
 
     @inline(__always) func bump(_ counter: borrowing Atomic<Int>, by amount: Int = 1) {
         counter.add(amount, ordering: .relaxed)
@@ -40,17 +46,21 @@ public final class TURNCounters: Sendable {
         [
             ("allocations", allocationsStarted.load(ordering: .relaxed)),
             ("relayed_bytes_to_peers", bytesToPeers.load(ordering: .relaxed)),
-            ("relayed_bytes_to_clients", bytesToClients.load(ordering: .relaxed)),
+            ("relayed_bytes_to_clients", bytesToClients.load(ordering: .relaxed)
+                + handover.bytesToClients.load(ordering: .relaxed)),
             ("relayed_packets_to_peers", packetsToPeers.load(ordering: .relaxed)),
-            ("relayed_packets_to_clients", packetsToClients.load(ordering: .relaxed)),
+            ("relayed_packets_to_clients", packetsToClients.load(ordering: .relaxed)
+                + handover.packetsToClients.load(ordering: .relaxed)),
             ("auth_failures", authFailures.load(ordering: .relaxed)),
             ("malformed_dropped", malformedDropped.load(ordering: .relaxed)),
-            ("unroutable_dropped", unroutableDropped.load(ordering: .relaxed)),
+            ("unroutable_dropped", unroutableDropped.load(ordering: .relaxed)
+                + handover.unroutableDropped.load(ordering: .relaxed)),
             ("denied_peers", deniedPeers.load(ordering: .relaxed)),
             ("rate_limited_dropped", rateLimitedDropped.load(ordering: .relaxed)),
             ("classic_bindings", classicBindings.load(ordering: .relaxed)),
             ("tls_failures", tlsFailures.load(ordering: .relaxed)),
-            ("bandwidth_dropped", bandwidthDropped.load(ordering: .relaxed)),
+            ("bandwidth_dropped", bandwidthDropped.load(ordering: .relaxed)
+                + handover.bandwidthDropped.load(ordering: .relaxed)),
         ]
     }
 

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Net
+import RelayHandover
 import Synchronization
 import TLS
 
@@ -30,6 +31,8 @@ public final class TURNServer: Sendable {
     let tlsListeners: [Listener]
     let tls: TLSServerContext?
     let logger: Logger
+    /// Confab's SFU in this process, when there is one (ICE-lite): relays to its media port skip sockets.
+    let handover: RelayHandover?
     struct State {
         var channels: [any Channel] = []
         var sweep: RepeatedTask?
@@ -41,23 +44,28 @@ public final class TURNServer: Sendable {
     /// `eventLoop`: where everything runs; nil = one loop of NIO's shared group.
     /// `tlsListeners` are bound only when `tls` is given.
     public init(configuration: TURNConfiguration, listeners: [Listener], tlsListeners: [Listener] = [],
-                tls: TLSServerContext? = nil, eventLoop: (any EventLoop)? = nil, logger: Logger) {
+                tls: TLSServerContext? = nil, handover: RelayHandover? = nil, eventLoop: (any EventLoop)? = nil,
+                logger: Logger) {
         self.configuration = configuration
         self.eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         self.listeners = listeners
         self.tlsListeners = tls == nil ? [] : tlsListeners
         self.tls = tls
         self.logger = logger
-        counters = TURNCounters()
+        self.handover = handover
+        counters = TURNCounters(handover: handover?.counters)
     }
 
     /// Binds every listener (UDP and TCP on each); returns the bound addresses (ports resolved when 0 was asked).
     @discardableResult
     public func start() async throws -> [SocketAddress] {
         let (configuration, counters, logger, eventLoop) = (self.configuration, self.counters, self.logger, self.eventLoop)
+        let handover = self.handover
         let (coreBox, ioBox) = try await eventLoop.submit {
             let core = TURNCore(configuration: configuration, counters: counters, logger: logger)
+            core.handover = handover
             let io = NIOTURNIO(eventLoop: eventLoop, logger: logger)
+            io.handover = handover
             let coreBox = NIOLoopBound(core, eventLoop: eventLoop)
             io.core = coreBox
             core.io = io
@@ -70,7 +78,12 @@ public final class TURNServer: Sendable {
         var bound: [SocketAddress] = []
         for listener in listeners {
             let udpID = try await eventLoop.submit { ioBox.value.newConnectionID() }.get()
-            let udp = try await DatagramBootstrap(group: eventLoop)
+            // Bound here rather than by NIO so that the SFU's threads can send ChannelData from it too.
+            let descriptor = try Self.bindUDP(host: listener.host, port: listener.port)
+            let shared = dup(descriptor)
+            let udp: any Channel
+            do {
+                udp = try await DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
                 .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
@@ -83,10 +96,15 @@ public final class TURNServer: Sendable {
                             DatagramBurstHandler.listener(id: udpID, core: coreBox.value, io: ioBox.value))
                     }
                 }
-                .bind(host: listener.host, port: listener.port).get()
+                .withBoundSocket(descriptor).get()
+            } catch {
+                close(shared)
+                throw error
+            }
             state.withLock { $0.channels.append(udp) }
             let isIPv6 = udp.localAddress?.protocol == .inet6
-            try await eventLoop.submit { ioBox.value.udpListeners[udpID] = (udp, isIPv6) }.get()
+            let clientSocket = ClientSocket(descriptor: shared, isIPv6: isIPv6)
+            try await eventLoop.submit { ioBox.value.udpListeners[udpID] = (udp, isIPv6, clientSocket) }.get()
             let port = udp.localAddress?.port ?? listener.port
             let tcp = try await bindStream(host: listener.host, port: port, tls: nil, core: coreBox, io: ioBox)
             bound += [udp.localAddress, tcp.localAddress].compactMap { $0 }
@@ -102,6 +120,23 @@ public final class TURNServer: Sendable {
         }
         state.withLock { $0.sweep = sweep }
         return bound
+    }
+
+    /// A UDP socket bound to `host`:`port` (SO_REUSEADDR, as NIO would), handed to NIO afterwards.
+    static func bindUDP(host: String, port: Int) throws -> Int32 {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let family = address.protocol == .inet6 ? AF_INET6 : AF_INET
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var on: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let result = address.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
+        guard result == 0 else {
+            let code = errno
+            close(descriptor)
+            throw IOError(errnoCode: code, reason: "bind UDP \(host):\(port)")
+        }
+        return descriptor
     }
 
     /// A TCP listener; with `tls`, each connection gets a TLS layer in front of the same framing.
@@ -176,9 +211,12 @@ final class NIOTURNIO: TURNIO {
     let eventLoop: any EventLoop
     let logger: Logger
     var core: NIOLoopBound<TURNCore>?
-    var udpListeners: [Int: (channel: any Channel, isIPv6: Bool)] = [:]
+    var udpListeners: [Int: (channel: any Channel, isIPv6: Bool, shared: ClientSocket)] = [:]
+    var handover: RelayHandover?
     var tcpConnections: [Int: any Channel] = [:]
     struct Relay {
+        /// False for a relay handed to the SFU in process: its port is reserved, no socket exists.
+        var bound = true
         var channel: (any Channel)?
         var port: UInt16
         var isIPv6: Bool
@@ -217,6 +255,8 @@ final class NIOTURNIO: TURNIO {
 
     func endRead() {
         inRead = max(0, inRead - 1)
+        // What handed-over datagrams made the SFU forward leaves now, in one batch.
+        if inRead == 0 { handover?.flush() }
         guard !dirty.isEmpty else { return }
         let channels = dirty.values
         dirty = [:]
@@ -234,7 +274,7 @@ final class NIOTURNIO: TURNIO {
     }
 
     func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
-        guard let state = relays[relay] else { return }
+        guard let state = relays[relay], state.bound else { return }
         let envelope = AddressedEnvelope(remoteAddress: socketAddress(peer, ipv6Socket: state.isIPv6), data: data)
         if let channel = state.channel {
             write(envelope, on: channel)
@@ -243,7 +283,31 @@ final class NIOTURNIO: TURNIO {
         }
     }
 
-    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool) -> (id: RelayID, address: TransportAddress)? {
+    func clientSocket(for client: ClientKey) -> ClientSocket? {
+        client.isTCP ? nil : udpListeners[client.connection]?.shared
+    }
+
+    func slowPath(relay: RelayID) -> @Sendable ([UInt8], TransportAddress) -> Void {
+        let (eventLoop, me) = (self.eventLoop, NIOLoopBound(self, eventLoop: eventLoop))
+        return { bytes, peer in
+            eventLoop.execute {
+                me.value.core?.value.handlePeerPacket(ByteBuffer(bytes: bytes), relay: relay, from: peer)
+                me.value.endReadIfIdle()
+            }
+        }
+    }
+
+    /// Flushes what a slow-path hand-over wrote when no read burst will.
+    private func endReadIfIdle() {
+        guard inRead == 0, !dirty.isEmpty else { return }
+        let channels = dirty.values
+        dirty = [:]
+        for channel in channels { channel.flush() }
+    }
+
+    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
+                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)? {
+        guard bindSocket else { return reserveRelay(address: address, ports: ports, evenPort: evenPort) }
         guard let core else { return nil }
         let isIPv6 = !address.isIPv4
         let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -313,6 +377,23 @@ final class NIOTURNIO: TURNIO {
         return (id, address.with(port: port))
     }
 
+    /// A relayed address for the in-process hand-over: a port from the range no other relay uses, and no socket.
+    private func reserveRelay(address: TransportAddress, ports: ClosedRange<UInt16>,
+                              evenPort: Bool) -> (id: RelayID, address: TransportAddress)? {
+        let count = Int(ports.upperBound) - Int(ports.lowerBound) + 1
+        let start = Int.random(in: 0..<count)
+        for step in 0..<count {
+            let port = UInt16(Int(ports.lowerBound) + (start + step) % count)
+            if usedPorts.contains(port) || (evenPort && port % 2 != 0) { continue }
+            let id = newConnectionID()
+            usedPorts.insert(port)
+            relays[id] = Relay(bound: false, channel: nil, port: port, isIPv6: !address.isIPv4)
+            return (id, address.with(port: port))
+        }
+        logger.warning("turn: no free relay port in \(ports.lowerBound)-\(ports.upperBound)")
+        return nil
+    }
+
     func closeRelay(_ relay: RelayID) {
         guard let state = relays.removeValue(forKey: relay) else { return }
         usedPorts.remove(state.port)
@@ -323,6 +404,7 @@ final class NIOTURNIO: TURNIO {
         for id in Array(relays.keys) { closeRelay(id) }
         for channel in tcpConnections.values { channel.close(promise: nil) }
         tcpConnections = [:]
+        for listener in udpListeners.values { close(listener.shared.descriptor) }
         udpListeners = [:]
     }
 }

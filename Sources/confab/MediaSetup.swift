@@ -6,6 +6,7 @@ import Metrics
 import Media
 import Net
 import NiceICE
+import RelayHandover
 import ServiceLifecycle
 import Settings
 
@@ -33,6 +34,10 @@ enum MediaSetup {
         configuration.slowlinkThreshold = media.slowlinkThreshold
         if media.iceMode == .full {
             configuration.transportFactory = niceFactory(media, publicAddress: mappedAddress, logger: logger)
+        } else if settings.turn.enabled {
+            // Confab's own TURN relays to this engine's port in process (ICE-lite: one port, one engine).
+            let relayPorts = UInt16(settings.turn.relayPortRange.lower)...UInt16(settings.turn.relayPortRange.upper)
+            configuration.relayHandover = RelayHandover(relayPorts: relayPorts)
         }
         return try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
     }

@@ -28,8 +28,11 @@ enum TURNSetup {
         for loopback in ["127.0.0.1", "::1"] {
             if let address = TransportAddress(ip: loopback, port: media.port) { own.insert(address) }
         }
+        // Full ICE: libnice's sockets on those addresses take their ports from media.rtp_port_range.
+        let libnicePorts = settings.media.iceMode == .full
+            ? UInt16(settings.media.rtpPortRange.lower)...UInt16(settings.media.rtpPortRange.upper) : nil
         let policy = PeerPolicy(allow: turn.allowPeers.compactMap(CIDR.init), deny: turn.denyPeers.compactMap(CIDR.init),
-                                ownEndpoints: own)
+                                ownEndpoints: own, ownPortRange: libnicePorts)
         let (ipv4, ipv6) = relayAddresses(bind: turn.bind, media: media)
         var configuration = TURNConfiguration(realm: turn.realm, users: users, restSecret: secret,
                                               relayIPv4: ipv4, relayIPv6: ipv6, peerPolicy: policy)
@@ -92,7 +95,7 @@ enum TURNSetup {
         }
         return TURNServer(configuration: configuration(settings, secret: secret, media: media), listeners: listeners,
                           tlsListeners: [TURNServer.Listener(host: turn.bind, port: turn.tlsPort)], tls: tls,
-                          logger: logger)
+                          handover: media.configuration.relayHandover, logger: logger)
     }
 
     /// The `iceServers` pages get: STUN and TURN (UDP and TCP) on the host they used, with REST credentials

@@ -1,5 +1,6 @@
 import NIOCore
 import Net
+import RelayHandover
 import STUN
 import Testing
 @testable import TURN
@@ -157,10 +158,34 @@ import Testing
         ("2002:c0a8:0101::1", false), ("2002:0808:0808::1", true), ("::a00:1", false), ("::808:808", true),
         ("203.0.113.200", false), ("203.0.113.127", true),
     ])
-    func defaults(ip: String, allowed: Bool) {
-        let policy = PeerPolicy(deny: [CIDR("203.0.113.128/25")!],
+    func builtInDenials(ip: String, allowed: Bool) {
+        // allow_peers = 0.0.0.0/0, ::/0 opens public peers but none of the special-purpose ranges.
+        let policy = PeerPolicy(allow: [CIDR("0.0.0.0/0")!, CIDR("::/0")!], deny: [CIDR("203.0.113.128/25")!],
                                 ownEndpoints: [TransportAddress(ip: "127.0.0.1", port: 10000)!])
         #expect(policy.allows(TransportAddress(ip: ip, port: 1234)!) == allowed, "\(ip)")
+    }
+
+    /// Without turn.allow_peers a relay reaches Confab's media port and nothing else.
+    @Test(arguments: ["203.0.113.5", "8.8.8.8", "2001:db8::1", "127.0.0.2", "10.0.0.1", "::ffff:8.8.8.8"])
+    func byDefaultOnlyTheOwnEndpoint(ip: String) {
+        let own = TransportAddress(ip: "127.0.0.1", port: 10000)!
+        let policy = PeerPolicy(ownEndpoints: [own])
+        #expect(!policy.allows(TransportAddress(ip: ip, port: 10000)!), "\(ip)")
+        #expect(!policy.allowsPermission(TransportAddress(ip: ip, port: 0)!), "\(ip)")
+        #expect(policy.allows(own))
+        #expect(policy.isOwn(own))
+        #expect(!policy.isOwn(own.with(port: 10001)))
+    }
+
+    /// Full ICE: libnice's ports (media.rtp_port_range) on an own address are Confab too.
+    @Test func ownPortRangeForFullICE() {
+        let own = TransportAddress(ip: "192.0.2.1", port: 10000)!
+        let policy = PeerPolicy(ownEndpoints: [own], ownPortRange: 20000...40000)
+        #expect(policy.allows(own.with(port: 20000)))
+        #expect(policy.allows(own.with(port: 40000)))
+        #expect(!policy.allows(own.with(port: 40001)))
+        #expect(!policy.allows(own.with(port: 22)))
+        #expect(!policy.allows(TransportAddress(ip: "192.0.2.2", port: 30000)!))
     }
 
     @Test func ownEndpointAndLoopbackSwitch() {
@@ -190,9 +215,16 @@ import Testing
         // NAT64 of an allowed range is allowed; of a refused one, refused.
         #expect(policy.allows(TransportAddress(ip: "64:ff9b::a01:203", port: 1)!))
         #expect(!policy.allows(TransportAddress(ip: "64:ff9b::a02:1", port: 1)!))
+        // A catch-all opens public peers only; a special range needs its own entry.
         let everything = PeerPolicy(allow: [CIDR("0.0.0.0/0")!, CIDR("::/0")!])
-        #expect(everything.allows(TransportAddress(ip: "169.254.169.254", port: 80)!))
-        #expect(everything.allows(TransportAddress(ip: "::1", port: 80)!))
+        #expect(everything.allows(TransportAddress(ip: "198.51.100.1", port: 80)!))
+        #expect(!everything.allows(TransportAddress(ip: "169.254.169.254", port: 80)!))
+        #expect(!everything.allows(TransportAddress(ip: "::1", port: 80)!))
+        #expect(!everything.allows(TransportAddress(ip: "10.1.2.3", port: 80)!))
+        let metadata = PeerPolicy(allow: [CIDR("169.254.169.254/32")!, CIDR("::1")!])
+        #expect(metadata.allows(TransportAddress(ip: "169.254.169.254", port: 80)!))
+        #expect(!metadata.allows(TransportAddress(ip: "169.254.169.253", port: 80)!))
+        #expect(metadata.allows(TransportAddress(ip: "::1", port: 80)!))
     }
 
     @Test func cidrParsing() {

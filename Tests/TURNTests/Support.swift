@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Net
+import RelayHandover
 import STUN
 @testable import TURN
 
@@ -13,13 +14,20 @@ final class FakeIO: TURNIO {
     var nextPort: UInt16 = 50001
     var nextID = 1
     var refuseRelays = false
+    /// Relays opened without a socket (handed to the SFU in process).
+    var unbound: Set<RelayID> = []
+    /// What `clientSocket(for:)` answers for UDP clients.
+    var listenerSocket: ClientSocket?
+    weak var core: TURNCore?
 
     func sendToClient(_ data: ByteBuffer, _ client: ClientKey) {
         toClients.append((client, Array(data.readableBytesView)))
     }
 
-    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool) -> (id: RelayID, address: TransportAddress)? {
+    func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
+                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)? {
         if refuseRelays { return nil }
+        if !bindSocket { unbound.insert(nextID) }
         if evenPort && nextPort % 2 != 0 { nextPort += 1 }
         let relay = address.with(port: nextPort)
         nextPort += 1
@@ -36,6 +44,22 @@ final class FakeIO: TURNIO {
     func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
         toPeers.append((relay, peer, Array(data.readableBytesView)))
     }
+
+    func clientSocket(for client: ClientKey) -> ClientSocket? {
+        client.isTCP ? nil : listenerSocket
+    }
+
+    /// The real server hops to its loop; the tests run on one thread already.
+    func slowPath(relay: RelayID) -> @Sendable ([UInt8], TransportAddress) -> Void {
+        let box = UncheckedBox(self)
+        return { bytes, peer in box.value.core?.handlePeerPacket(ByteBuffer(bytes: bytes), relay: relay, from: peer) }
+    }
+}
+
+/// @unchecked Sendable: test code, one thread.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 final class Clock {
@@ -60,7 +84,8 @@ struct Harness {
         var configuration = TURNConfiguration(
             realm: Self.realm, users: ["alice": "pw", "bob": "pw2"], restSecret: "rest",
             relayIPv4: TransportAddress(ip: "192.0.2.10", port: 0), relayIPv6: nil,
-            peerPolicy: PeerPolicy(deny: [CIDR("203.0.113.128/25")!],
+            // Public peers allowed (turn.allow_peers = 0.0.0.0/0, ::/0), as most relay tests need one.
+            peerPolicy: PeerPolicy(allow: [CIDR("0.0.0.0/0")!, CIDR("::/0")!], deny: [CIDR("203.0.113.128/25")!],
                                    ownEndpoints: [TransportAddress(ip: "127.0.0.1", port: Self.mediaPort)!]))
         configure(&configuration)
         let clock = Clock(), io = FakeIO()
@@ -69,6 +94,7 @@ struct Harness {
         core = TURNCore(configuration: configuration, logger: Logger(label: "test"),
                         clock: { clock.milliseconds }, wallClock: { clock.unix })
         core.io = io
+        io.core = core
     }
 
     func client(_ port: UInt16 = 40000, tcp: Bool = false, user: String = "alice", password: String = "pw") -> Client {

@@ -20,7 +20,9 @@
   }
   class LoopbackPeerConnection extends Native {
     constructor(config) {
-      config = Object.assign({}, config || {}, { iceServers: [] });
+      // janus.js's iceServers never apply; a test may set window.echoRtcConfig (e.g. Confab's own TURN
+      // with iceTransportPolicy "relay") before startEcho.
+      config = Object.assign({}, config || {}, window.echoRtcConfig || { iceServers: [] });
       super(config);
       window.echoPcs = (window.echoPcs || []).concat([this]);
     }
