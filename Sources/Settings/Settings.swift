@@ -135,7 +135,8 @@ public struct Settings: Sendable, Equatable {
         public var relayPortRange = PortRange(lower: 49152, upper: 49999)
         /// Long-term users, `user:password`.
         public var users: [String] = []
-        /// CIDRs taken out of the built-in peer denials (loopback, private, link-local, ...), e.g. loopback for tests.
+        /// CIDRs relays may reach besides Confab's own media port (empty = only that); special-purpose ranges
+        /// (loopback, private, link-local, ...) only when an entry inside them is listed, e.g. loopback for tests.
         public var allowPeers: [String] = []
         /// CIDRs relays may never reach, even when `allowPeers` lists them.
         public var denyPeers: [String] = []
