@@ -20,6 +20,7 @@ Run inside a private network namespace, e.g.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -391,34 +392,69 @@ def test_unauthenticated_answers_are_rate_limited_per_client_ip(server_factory):
 
 
 def test_garbage_is_counted_and_dropped(turn_server):
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    """10,000 datagrams of random bytes and of mutated valid messages (Binding, and authenticated
+    Allocate/Refresh/CreatePermission/ChannelBind/ChannelData copied from a live client, so a flipped
+    byte breaks their integrity) — some from the live client's own 5-tuple — plus TCP garbage and half
+    messages: Bindings are still answered and the live allocation, its permission and its channel are
+    untouched (Refresh succeeds, the channel still relays)."""
     import random
     rng = random.Random(6)
-    valid, _ = build(BINDING, [])
-    for i in range(2000):
-        if i % 2:
+    live = Client(turn_server)
+    live.sock.bind((LOOPBACK, 0))
+    assert live.allocate()["class"] == 2
+    peer = xor_addr(LOOPBACK, 3480)
+    assert live.request(CREATE_PERMISSION, [attr(0x0012, peer)])["class"] == 2
+    assert live.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4001, 0)), attr(0x0012, peer)])["class"] == 2
+    key = hashlib.md5(f"{live.user}:{live.realm.decode()}:{live.password}".encode()).digest()
+    creds = [attr(0x0006, live.user.encode()), attr(0x0014, live.realm), attr(0x0015, live.nonce)]
+    templates = [build(BINDING, [])[0],
+                 build(ALLOCATE, [attr(0x0019, bytes([17, 0, 0, 0]))] + creds, key)[0],
+                 build(REFRESH, [attr(0x000D, struct.pack("!I", 0))] + creds, key)[0],
+                 build(CREATE_PERMISSION, [attr(0x0012, xor_addr("10.0.0.1", 1))] + creds, key)[0],
+                 build(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4002, 0)), attr(0x0012, peer)] + creds, key)[0],
+                 struct.pack("!HH", 0x4001, 8) + b"12345678"]
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(10_000):
+        if i % 3 == 0:
             data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 120)))
         else:
-            data = bytearray(valid + attr(0x8022, b"x" * rng.randrange(0, 40)))
+            data = bytearray(rng.choice(templates))
             for _ in range(rng.randrange(1, 4)):
                 data[rng.randrange(len(data))] = rng.randrange(256)
+            if rng.random() < 0.2:
+                data = data[:rng.randrange(len(data))]
             data = bytes(data)
-        udp.sendto(data, (LOOPBACK, turn_server.turn_port))
-    udp.close()
+            # Mutated ChannelData is a real packet for a bound channel: only from strangers.
+            if data[:2] != b"\x40\x01" and rng.random() < 0.1:
+                live.sock.sendto(data, live.server)
+                continue
+        stranger.sendto(data, (LOOPBACK, turn_server.turn_port))
+    stranger.close()
     tcp = socket.create_connection((LOOPBACK, turn_server.turn_port), timeout=3)
     tcp.sendall(b"\xff" * 64)
     tcp.close()
     half = socket.create_connection((LOOPBACK, turn_server.turn_port), timeout=3)
-    half.sendall(valid[:10])
+    half.sendall(templates[0][:10])
     half.close()
     time.sleep(0.5)
+    # Drop whatever answers the live client's mutated requests got, then check it is intact.
+    live.sock.settimeout(0.2)
+    with contextlib.suppress(socket.timeout):
+        while True:
+            live.sock.recv(2048)
+    live.sock.settimeout(3)
+    assert live.request(REFRESH, [attr(0x000D, struct.pack("!I", 600))])["class"] == 2, "allocation disturbed"
+    assert live.request(CHANNEL_BIND, [attr(0x000C, struct.pack("!HH", 0x4001, 0)), attr(0x0012, peer)])["class"] == 2
     c = Client(turn_server)
     assert c.request(BINDING, [], authenticate=False)["class"] == 2
     c.close()
     time.sleep(1.2)  # counters reach /metrics once a second
     metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{turn_server.admin_port}/metrics", timeout=5).read().decode()
     dropped = re.search(r"^confab_turn_malformed_dropped_total (\d+)", metrics, re.M)
-    assert dropped and int(dropped.group(1)) > 100, metrics
+    assert dropped and int(dropped.group(1)) > 1000, metrics
+    allocations = re.search(r"^confab_turn_allocations (\d+)", metrics, re.M)
+    assert allocations and int(allocations.group(1)) == 1, metrics
+    live.close()
 
 
 @needs_coturn
