@@ -44,6 +44,16 @@ public final class TLSServerContext: @unchecked Sendable {
         // TLS 1.3 tickets would cost two records per connection. SSL_OP_NO_TICKET is SSL_OP_BIT(14).
         SSL_CTX_set_options(context, UInt64(1) << 14)
         _ = SSL_CTX_set_num_tickets(context, 0)
+        // ALPN (RFC 7443): a client that offers "stun.turn" gets it; one that offers only other
+        // protocols (or none) gets no ALPN answer and TURN anyway, as coturn does.
+        SSL_CTX_set_alpn_select_cb(context, { _, selected, selectedLength, offered, offeredLength, _ in
+            guard let offered, let selected, let selectedLength else { return SSL_TLSEXT_ERR_NOACK }
+            guard let offset = TLSServerContext.offset(of: TLSServerContext.turnALPN, inOffered: offered,
+                                                       length: Int(offeredLength)) else { return SSL_TLSEXT_ERR_NOACK }
+            selected.pointee = offered + offset
+            selectedLength.pointee = UInt8(TLSServerContext.turnALPN.count)
+            return SSL_TLSEXT_ERR_OK
+        }, nil)
         // An encrypted key fails instead of OpenSSL prompting for a pass phrase on the terminal.
         SSL_CTX_set_default_passwd_cb(context) { _, _, _, _ in 0 }
         guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {
@@ -67,6 +77,24 @@ public final class TLSServerContext: @unchecked Sendable {
 
     deinit {
         SSL_CTX_free(context)
+    }
+
+    /// The ALPN protocol ID of TURN over TLS (RFC 7443).
+    static let turnALPN = Array("stun.turn".utf8)
+
+    /// Where `protocolID`'s bytes start in a client's ALPN list (length-prefixed names), nil when the
+    /// list does not offer it or is malformed.
+    static func offset(of protocolID: [UInt8], inOffered list: UnsafePointer<UInt8>, length: Int) -> Int? {
+        var index = 0
+        while index < length {
+            let nameLength = Int(list[index])
+            let start = index + 1
+            guard nameLength > 0, start + nameLength <= length else { return nil }
+            if nameLength == protocolID.count,
+               (0..<nameLength).allSatisfy({ list[start + $0] == protocolID[$0] }) { return start }
+            index = start + nameLength
+        }
+        return nil
     }
 
     private static func checkReadable(_ path: String, _ key: TLSContextError.Key, what: String) throws(TLSContextError) {

@@ -44,8 +44,13 @@ final class MemoryClient {
     let input: OpaquePointer
     let output: OpaquePointer
 
-    init(maxVersion: Int32 = TLS1_3_VERSION) {
+    /// `alpn`: protocol names offered (none by default).
+    init(maxVersion: Int32 = TLS1_3_VERSION, alpn: [String] = []) {
         context = SSL_CTX_new(TLS_client_method())!
+        if !alpn.isEmpty {
+            let wire = alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+            _ = SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count))
+        }
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maxVersion), nil)
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)  // self-signed; not what is under test
         ssl = SSL_new(context)!
@@ -89,6 +94,15 @@ final class MemoryClient {
     }
 
     var version: String { String(cString: SSL_get_version(ssl)) }
+
+    /// The ALPN protocol the server selected, nil when none.
+    var selectedALPN: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
 }
 
 /// Sends every plaintext read back, upper-cased.
@@ -152,6 +166,23 @@ final class Failures {
         #expect(client.receive().hasPrefix("BINDING"))
         #expect(failures.seen.isEmpty)
         #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    /// RFC 7443: "stun.turn" is selected when offered (among others); other offers get no ALPN, and TURN anyway.
+    @Test(arguments: [(["h2", "stun.turn"], "stun.turn"), (["stun.turn"], "stun.turn"), (["h2", "http/1.1"], nil),
+                      ([], nil)] as [([String], String?)])
+    func alpnSelectsStunTurn(offered: [String], selected: String?) throws {
+        let failures = Failures()
+        let (channel, _) = try channel(failures)
+        let client = MemoryClient(alpn: offered)
+        try pump(client, channel)
+        #expect(client.handshake())
+        #expect(client.selectedALPN == selected)
+        client.send("binding")
+        try pump(client, channel)
+        #expect(client.receive() == "BINDING")
+        #expect(failures.seen.isEmpty)
         _ = try? channel.finish()
     }
 
