@@ -3,6 +3,11 @@
 // callback on the agent's worker thread, are copied into that worker's preallocated slot and go
 // straight into the PeerConnection's DTLS / SRTP demux — no allocation, no async hop. Sends use
 // `nice_agent_send` (libnice's API is thread-safe: it takes the agent lock).
+//
+// Consent (RFC 7675) is Confab's, not libnice's: libnice 0.1.21 hard-codes a 10 s consent
+// expiry, a third of the 30 s the RFC and Confab's ICE-lite mode allow, so its consent freshness
+// is off (keepalive checks stay on) and a 1 Hz timer per agent hangs up a peer from which nothing
+// arrived for `MediaConfiguration.consentTimeout` (NiceConsent.swift).
 
 import CNice
 import Dispatch
@@ -24,7 +29,12 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
     private let gathered = DispatchSemaphore(value: 0)
     /// `self`, retained for libnice's callbacks until the agent is freed.
     private var userData: UnsafeMutableRawPointer!
-    private let state = Mutex(State())
+    let state = Mutex(State())
+    /// Set by every datagram the agent delivers (one relaxed store per packet); the consent timer
+    /// takes it once a second.
+    let heard = Atomic<Bool>(false)
+    /// The consent timer's GLib source on the worker's context (destroyed when the agent is freed).
+    private var consentTimer: UnsafeMutablePointer<GSource>!
 
     struct State {
         var remoteCredentialsSet = false
@@ -35,6 +45,8 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         var failed = false
         var closed = false
         var selectedPair: String?
+        /// When the consent timer last saw `heard` set (or ICE connected), monotonic nanoseconds.
+        var lastHeardNanos: UInt64 = 0
     }
 
     static let component: guint = 1
@@ -45,8 +57,8 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         self.worker = worker
         self.owner = owner
         let configuration = factory.configuration
-        let options = NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
-            | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue
+        // No NICE_AGENT_OPTION_CONSENT_FRESHNESS: its expiry is a fixed 10 s (see the top).
+        let options = NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue
         guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245,
                                               NiceAgentOption(rawValue: options)) else {
             throw NiceError.agent("nice_agent_new_full failed")
@@ -55,6 +67,9 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         confab_nice_set_bool(agent, "controlling-mode", controlling ? 1 : 0)
         confab_nice_set_bool(agent, "ice-tcp", 0)
         confab_nice_set_bool(agent, "upnp", 0)
+        // Keepalives that need an answer: a path that stops answering fails after libnice's 50 s,
+        // behind Confab's own 30 s consent expiry.
+        confab_nice_set_bool(agent, "keepalive-conncheck", 1)
         if let stun = configuration.stunServer {
             confab_nice_set_string(agent, "stun-server", stun.ip)
             confab_nice_set_uint(agent, "stun-server-port", guint(stun.port))
@@ -88,6 +103,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         _ = confab_nice_on_gathering_done(agent, niceGatheringDone, data)
         _ = confab_nice_on_selected_pair(agent, niceSelectedPair, data)
         if factory.tricklesLocalCandidates { _ = confab_nice_on_new_candidate(agent, niceNewCandidate, data) }
+        consentTimer = startConsentTimer(data)
         guard nice_agent_gather_candidates(agent, streamID) != 0 else {
             close()
             throw NiceError.agent("gathering failed (no usable local address or port in \(configuration.portRange))")
@@ -240,6 +256,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
     /// what the handling forwarded.
     fileprivate func received(_ buffer: UnsafePointer<gchar>, length: Int) {
         guard length > 0, length <= worker.receiveSlot.count, let owner, let context = worker.sendContext else { return }
+        heard.store(true, ordering: .relaxed)
         worker.receiveSlot.baseAddress!.copyMemory(from: buffer, byteCount: length)
         owner.transport(self, didReceive: worker.receiveSlot, length: length, context: context)
         context.flush()
@@ -253,6 +270,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
             case NICE_COMPONENT_STATE_CONNECTED.rawValue, NICE_COMPONENT_STATE_READY.rawValue:
                 guard !state.connected else { return .none }
                 state.connected = true
+                state.lastHeardNanos = MonotonicClock.nanoseconds()
                 return .connected
             case NICE_COMPONENT_STATE_FAILED.rawValue:
                 guard !state.failed else { return .none }
@@ -321,7 +339,8 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         }
         guard first else { return }
         gathered.signal()  // nobody waits for a closed agent
-        let agent = AgentHandle(agent: agent, streamID: streamID, userData: userData, context: worker.context)
+        let agent = AgentHandle(agent: agent, streamID: streamID, userData: userData, context: worker.context,
+                                consentTimer: consentTimer)
         let factory = factory
         worker.schedule {
             agent.free()
@@ -339,8 +358,11 @@ struct AgentHandle: @unchecked Sendable {
     let streamID: guint
     let userData: UnsafeMutableRawPointer
     let context: OpaquePointer
+    let consentTimer: UnsafeMutablePointer<GSource>
 
     func free() {
+        g_source_destroy(consentTimer)
+        g_source_unref(consentTimer)
         _ = nice_agent_attach_recv(agent, streamID, NiceTransport.component, context, nil, nil)
         confab_nice_disconnect_all(agent, userData)
         nice_agent_remove_stream(agent, streamID)

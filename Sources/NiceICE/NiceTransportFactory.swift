@@ -58,6 +58,8 @@ public final class NiceTransportFactory: ICETransportFactory {
     private let nextWorker = Atomic<Int>(0)
     /// Agents alive now (created and not yet freed on their thread), for tests and leak checks.
     let liveAgents = Atomic<Int>(0)
+    /// The engine's `consentTimeout` (RFC 7675, as in ICE-lite mode), taken at `start`.
+    let consentTimeoutNanos = Atomic<UInt64>(30_000_000_000)
 
     public var name: String { "libnice" }
     public var tricklesLocalCandidates: Bool { configuration.fullTrickle }
@@ -70,6 +72,9 @@ public final class NiceTransportFactory: ICETransportFactory {
 
     public func start(engine: MediaEngine) {
         let count = configuration.threads > 0 ? configuration.threads : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let consent = engine.configuration.consentTimeout.components
+        consentTimeoutNanos.store(UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000),
+                                  ordering: .relaxed)
         let created = (0..<count).map { NiceWorker(index: $0) }
         for worker in created { worker.start(engine: engine) }
         workers.withLock { $0 = created }

@@ -23,13 +23,15 @@ func quietLogger() -> Logger {
 /// An engine in full-ICE mode on loopback (its shared port is bound but unused by ICE).
 func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
                 addresses: [TransportAddress] = [loopback],
-                fullTrickle: Bool = false) throws -> (MediaEngine, NiceTransportFactory) {
+                fullTrickle: Bool = false,
+                consentTimeout: Duration = .seconds(30)) throws -> (MediaEngine, NiceTransportFactory) {
     var nice = NiceConfiguration(portRange: ports, localAddresses: addresses)
     nice.threads = 2
     nice.fullTrickle = fullTrickle
     let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
     var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                            preferIPv6Socket: false)
+    configuration.consentTimeout = consentTimeout
     configuration.transportFactory = factory
     let engine = try MediaEngine(configuration: configuration, certificate: try DTLSCertificate.generate(),
                                  logger: quietLogger())
