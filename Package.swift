@@ -169,6 +169,7 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
+        .testTarget(name: "EchoTestTests", dependencies: ["EchoTest", "RTP"]),
         .testTarget(name: "TransportsTests", dependencies: [
             "Transports", "JanusAPI", "Settings",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -172,7 +172,129 @@ class ReceiveStats:
                 "audio_rates": sorted(self.audio_rates)}
 
 
-class EchoPeer:
+class ReceiveHooks:
+    """What a peer's video receivers see, for the NACK tests: losses on arrival, the sequence
+    numbers that arrive, NACKs held back. Set up before the remote description is applied; the
+    hooks go in once the server's SDP (offer or answer) names the payload types."""
+
+    def drop_video(self, fraction: float) -> None:
+        """Lose `fraction` of the video packets as they arrive, before SRTP (as a lossy network
+        would; each sequence number at most once, so a retransmission gets through); call before
+        `answer` / `accept`. Counts what was lost (`dropped`), what came again (`repaired`, plain or as RTX)
+        and the NACKs sent (`nacks_sent`), and how many packets came as RTX (`rtx_received`)."""
+        import random
+        self._drop_fraction = fraction
+        self._random = random.Random(5)
+        self.dropped: set[int] = set()
+        self.repaired: set[int] = set()
+        self.nacks_sent = 0
+        self.rtx_received = 0
+
+    def check_losses_repaired(self) -> None:
+        """After `drop_video` and a few seconds of video: the losses were NACKed and most of them
+        repaired, each repair an RTX packet."""
+        assert len(self.dropped) >= 10 and self.nacks_sent > 0, (len(self.dropped), self.nacks_sent)
+        assert len(self.repaired) >= 0.6 * len(self.dropped), (
+            f"{len(self.repaired)} of {len(self.dropped)} lost packets repaired ({self.nacks_sent} NACKs)")
+        assert self.rtx_received >= len(self.repaired), (
+            f"{len(self.repaired)} repairs but {self.rtx_received} RTX packets")
+
+    def _make_lossy(self, receiver, video_payload_types: set[int], rtx_payload_types: set[int]) -> None:
+        ice = receiver.transport.transport
+        recv, handle, send_nack = ice._recv, receiver._handle_rtp_packet, receiver._send_rtcp_nack
+        seen: set[int] = set()
+
+        async def lossy_recv():
+            while True:
+                data = await recv()
+                if not (len(data) >= 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 223
+                        and data[1] & 0x7F in video_payload_types):
+                    return data
+                seq = int.from_bytes(data[2:4], "big")
+                if seq not in seen and self._random.random() < self._drop_fraction:
+                    seen.add(seq)
+                    self.dropped.add(seq)
+                    continue
+                seen.add(seq)
+                return data
+
+        async def counting(packet, arrival_time_ms):
+            seq = packet.sequence_number
+            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
+                seq = int.from_bytes(packet.payload[:2], "big")
+                self.rtx_received += 1
+            if seq in self.dropped:
+                self.repaired.add(seq)
+            await handle(packet, arrival_time_ms)
+
+        async def counted_nack(media_ssrc, lost):
+            self.nacks_sent += 1
+            await send_nack(media_ssrc, lost)
+
+        ice._recv = lossy_recv
+        receiver._handle_rtp_packet = counting
+        receiver._send_rtcp_nack = counted_nack
+
+    def watch_video(self) -> None:
+        """Record the sequence numbers of the video packets that arrive (`video_sequences`, an
+        RTX packet counting as the one it carries), how many came as RTX (`rtx_received`) and,
+        per packet, (sequence number, first bytes of the payload) in `video_heads` (an RTX
+        packet's are those of the packet it carries: codec payload headers, e.g. VP8's picture
+        ID); call before `answer` / `accept`."""
+        self._watch_video = True
+        self.video_sequences: list[int] = []
+        self.video_heads: list[tuple[int, bytes]] = []
+        self.rtx_received = 0
+
+    def _watch(self, receiver, rtx_payload_types: set[int]) -> None:
+        handle = receiver._handle_rtp_packet
+
+        async def watched(packet, arrival_time_ms):
+            seq, head = packet.sequence_number, bytes(packet.payload[:16])
+            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
+                seq, head = int.from_bytes(packet.payload[:2], "big"), bytes(packet.payload[2:18])
+                self.rtx_received += 1
+            self.video_sequences.append(seq)
+            self.video_heads.append((seq, head))
+            await handle(packet, arrival_time_ms)
+        receiver._handle_rtp_packet = watched
+
+    def mute_nacks(self) -> None:
+        """Never send the NACKs aiortc's receivers want to send (they are only counted in
+        `nacks_muted`): what still gets repaired was asked for by someone else. Call before the
+        remote description is applied."""
+        self._mute_nacks = True
+        self.nacks_muted = 0
+
+    def _mute(self, receiver) -> None:
+        async def muted(media_ssrc, lost):
+            self.nacks_muted += 1
+        receiver._send_rtcp_nack = muted
+
+    def _hook_video_receivers(self, server_sdp: str) -> None:
+        """Installs the hooks asked for on every video receiver (once), with the video and RTX
+        payload types of the server's SDP."""
+        import re
+        lossy = getattr(self, "_drop_fraction", 0) and not getattr(self, "_lossy_done", False)
+        watch = getattr(self, "_watch_video", False) and not getattr(self, "_watch_done", False)
+        mute = getattr(self, "_mute_nacks", False) and not getattr(self, "_mute_done", False)
+        if not (lossy or watch or mute):
+            return
+        self._lossy_done = self._watch_done = self._mute_done = True
+        video_section = server_sdp.split("m=video", 1)[1].split("\nm=", 1)[0]
+        rtx = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", video_section)}
+        video = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) ", video_section)} - rtx
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "video":
+                if lossy:
+                    self._make_lossy(transceiver.receiver, video, rtx)
+                if watch:
+                    self._watch(transceiver.receiver, rtx)
+                if mute:
+                    self._mute(transceiver.receiver)
+
+
+class EchoPeer(ReceiveHooks):
     """aiortc peer: sends audio + video, decodes what the server sends back."""
 
     def __init__(self, audio: bool = True, video: bool = True, configuration=None):
@@ -249,16 +371,17 @@ class EchoPeer:
         assert jsep.get("type") == "answer", f"expected an answer jsep, got {jsep!r}"
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="answer"))
-        if getattr(self, "_send_drop", 0) and not getattr(self, "_send_lossy_done", False):
+        if getattr(self, "_send_drop", None) is not None and not getattr(self, "_send_lossy_done", False):
             self._send_lossy_done = True
             self._make_send_lossy(jsep["sdp"])
+        self._hook_video_receivers(jsep["sdp"])
 
     def drop_sent_video(self, fraction: float) -> None:
         """Lose `fraction` of the video packets this peer sends, after aiortc kept them for
         retransmission and before SRTP (a lossy uplink; each sequence number at most once, so a
         retransmission gets through); call before `accept`. Counts what was lost
         (`sent_dropped`), what the server's NACKs asked for (`nacked`) and which lost packets
-        were resent because of them (`resent`)."""
+        were resent because of them (`resent`). With 0, nothing is lost and NACKs are only counted."""
         import random
         self._send_drop = fraction
         self._send_random = random.Random(7)
@@ -321,7 +444,7 @@ class EchoPeer:
             t.cancel()
 
 
-class SubscriberPeer:
+class SubscriberPeer(ReceiveHooks):
     """aiortc peer that only receives: answers a server's offer (VideoRoom subscriber) and decodes
     every track it gets, per track kind (stats) and per mid (stats_by_mid)."""
 
@@ -356,98 +479,12 @@ class SubscriberPeer:
             for stats in (self.stats, per_mid):
                 (stats.on_video if track.kind == "video" else stats.on_audio)(frame)
 
-    def drop_video(self, fraction: float) -> None:
-        """Lose `fraction` of the video packets as they arrive, before SRTP (as a lossy network
-        would; each sequence number at most once, so a retransmission gets through); call before
-        `answer`. Counts what was lost (`dropped`), what came again (`repaired`, plain or as RTX)
-        and the NACKs sent (`nacks_sent`), and how many packets came as RTX (`rtx_received`)."""
-        import random
-        self._drop_fraction = fraction
-        self._random = random.Random(5)
-        self.dropped: set[int] = set()
-        self.repaired: set[int] = set()
-        self.nacks_sent = 0
-        self.rtx_received = 0
-
-    def _make_lossy(self, receiver, video_payload_types: set[int], rtx_payload_types: set[int]) -> None:
-        ice = receiver.transport.transport
-        recv, handle, send_nack = ice._recv, receiver._handle_rtp_packet, receiver._send_rtcp_nack
-        seen: set[int] = set()
-
-        async def lossy_recv():
-            while True:
-                data = await recv()
-                if not (len(data) >= 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 223
-                        and data[1] & 0x7F in video_payload_types):
-                    return data
-                seq = int.from_bytes(data[2:4], "big")
-                if seq not in seen and self._random.random() < self._drop_fraction:
-                    seen.add(seq)
-                    self.dropped.add(seq)
-                    continue
-                seen.add(seq)
-                return data
-
-        async def counting(packet, arrival_time_ms):
-            seq = packet.sequence_number
-            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
-                seq = int.from_bytes(packet.payload[:2], "big")
-                self.rtx_received += 1
-            if seq in self.dropped:
-                self.repaired.add(seq)
-            await handle(packet, arrival_time_ms)
-
-        async def counted_nack(media_ssrc, lost):
-            self.nacks_sent += 1
-            await send_nack(media_ssrc, lost)
-
-        ice._recv = lossy_recv
-        receiver._handle_rtp_packet = counting
-        receiver._send_rtcp_nack = counted_nack
-
-    def watch_video(self) -> None:
-        """Record the sequence numbers of the video packets that arrive (`video_sequences`, an
-        RTX packet counting as the one it carries), how many came as RTX (`rtx_received`) and,
-        per packet, (sequence number, first bytes of the payload) in `video_heads` (an RTX
-        packet's are those of the packet it carries: codec payload headers, e.g. VP8's picture
-        ID); call before `answer`."""
-        self._watch_video = True
-        self.video_sequences: list[int] = []
-        self.video_heads: list[tuple[int, bytes]] = []
-        self.rtx_received = 0
-
-    def _watch(self, receiver, rtx_payload_types: set[int]) -> None:
-        handle = receiver._handle_rtp_packet
-
-        async def watched(packet, arrival_time_ms):
-            seq, head = packet.sequence_number, bytes(packet.payload[:16])
-            if packet.payload_type in rtx_payload_types and len(packet.payload) >= 2:
-                seq, head = int.from_bytes(packet.payload[:2], "big"), bytes(packet.payload[2:18])
-                self.rtx_received += 1
-            self.video_sequences.append(seq)
-            self.video_heads.append((seq, head))
-            await handle(packet, arrival_time_ms)
-        receiver._handle_rtp_packet = watched
-
     async def answer(self, jsep: dict) -> dict:
         """The answer (complete, 127.0.0.1 only) to the server's offer jsep."""
-        import re
         from aiortc import RTCSessionDescription
         assert jsep.get("type") == "offer", f"expected an offer jsep, got {jsep!r}"
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=loopback_only_sdp(jsep["sdp"]), type="offer"))
-        lossy = getattr(self, "_drop_fraction", 0) and not getattr(self, "_lossy_done", False)
-        watch = getattr(self, "_watch_video", False) and not getattr(self, "_watch_done", False)
-        if lossy or watch:
-            self._lossy_done = self._watch_done = True
-            video_section = jsep["sdp"].split("m=video", 1)[1].split("\nm=", 1)[0]
-            rtx = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", video_section)}
-            video = {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) ", video_section)} - rtx
-            for transceiver in self.pc.getTransceivers():
-                if transceiver.kind == "video":
-                    if lossy:
-                        self._make_lossy(transceiver.receiver, video, rtx)
-                    if watch:
-                        self._watch(transceiver.receiver, rtx)
+        self._hook_video_receivers(jsep["sdp"])
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return {"type": "answer", "sdp": loopback_only_sdp(self.pc.localDescription.sdp)}
 
@@ -686,6 +723,27 @@ async def start_echo_call(sig: Signalling, peer: EchoPeer, body: Optional[dict] 
     assert "jsep" in ev, f"echotest event without an answer: {strip_sdp(ev)}"
     await peer.accept(ev["jsep"])
     return {"handle_id": handle_id, "ack": ack, "event": ev}
+
+
+def check_uplink_nacked(peer: "EchoPeer", who: str) -> None:
+    """After `drop_sent_video`: the server asked for (almost) every packet the peer's uplink lost,
+    and hardly for any that arrived."""
+    dropped, resent, nacked = peer.sent_dropped, peer.resent, peer.nacked
+    assert len(dropped) >= 10, len(dropped)
+    assert len(resent) >= 0.8 * len(dropped), (
+        f"the server asked for {len(resent)} of the {len(dropped)} packets the {who} lost")
+    assert len(nacked - dropped) <= 0.1 * len(nacked), f"NACKs for packets never lost: {sorted(nacked - dropped)}"
+
+
+def open_gaps(sequences: list[int], settle: int = 50) -> tuple[list[int], int]:
+    """The gaps that stayed open in a stream's sequence numbers (in arrival order, from the first
+    one): (the numbers missing, how many were due). The last `settle` packets are left aside:
+    their repairs may still be on their way."""
+    assert len(sequences) > 100, len(sequences)
+    first = sequences[0]
+    received = {(s - first) % 65536 for s in sequences if (s - first) % 65536 < 32768}
+    top = max(received) - settle
+    return [n for n in range(top) if n not in received], top
 
 
 # ----------------------------------------------------------------------------------------------

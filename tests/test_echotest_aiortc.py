@@ -157,3 +157,80 @@ def test_echotest_handle_info_and_metrics_show_the_call(media_srv):
             await sig.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+# ----------------------------------------------------------------------------------------------
+# Losses
+#
+# The echo repairs losses on each leg of the echo separately, as Janus's core does
+# for every plugin, with aiortc as the peer (it sends RTX when the answer keeps it, and NACKs the
+# gaps it sees in what it receives):
+#
+# - toward the peer: the peer loses 5% of the echoed video on arrival; its NACKs are answered by
+#   the server from what it sent (as RTX, the answer keeping RTX) and never reach the peer's own
+#   sender, which therefore resends nothing;
+# - from the peer: the peer's uplink loses 8% of its video (dropped at the sender, after aiortc kept
+#   them for retransmission) and its receiver is kept from NACKing anything; the server sees the
+#   gaps in what it receives and NACKs them, the peer resends them as RTX, the server echoes them as
+#   the packets they repair, so the echo comes back almost complete.
+#
+# Relaying the peer's NACKs back to it instead (what the echo did before) fails both: the peer's
+# sender is asked to resend, and with the receiver silent nobody asks for the uplink's losses.
+# Both pass against Janus 1.1.2 (`CONFAB_TARGET=janus`).
+# ----------------------------------------------------------------------------------------------
+
+
+def video_section(sdp: str) -> str:
+    return sdp.split("m=video", 1)[1].split("\nm=", 1)[0]
+
+
+def test_losses_toward_the_peer_are_answered_from_what_the_server_sent(media_srv):
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        peer = mp.EchoPeer()
+        peer.drop_video(0.05)
+        peer.drop_sent_video(0.0)       # loses nothing: counts the NACKs reaching the peer's sender
+        try:
+            call = await mp.start_echo_call(sig, peer)
+            answer = video_section(call["event"]["jsep"]["sdp"])
+            assert "rtx/90000" in answer and "a=ssrc-group:FID" in answer, answer
+            await peer.wait_media(video_frames=30, audio_frames=20, timeout=20)
+            await asyncio.sleep(6.0)
+            peer.check_losses_repaired()
+            # The server answered them itself: the peer's sender was asked for nothing (nothing
+            # was lost on the uplink).
+            assert not peer.nacked, f"the peer's NACKs came back to its sender: {sorted(peer.nacked)[:20]}"
+            assert len(set(peer.stats.bar_positions)) >= 5, peer.stats.summary()
+        finally:
+            await peer.close()
+            await sig.close()
+
+    run(scenario())
+
+
+def test_losses_from_the_peer_are_nacked_by_the_server(media_srv):
+    async def scenario() -> None:
+        sig = mp.HttpSignalling(media_srv.janus_url)
+        await sig.start()
+        peer = mp.EchoPeer()
+        peer.drop_sent_video(0.08)
+        peer.mute_nacks()
+        peer.watch_video()
+        try:
+            call = await mp.start_echo_call(sig, peer)
+            assert "rtx/90000" in video_section(call["event"]["jsep"]["sdp"]), "the peer's RTX was not accepted"
+            await peer.wait_media(video_frames=30, audio_frames=20, timeout=20)
+            await asyncio.sleep(8.0)
+            mp.check_uplink_nacked(peer, "peer")
+            # The echo: gaps that stayed open.
+            missing, top = mp.open_gaps(peer.video_sequences)
+            assert len(missing) <= max(2, 0.01 * top), (
+                f"{len(missing)} of {top} echoed packets never came back ({len(peer.sent_dropped)} lost on "
+                f"the uplink, {len(peer.resent)} resent, {peer.nacks_muted} NACKs held back)")
+            assert len(set(peer.stats.bar_positions)) >= 5, peer.stats.summary()
+        finally:
+            await peer.close()
+            await sig.close()
+
+    run(scenario())

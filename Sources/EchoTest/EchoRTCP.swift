@@ -1,5 +1,6 @@
-// The two RTCP edits an echo needs beyond SSRC mapping: sender SSRCs of reports and feedback
-// (RTCPSSRCRewriter leaves those to a fixed value), and REMB values above the bitrate cap.
+// The RTCP edits an echo needs beyond SSRC mapping: sender SSRCs of reports and feedback
+// (RTCPSSRCRewriter leaves those to a fixed value), REMB values above the bitrate cap, and the
+// feedback Confab answers itself taken out.
 
 import RTP
 
@@ -38,16 +39,19 @@ enum EchoRTCP {
         }
     }
 
-    /// Removes transport-wide CC feedback from the compound in place and returns its new
-    /// length: the browser's feedback is about Confab's echo, while the engine already sends the
-    /// browser feedback about the packets it receives; relayed too, the browser's estimator
-    /// would get two reports for each packet.
-    static func removeTransportFeedback(_ compound: UnsafeMutableRawBufferPointer) -> Int {
+    /// Removes the feedback Confab acts on itself from the compound in place and returns its new
+    /// length. Both kinds are about Confab's echo, and Confab already does its part toward the
+    /// browser: transport-wide CC (the engine sends the browser feedback about the packets it
+    /// receives; relayed too, the browser's estimator would get two reports for each packet) and
+    /// generic NACKs (answered from what Confab sent; relayed, the browser would resend packets
+    /// that reached Confab and repair both legs itself).
+    static func removeFeedbackAnsweredHere(_ compound: UnsafeMutableRawBufferPointer) -> Int {
         var kept = 0
         var iterator = RTCPCompoundIterator(UnsafeRawBufferPointer(compound))
         while let packet = iterator.next() {
             let length = packet.totalLength
-            if packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.transportWideCC {
+            if packet.packetType == RTCPPacketType.transportFeedback,
+               packet.format == RTCPFeedbackFormat.transportWideCC || packet.format == RTCPFeedbackFormat.nack {
                 continue
             }
             if kept != packet.offset, let base = compound.baseAddress {

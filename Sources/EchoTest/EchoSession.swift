@@ -4,6 +4,7 @@ import JanusAPI
 import JanusMedia
 import Logging
 import Media
+import Net
 import RTP
 import SDP
 import Synchronization
@@ -27,6 +28,7 @@ final class EchoSession: Sendable {
         if let jsep {
             do {
                 answer = try webrtc.answer(offer: jsep, codecs: Self.codecs(request)) { $0.direction ?? .sendrecv }
+                if let connection = webrtc.connection { media.negotiated(connection.streams) }
             } catch {
                 logger.info("echotest: \(handle): offer refused: \(error.reason)")
                 return (EchoError(code: 414, reason: error.reason).eventData, nil)
@@ -52,6 +54,11 @@ final class EchoSession: Sendable {
 }
 
 /// The echo's settings (read per packet, hence atomics) and its media callbacks.
+///
+/// Losses are repaired on each leg separately, as Janus's core does for every plugin: gaps in
+/// what the browser sends are NACKed upstream (its RTX repairs restored and echoed as the packets
+/// they carry), and the browser's NACKs about the echo are answered from what Confab sent it.
+/// Relaying the browser's NACKs back to it instead would make it repair both legs itself.
 final class EchoMedia: MediaSink, Sendable {
     let handle: PluginHandle
     private let audioEnabled = Atomic<Bool>(true)
@@ -61,7 +68,11 @@ final class EchoMedia: MediaSink, Sendable {
     /// Simulcast layer echoed back (clamped to what the browser sends); highest by default.
     private let substream = Atomic<Int>(2)
     private let keyframeRequests = Atomic<Int>(0)
-
+    /// Gaps in what the browser sends, on the streams that negotiated NACK.
+    private let upstreamLosses = InboundLossRecovery()
+    /// What was echoed on each stream (by position), to answer the browser's NACKs; kept across
+    /// renegotiations for the positions that stay.
+    private let retransmissions = Mutex<[OutboundRetransmission]>([])
 
     static let done: JSON = ["echotest": "event", "result": "done"]
 
@@ -78,6 +89,18 @@ final class EchoMedia: MediaSink, Sendable {
         if let layer = request.substream { substream.store(max(0, min(2, layer)), ordering: .relaxed) }
     }
 
+    /// A negotiation completed: which streams to follow for gaps, and each stream's RTX.
+    func negotiated(_ streams: [MediaStream]) {
+        upstreamLosses.follow(streamCount: streams.count, positions: streams.indices.lazy
+            .filter { streams[$0].receives && streams[$0].feedback.contains(.nack) })
+        let table = retransmissions.withLock { table -> [OutboundRetransmission] in
+            while table.count < streams.count { table.append(OutboundRetransmission()) }
+            table.removeLast(table.count - streams.count)
+            return table
+        }
+        for (repair, stream) in zip(table, streams) { repair.useRTX(of: stream) }
+    }
+
     var summary: JSON {
         [
             "audio_active": .bool(audioEnabled.load(ordering: .relaxed)),
@@ -92,15 +115,24 @@ final class EchoMedia: MediaSink, Sendable {
 
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                  route: InboundRoute, context: MediaSendContext) {
+        guard let packet = upstreamLosses.received(packet, route: route, connection: { session.connection },
+                                                   context: context) else { return }
         let enabled = route.isVideo ? videoEnabled.load(ordering: .relaxed) : audioEnabled.load(ordering: .relaxed)
         guard enabled, route.layer == echoedLayer(route), let connection = session.connection else { return }
-        connection.sendRTP(UnsafeRawBufferPointer(packet), stream: route.stream, rtx: route.isRTX, context: context)
+        let repair = retransmissions.withLock { $0.indices.contains(route.stream) ? $0[route.stream] : nil }
+        let now = MonotonicClock.nanoseconds()
+        // Echoed as media even when it came as RTX: the loss recovery restored it to the packet it repairs.
+        connection.sendRTP(UnsafeRawBufferPointer(packet), stream: route.stream, context: context) { header in
+            // A leaf lock (nothing is locked while holding it): the packet as the browser gets it.
+            repair?.keep(UnsafeRawBufferPointer(header.buffer), now: now)
+        }
     }
 
     func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
                  context: MediaSendContext) {
         guard let connection = session.connection else { return }
-        let kept = EchoRTCP.removeTransportFeedback(compound)
+        answerNACKs(UnsafeRawBufferPointer(compound), connection: connection, context: context)
+        let kept = EchoRTCP.removeFeedbackAnsweredHere(compound)
         guard kept > 0 else { return }
         let compound = UnsafeMutableRawBufferPointer(rebasing: compound[0..<kept])
         let swap = ssrcSwap(connection)
@@ -116,10 +148,30 @@ final class EchoMedia: MediaSink, Sendable {
     func sessionDidConnect(_ session: WebRTCSession) {}
 
     func session(_ session: WebRTCSession, didHangUpWithReason reason: String) {
+        // A new PeerConnection starts afresh: nothing of this one's packets is to be repaired.
+        upstreamLosses.stop()
+        retransmissions.withLock { $0 = [] }
         handle.pushEvent(transaction: nil, data: Self.done)
     }
 
     // MARK: - Helpers
+
+    /// The browser's generic NACKs about the echo, answered from what each stream sent (RTX when
+    /// negotiated, else the packets themselves).
+    private func answerNACKs(_ compound: UnsafeRawBufferPointer, connection: PeerConnection,
+                             context: MediaSendContext) {
+        var iterator = RTCPCompoundIterator(compound)
+        while let packet = iterator.next() {
+            guard packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.nack,
+                  packet.bytes.count >= 12 else { continue }
+            let b = packet.bytes
+            let mediaSSRC = UInt32(b[8]) << 24 | UInt32(b[9]) << 16 | UInt32(b[10]) << 8 | UInt32(b[11])
+            guard let position = connection.streams.firstIndex(where: { $0.localSSRC == mediaSSRC }),
+                  let repair = retransmissions.withLock({ $0.indices.contains(position) ? $0[position] : nil })
+            else { continue }
+            repair.answer(packet, on: connection, stream: position, context: context)
+        }
+    }
 
     private func echoedLayer(_ route: InboundRoute) -> Int {
         min(substream.load(ordering: .relaxed), route.layerCount - 1)

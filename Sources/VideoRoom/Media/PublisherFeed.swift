@@ -130,13 +130,9 @@ final class PublisherFeed: MediaSink, Sendable {
     /// The .mjr recorders while recording (see PublisherFeed+Recording.swift); copied (a
     /// reference count) once per packet.
     let recorders = Mutex<RecorderSet>(.none)
-    /// Gaps in the publisher's video, per stream position and simulcast layer (index
-    /// `position * layersPerStream + layer`); nil where NACK was not negotiated. Made when the
-    /// publisher negotiates, then changed in place only.
-    private let losses = Mutex<[LossTracker?]>([])
-    static let layersPerStream = 4
-    /// Sequence numbers one NACK asks for at most.
-    static let nackBatch = 32
+    /// Gaps in the publisher's video (streams that negotiated NACK), asked for with NACKs; RTX
+    /// repairs restored. Set up when the publisher negotiates.
+    private let upstreamLosses = InboundLossRecovery()
 
     /// At most one keyframe request per stream this often (subscribers' PLIs are merged).
     static let keyframeInterval: UInt64 = 500_000_000
@@ -167,11 +163,8 @@ final class PublisherFeed: MediaSink, Sendable {
         let count = (positions.values.max() ?? -1) + 1
         published.withLock { $0 = streams }
         lastKeyframeRequest.withLock { $0 = Array(repeating: 0, count: count) }
-        var trackers = [LossTracker?](repeating: nil, count: count * Self.layersPerStream)
-        for stream in streams where stream.kind == .video && stream.media.codec.feedback.contains(.nack) {
-            for layer in 0..<Self.layersPerStream { trackers[stream.position * Self.layersPerStream + layer] = LossTracker() }
-        }
-        losses.withLock { $0 = trackers }
+        upstreamLosses.follow(streamCount: count, positions: streams.lazy
+            .filter { $0.kind == .video && $0.media.codec.feedback.contains(.nack) }.map(\.position))
         changeFanOut { _ in }   // a relay switch for every position
         let audio = streams.first { $0.kind == .audio && $0.media.extensions.audioLevel != nil }
         talk.withLock { talk in
@@ -185,7 +178,7 @@ final class PublisherFeed: MediaSink, Sendable {
     func unpublish() -> [SubscriberStream] {
         stopRecording()
         published.withLock { $0 = [] }
-        losses.withLock { $0 = [] }
+        upstreamLosses.stop()
         let forwards = forwarderTable.withLock { table in
             defer { table = [] }
             return table
@@ -343,48 +336,11 @@ final class PublisherFeed: MediaSink, Sendable {
         }
     }
 
-    /// Losses between the publisher and Confab: a gap in a video stream's sequence numbers is
-    /// asked for with a generic NACK (spaced, retried a bounded number of times, see
-    /// LossTracker); an RTX packet that fills a gap is turned back, in place, into the packet it
-    /// repairs. Returns the packet to forward, nil to drop it (RTX that repairs nothing: a
-    /// duplicate or a bandwidth probe; or any RTX on a stream without NACK).
+    /// Losses between the publisher and Confab (see InboundLossRecovery): returns the packet to
+    /// forward (an RTX repair restored in place), nil to drop it.
     private func repairUpstream(_ packet: UnsafeMutableRawBufferPointer, route: InboundRoute,
                                 context: MediaSendContext) -> UnsafeMutableRawBufferPointer? {
-        guard packet.count >= 12 else { return route.isRTX ? nil : packet }
-        let index = route.stream * Self.layersPerStream + min(route.layer, Self.layersPerStream - 1)
-        let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
-        if route.isRTX {
-            guard let original = RTX.originalSequenceNumber(of: UnsafeRawBufferPointer(packet)) else { return nil }
-            let media = losses.withLock { table -> (ssrc: UInt32, payloadType: UInt8)? in
-                guard table.indices.contains(index), table[index] != nil, table[index]!.repair(original) else { return nil }
-                return (table[index]!.ssrc, table[index]!.payloadType)
-            }
-            guard let media, let length = RTX.restoreOriginal(packet, payloadType: media.payloadType, ssrc: media.ssrc)
-            else { return nil }
-            return UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
-        }
-        let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
-        let now = MonotonicClock.nanoseconds()
-        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Self.nackBatch) { lost in
-            let count = losses.withLock { table -> Int in
-                guard table.indices.contains(index), table[index] != nil else { return 0 }
-                table[index]!.received(sequence: sequence, ssrc: ssrc, payloadType: packet[1] & 0x7F, now: now)
-                return table[index]!.hasGaps ? table[index]!.due(now: now, into: lost) : 0
-            }
-            guard count > 0 else { return }
-            sendNACK(mediaSSRC: ssrc, lost: UnsafeMutableBufferPointer(rebasing: lost[0..<count]), context: context)
-        }
-        return packet
-    }
-
-    private func sendNACK(mediaSSRC: UInt32, lost: UnsafeMutableBufferPointer<UInt16>, context: MediaSendContext) {
-        guard let connection = webrtc.connection else { return }
-        let sender = connection.streams.first?.localSSRC ?? 1
-        withUnsafeTemporaryAllocation(byteCount: 12 + 4 * Self.nackBatch, alignment: 4) { buffer in
-            guard let length = RTCPWriter.writeNack(senderSSRC: sender, mediaSSRC: mediaSSRC, lost: lost, into: buffer)
-            else { return }
-            connection.sendRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), context: context)
-        }
+        upstreamLosses.received(packet, route: route, connection: { webrtc.connection }, context: context)
     }
 
     /// Feeds the packet's audio level to the talk detector; a change of state is reported (rare:

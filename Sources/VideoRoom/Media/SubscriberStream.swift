@@ -147,15 +147,8 @@ final class SubscriberStream: Sendable {
     let sendEnabled = Atomic<Bool>(true)
     private let connectionBox = Mutex<PeerConnection?>(nil)
     private let state: Mutex<ForwardingState>
-    /// What was sent, to answer the subscriber's NACKs. Made at the first NACK: a receiver that
-    /// never loses anything (most, on a good network) costs no buffer.
-    private let sent = SentPackets()
-    private let nackResponder = NACKResponder()
-    /// The RTX stream for repairs, when the subscriber's answer kept RTX (set at attach).
-    private let rtx = Mutex<RTXSender?>(nil)
-    /// Slots × bytes per retransmission buffer: about 0.3 MB, half a second of 4 Mbit/s video.
-    static let retransmissionSlots = 256
-    static let retransmissionPacketLength = 1300
+    /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
+    private let retransmission = OutboundRetransmission()
 
     init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, feedDisplay: String?,
          local: LocalStream) {
@@ -172,15 +165,8 @@ final class SubscriberStream: Sendable {
     func attach(to connection: PeerConnection, position: Int) {
         connectionBox.withLock { $0 = connection }
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
-        rtx.withLock { rtx in
-            guard let negotiated, let payloadType = negotiated.rtxPayloadType, let ssrc = negotiated.localRTXSSRC else {
-                rtx = nil
-                return
-            }
-            // A renegotiation keeps the RTX sequence going.
-            guard rtx?.payloadType != payloadType & 0x7F || rtx?.ssrc != ssrc else { return }
-            rtx = RTXSender(payloadType: payloadType, ssrc: ssrc, initialSequenceNumber: UInt16.random(in: 0...UInt16.max))
-        }
+        // A renegotiation that keeps the RTX keeps its sequence going.
+        retransmission.useRTX(of: negotiated)
         self.position.store(position, ordering: .releasing)
     }
 
@@ -258,7 +244,7 @@ final class SubscriberStream: Sendable {
                 // The copy has the same layout, so the descriptor's offsets hold.
                 if let pictureFields, let vp8 { pictureFields.write(into: header.payload, descriptor: vp8) }
                 // A leaf lock (nothing is locked while holding it): the packet as the subscriber gets it.
-                sent.store(UnsafeRawBufferPointer(header.buffer), now: now)
+                retransmission.keep(UnsafeRawBufferPointer(header.buffer), now: now)
             }
         }
     }
@@ -285,34 +271,10 @@ final class SubscriberStream: Sendable {
 
     /// Resends what a NACK from the subscriber lists, from what this stream sent: as RTX on the
     /// stream's RTX SSRC when the subscriber negotiated it (RFC 4588), else as the packet itself.
-    /// Each packet is copied out before sending, so the buffer's lock is never held while the
-    /// send side's is.
     func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
         let index = position.load(ordering: .acquiring)
         guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
-        let now = MonotonicClock.nanoseconds()
-        guard !sent.startKeeping(slots: Self.retransmissionSlots, packetLength: Self.retransmissionPacketLength) else {
-            return
-        }
-        let interval = nackResponder.minimumResendIntervalNanoseconds
-        _ = RTCPNack.forEachLost(in: packet) { sequenceNumber in
-            withUnsafeTemporaryAllocation(byteCount: Self.retransmissionPacketLength + RTX.originalSequenceNumberLength,
-                                          alignment: 4) { copy in
-                let stored = UnsafeMutableRawBufferPointer(rebasing: copy[0..<Self.retransmissionPacketLength])
-                let length = sent.copy(sequenceNumber, now: now, minimumInterval: interval, into: stored)
-                guard length > 0 else { return }
-                // In place: the buffer has room for the two bytes RTX adds.
-                let rtxLength = rtx.withLock { rtx -> Int? in
-                    rtx?.write(original: UnsafeRawBufferPointer(rebasing: copy[0..<length]), into: copy)
-                }
-                if let rtxLength {
-                    connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<rtxLength]), stream: index, rtx: true,
-                                       context: context)
-                } else {
-                    connection.sendRTP(UnsafeRawBufferPointer(rebasing: copy[0..<length]), stream: index, context: context)
-                }
-            }
-        }
+        retransmission.answer(packet, on: connection, stream: index, context: context)
     }
 
     static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {
@@ -360,40 +322,5 @@ final class SubscriberStream: Sendable {
         if let feedDisplay { entry["feed_display"] = .string(feedDisplay) }
         if let description = feedStream.description { entry["feed_description"] = .string(description) }
         return .object(entry)
-    }
-}
-
-/// A subscriber stream's RetransmissionBuffer (a non-Sendable class) behind a lock.
-/// @unchecked Sendable: `buffer` is only read or written inside `lock`.
-final class SentPackets: @unchecked Sendable {
-    private let lock = Mutex<Void>(())
-    private var buffer: RetransmissionBuffer?
-
-    /// Creates the buffer if there is none yet; true when it did (it is empty then).
-    func startKeeping(slots: Int, packetLength: Int) -> Bool {
-        lock.withLock { _ in
-            guard buffer == nil else { return false }
-            buffer = RetransmissionBuffer(capacity: slots, maximumPacketLength: packetLength)
-            return true
-        }
-    }
-
-    func store(_ packet: UnsafeRawBufferPointer, now: UInt64) {
-        lock.withLock { _ in _ = buffer?.store(packet, nowNanoseconds: now) }
-    }
-
-    /// Copies packet `sequenceNumber` into `out` if it may be resent now; its length, or 0.
-    func copy(_ sequenceNumber: UInt16, now: UInt64, minimumInterval: UInt64,
-              into out: UnsafeMutableRawBufferPointer) -> Int {
-        lock.withLock { _ in
-            var length = 0
-            _ = buffer?.retransmit(sequenceNumber: sequenceNumber, nowNanoseconds: now,
-                                   minimumIntervalNanoseconds: minimumInterval) { stored in
-                guard stored.count <= out.count else { return }
-                out.copyMemory(from: stored)
-                length = stored.count
-            }
-            return length
-        }
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import VideoRoom
+import RTP
 
 /// Gaps in a publisher's video and the NACKs that ask for them: asked at once, again after the
 /// retry interval, at most `maximumRequests` times, never once too old; repairs close gaps.
