@@ -1,7 +1,8 @@
 // Drives stock janus.js + janus.plugin.echotest from Selenium (tests/test_echotest_browser.py).
 //   startEcho(server, done)  -> done({sessionId, handleId, steps, error})  once the answer is applied
 //   echoState()              -> everything recorded so far (messages, webrtcState, mediaState, ...)
-//   echoStats(done)          -> done({video: inbound-rtp, audio: inbound-rtp, pair: selected pair, ...})
+//   echoStats(done)          -> done({video: inbound-rtp, audio: inbound-rtp, sent: video outbound-rtp,
+//                               pair: selected pair, ...})
 //   echoSend(message, done)  -> done(n): index in state.messages the reply will get; the reply is an
 //                               echotest event with the same transaction, recorded in state.messages
 //   echoRestartIce(done)     -> done(new local ufrag): ICE restart offer sent (answer applied later)
@@ -159,7 +160,7 @@
   window.echoStats = function (done) {
     var video = document.getElementById("remote");
     var out = { videoWidth: video.videoWidth, videoHeight: video.videoHeight, currentTime: video.currentTime,
-                paused: video.paused, video: null, audio: null, pair: null, pcState: null };
+                paused: video.paused, video: null, audio: null, sent: null, pair: null, pcState: null };
     var pc = echo && echo.webrtcStuff && echo.webrtcStuff.pc;
     if (!pc) { done(out); return; }
     out.pcState = pc.connectionState;
@@ -170,7 +171,12 @@
         if (s.type === "inbound-rtp" && s.kind === "video") {
           out.video = { framesDecoded: s.framesDecoded, framesReceived: s.framesReceived,
                         frameWidth: s.frameWidth, frameHeight: s.frameHeight, packetsReceived: s.packetsReceived,
-                        bytesReceived: s.bytesReceived, keyFramesDecoded: s.keyFramesDecoded, pliCount: s.pliCount };
+                        bytesReceived: s.bytesReceived, keyFramesDecoded: s.keyFramesDecoded, pliCount: s.pliCount,
+                        nackCount: s.nackCount, packetsLost: s.packetsLost,
+                        retransmittedPacketsReceived: s.retransmittedPacketsReceived };
+        } else if (s.type === "outbound-rtp" && s.kind === "video") {
+          out.sent = { packetsSent: s.packetsSent, nackCount: s.nackCount,
+                       retransmittedPacketsSent: s.retransmittedPacketsSent };
         } else if (s.type === "inbound-rtp" && s.kind === "audio") {
           out.audio = { packetsReceived: s.packetsReceived, totalAudioEnergy: s.totalAudioEnergy,
                         totalSamplesReceived: s.totalSamplesReceived, bytesReceived: s.bytesReceived };
