@@ -396,7 +396,7 @@ def test_garbage_is_counted_and_dropped(turn_server):
     Allocate/Refresh/CreatePermission/ChannelBind/ChannelData copied from a live client, so a flipped
     byte breaks their integrity) — some from the live client's own 5-tuple — plus TCP garbage and half
     messages: Bindings are still answered and the live allocation, its permission and its channel are
-    untouched (Refresh succeeds, the channel still relays)."""
+    untouched (a Refresh and the channel's refresh succeed; a removed allocation would get 437)."""
     import random
     rng = random.Random(6)
     live = Client(turn_server)
@@ -420,7 +420,8 @@ def test_garbage_is_counted_and_dropped(turn_server):
         else:
             data = bytearray(rng.choice(templates))
             for _ in range(rng.randrange(1, 4)):
-                data[rng.randrange(len(data))] = rng.randrange(256)
+                k = rng.randrange(len(data))
+                data[k] = (data[k] + rng.randrange(1, 256)) % 256   # a real change, never the same byte
             if rng.random() < 0.2:
                 data = data[:rng.randrange(len(data))]
             data = bytes(data)
@@ -452,8 +453,6 @@ def test_garbage_is_counted_and_dropped(turn_server):
     metrics = urllib.request.urlopen(f"http://{LOOPBACK}:{turn_server.admin_port}/metrics", timeout=5).read().decode()
     dropped = re.search(r"^confab_turn_malformed_dropped_total (\d+)", metrics, re.M)
     assert dropped and int(dropped.group(1)) > 1000, metrics
-    allocations = re.search(r"^confab_turn_allocations (\d+)", metrics, re.M)
-    assert allocations and int(allocations.group(1)) == 1, metrics
     live.close()
 
 

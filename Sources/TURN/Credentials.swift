@@ -45,7 +45,9 @@ func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
 }
 
 /// Stateless nonces: the issue time and a MAC over it under a per-process key, so any nonce this
-/// process handed out can be checked for age without remembering it.
+/// process handed out can be checked for age without remembering it. Kept short (about 18 characters:
+/// seconds in hex, 8 MAC bytes in base64url) because every 401/438 challenge carries one to clients
+/// nobody has authenticated yet, and a challenge should not dwarf the request that drew it.
 struct NonceIssuer {
     let key: [UInt8]
     let lifetime: Double
@@ -56,24 +58,39 @@ struct NonceIssuer {
         self.lifetime = lifetime
     }
 
-    /// `now` in (monotonic) milliseconds.
+    /// `now` in (monotonic) milliseconds; the nonce carries whole seconds.
     func make(now: UInt64) -> String {
-        let stamp = String(now, radix: 16)
-        return stamp + "-" + hex(mac(stamp))
+        let stamp = String(now / 1000, radix: 16)
+        return stamp + "-" + Self.base64URL(mac(stamp))
     }
 
     enum Verdict { case valid, stale, invalid }
 
     func check(_ nonce: String, now: UInt64) -> Verdict {
-        let parts = nonce.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let issued = UInt64(parts[0], radix: 16),
-              hex(mac(String(parts[0]))) == parts[1] else { return .invalid }
-        if issued > now { return .invalid }
-        return Double(now - issued) / 1000 >= lifetime ? .stale : .valid
+        // The stamp is hex; the MAC (base64url) may contain "-" itself.
+        let parts = nonce.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count <= 16, let issued = UInt64(parts[0], radix: 16),
+              Self.base64URL(mac(String(parts[0]))) == parts[1] else { return .invalid }
+        let seconds = now / 1000
+        if issued > seconds { return .invalid }
+        return Double(seconds - issued) >= lifetime ? .stale : .valid
     }
 
-    private func mac(_ stamp: String) -> [UInt8] { Array(hmacSHA1(key: key, data: Array(stamp.utf8)).prefix(10)) }
-    private func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
+    private func mac(_ stamp: String) -> [UInt8] { Array(hmacSHA1(key: key, data: Array(stamp.utf8)).prefix(8)) }
+
+    /// RFC 4648 §5 without padding: only characters a NONCE's quoted-string allows.
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var out = ""
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            var value = 0
+            for byte in chunk { value = value << 8 | Int(byte) }
+            value <<= 8 * (3 - chunk.count)
+            for position in 0...chunk.count { out.append(alphabet[(value >> (18 - 6 * position)) & 0x3F]) }
+            index += 3
+        }
+        return out
     }
 }

@@ -24,6 +24,37 @@ import Testing
         #expect(h.core.counters.allocations.load(ordering: .relaxed) == 1)
     }
 
+    /// The challenge an unauthenticated client draws stays small: a first Allocate (REQUESTED-TRANSPORT,
+    /// FINGERPRINT: 36 bytes) gets 76 bytes back with a 4-character realm (the 32-character nonce made it 88).
+    @Test func challengeStaysSmall() throws {
+        let h = Harness()
+        let request = STUNMessage(method: .allocate, class: .request, transactionID: STUNMessage.randomTransactionID(),
+                                  attributes: [.requestedTransport(17)]).encoded(fingerprint: true)
+        #expect(request.count == 36)
+        let answer = try #require(h.client().raw(request).last)
+        let challenge = try STUNMessage.parse(answer)
+        #expect(challenge.code == 401)
+        #expect(answer.count <= 76, "401 of \(answer.count) bytes")
+        let nonce = try #require(challenge.nonce)
+        #expect(nonce.count <= 20)
+        #expect(nonce.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+    }
+
+    @Test func noncesAreCheckedForMACAndAge() {
+        let issuer = NonceIssuer(lifetime: 600)
+        let nonce = issuer.make(now: 5_000_000)
+        #expect(issuer.check(nonce, now: 5_000_000) == .valid)
+        #expect(issuer.check(nonce, now: 5_599_000) == .valid)
+        #expect(issuer.check(nonce, now: 5_600_000) == .stale)
+        #expect(issuer.check(nonce, now: 4_000_000) == .invalid, "issued in the future")
+        var forged = Array(nonce)
+        forged[forged.count - 1] = forged.last == "A" ? "B" : "A"
+        #expect(issuer.check(String(forged), now: 5_000_000) == .invalid)
+        #expect(NonceIssuer(lifetime: 600).check(nonce, now: 5_000_000) == .invalid, "another process's key")
+        #expect(NonceIssuer.base64URL([0xFB, 0xFF, 0xBF]) == "-_-_")
+        #expect(NonceIssuer.base64URL(Array("Man".utf8) + [0x4D]) == "TWFuTQ")
+    }
+
     /// Table: one request on a fresh client (after a successful allocation when `allocated`) → expected code.
     @Test(arguments: [
         // (label, allocated first, method, attributes, expected error code or 0 for success)
