@@ -69,6 +69,19 @@ def turn_metrics(srv) -> dict:
     return out
 
 
+async def relay_only_peer(srv, transport: str):
+    """An aiortc EchoTest peer that may only use Confab's TURN (over `transport`), and its signalling."""
+    from aiortc import RTCConfiguration, RTCIceServer
+    from aiortc.rtcconfiguration import RTCIceTransportPolicy
+    entry = turn_entry(srv, transport)
+    config = RTCConfiguration(iceServers=[RTCIceServer(urls=entry["urls"], username=entry["username"],
+                                                       credential=entry["credential"])],
+                              iceTransportPolicy=RTCIceTransportPolicy.RELAY)
+    sig = mp.HttpSignalling(srv.janus_url)
+    await sig.start()
+    return mp.EchoPeer(configuration=config), sig
+
+
 def bound_udp_ports() -> set[int]:
     """Every UDP port bound by anything in this (test) network namespace."""
     out = subprocess.run(["ss", "-uanH"], capture_output=True, text=True, check=True).stdout
@@ -124,19 +137,11 @@ def test_chromium_relay_only_reaches_the_sfu_without_a_relay_socket(relay_server
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_aiortc_relay_only_reaches_the_sfu_without_a_relay_socket(relay_server, transport):
     """aioice's TURN client (UDP, or TCP with ChannelData framing) as the only way in."""
-    from aiortc import RTCConfiguration, RTCIceServer
-    from aiortc.rtcconfiguration import RTCIceTransportPolicy
     srv = relay_server
-    entry = turn_entry(srv, transport)
 
     async def call():
         before_media, before_turn = media_calls.metric_counters(srv), turn_metrics(srv)
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=entry["urls"], username=entry["username"],
-                                                           credential=entry["credential"])],
-                                  iceTransportPolicy=RTCIceTransportPolicy.RELAY)
-        peer = mp.EchoPeer(configuration=config)
-        sig = mp.HttpSignalling(srv.janus_url)
-        await sig.start()
+        peer, sig = await relay_only_peer(srv, transport)
         try:
             offer_candidates = None
             original_offer = peer.offer
@@ -163,18 +168,10 @@ def test_aiortc_relay_only_reaches_the_sfu_without_a_relay_socket(relay_server, 
 def test_relay_ends_with_its_allocation(relay_server):
     """A Refresh with lifetime 0 ends the allocation: the SFU's route is gone at once (its sends to the
     relayed address stop), and the allocation's end is logged with the bytes handed over."""
-    from aiortc import RTCConfiguration, RTCIceServer
-    from aiortc.rtcconfiguration import RTCIceTransportPolicy
     srv = relay_server
-    entry = turn_entry(srv)
 
     async def call():
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=entry["urls"], username=entry["username"],
-                                                           credential=entry["credential"])],
-                                  iceTransportPolicy=RTCIceTransportPolicy.RELAY)
-        peer = mp.EchoPeer(configuration=config)
-        sig = mp.HttpSignalling(srv.janus_url)
-        await sig.start()
+        peer, sig = await relay_only_peer(srv, "udp")
         try:
             await mp.start_echo_call(sig, peer)
             await peer.wait_media(video_frames=20, audio_frames=40, timeout=25)
