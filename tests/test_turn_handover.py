@@ -15,7 +15,7 @@ other.
 - Confab holds no UDP socket in the relay range, and nothing in the test namespace is bound to the
   relayed port: the relay exists only inside Confab;
 - the hand-over counters (`confab_media_datagrams_relayed_in/out_total`) and TURN's relayed-packet
-  counters rise, while TURN relayed nothing through a socket.
+  counters rise, in /metrics and in the Admin API's get_status (`turn`, `media`).
 Confab only: Janus has no TURN server of its own.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ import harness
 import media_calls
 import media_peers as mp
 import site_browser as sb
+from janus_client import JanusAdmin
 
 RELAY_RANGE = range(30000, 32001)  # harness.turn_config's relay_port_range
 
@@ -158,6 +159,12 @@ def test_aiortc_relay_only_reaches_the_sfu_without_a_relay_socket(relay_server, 
             relayed_port = int(offer_candidates[0].split()[5])
             assert_relay_held_in_process(srv, relayed_port)
             assert_handover_counted(srv, before_media, before_turn)
+            # The Admin API's get_status carries the same figures (Confab's `turn` and `media` objects).
+            status = JanusAdmin(srv.admin_url, srv.admin_secret).request("get_status")["status"]
+            assert status["turn"]["allocations"] >= 1, status
+            assert status["turn"]["relayed_bytes_to_clients_total"] > 0, status
+            assert status["media"]["datagrams_relayed_in"] > 100, status
+            assert status["session_timeout"] == 60, status
         finally:
             await peer.close()
             await sig.close()

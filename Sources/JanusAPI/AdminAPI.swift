@@ -57,7 +57,7 @@ extension Gateway {
         switch verb {
         case "get_status":
             let state = runtime.withLock { $0 }
-            return success(["status": [
+            let status: [String: JSON] = [
                 "token_auth": .bool(auth.tokensEnabled),
                 "api_secret": .bool(!configuration.apiSecret.isEmpty),
                 "session_timeout": .int(Int64(state.sessionTimeout)),
@@ -65,7 +65,9 @@ extension Gateway {
                 "candidates_timeout": 45,
                 "log_level": .int(Int64(state.logLevel)),
                 "accepting_new_sessions": .bool(state.acceptingSessions),
-            ]])
+            ]
+            // Janus's own fields win over an extra of the same name.
+            return success(["status": .object(status.merging(configuration.statusExtras()) { janus, _ in janus })])
         case "list_sessions":
             return success(["sessions": .array(allSessions.map { JSON($0.id) }.sorted { ($0.intValue ?? 0) < ($1.intValue ?? 0) })])
         case "set_session_timeout":

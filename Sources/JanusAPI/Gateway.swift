@@ -47,6 +47,9 @@ public final class Gateway: Sendable {
         /// Janus log level (0..7) at start-up, and how to change the process's level.
         public var logLevel = 4
         public var applyLogLevel: @Sendable (Int) -> Void = { _ in }
+        /// More objects for the Admin API's `get_status`, from the parts of Confab beside the API
+        /// (the TURN server's allocations and relayed traffic, the media engine's counters).
+        public var statusExtras: @Sendable () -> [String: JSON] = { [:] }
         /// The address media is announced on, for `info`'s `local-ip`.
         public var localIP = "127.0.0.1"
         /// `info`'s `ice-lite` and `full-trickle`: ICE-lite on the shared port, or full ICE with or

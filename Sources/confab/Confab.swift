@@ -9,6 +9,7 @@ import Prometheus
 import ServiceLifecycle
 import Settings
 import Transports
+import TURN
 import VideoRoom
 
 /// `confab`: loads the settings and runs every part of the server until SIGTERM/SIGINT.
@@ -45,16 +46,20 @@ struct Confab: AsyncParsableCommand {
             logger.critical("media: cannot start: \(error)")
             throw ExitCode(1)
         }
-        let gateway = Gateway(configuration: gatewayConfiguration(settings),
+        let turnSecret = TURNSetup.secret(settings)
+        let turn = settings.turn.enabled ? TURNSetup.server(settings, secret: turnSecret, media: media, logger: logger) : nil
+        var configuration = gatewayConfiguration(settings)
+        configuration.statusExtras = { [counters = media.counters, turnCounters = turn?.counters] in
+            Self.statusExtras(media: counters, turn: turnCounters)
+        }
+        let gateway = Gateway(configuration: configuration,
                               plugins: plugins(settings, roomsFile: roomsFile, media: media, logger: logger),
                               logger: logger)
-        let turnSecret = TURNSetup.secret(settings)
         let iceServers = TURNSetup.iceServers(settings, secret: turnSecret)
         let listeners = Listeners(settings: settings, gateway: gateway, metrics: metrics,
                                   iceServersForHost: iceServers, logger: logger)
         var turnServices: [any Service] = []
-        if settings.turn.enabled {
-            let turn = TURNSetup.server(settings, secret: turnSecret, media: media, logger: logger)
+        if let turn {
             turnServices = [TURNService(server: turn, logger: logger), TURNMetricsService(counters: turn.counters)]
         }
         let services: [any Service] = [MediaService(engine: media), MediaMetricsService(engine: media)] + turnServices
@@ -113,6 +118,16 @@ struct Confab: AsyncParsableCommand {
         configuration.logLevel = LogLevelControl.janusLevel(settings.general.logLevel)
         configuration.applyLogLevel = { LogLevelControl.shared.set(janusLevel: $0) }
         return configuration
+    }
+
+    /// `get_status`'s `media` and `turn` objects: the counters /metrics exposes, as one snapshot.
+    private static func statusExtras(media: MediaCounters, turn: TURNCounters?) -> [String: JSON] {
+        func object(_ pairs: [(String, Int)]) -> JSON {
+            .object(Dictionary(pairs.map { ($0.0, JSON.int(Int64($0.1))) }, uniquingKeysWith: { $1 }))
+        }
+        var extras: [String: JSON] = ["media": object(media.snapshot)]
+        if let turn { extras["turn"] = object(turn.gauges + turn.totals.map { ("\($0.0)_total", $0.1) }) }
+        return extras
     }
 
     private func plugins(_ settings: Settings, roomsFile: (path: String, contents: RoomsFile)?, media: MediaEngine,
