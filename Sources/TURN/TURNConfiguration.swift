@@ -134,6 +134,12 @@ public struct PeerPolicy: Sendable {
         isOwn(peer) || allowsAddress(peer)
     }
 
+    /// Does the policy allow this peer's IP on every port (the lists allow it; Confab's own addresses,
+    /// reachable only on their media ports, do not count)? Decided once per permission.
+    public func allowsAnyPort(_ peer: TransportAddress) -> Bool {
+        allowsAddress(peer)
+    }
+
     /// Is `peer` one of Confab's own media sockets?
     public func isOwn(_ peer: TransportAddress) -> Bool {
         if ownEndpoints.contains(peer) { return true }

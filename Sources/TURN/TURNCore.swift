@@ -40,6 +40,37 @@ public protocol TURNIO: AnyObject {
     /// How a handed-over relay's send side reaches the core for what it cannot send itself
     /// (Data indications, stream clients): on the core's loop, as a packet from `peer` to `relay`.
     func slowPath(relay: RelayID) -> @Sendable ([UInt8], TransportAddress) -> Void
+    /// A ChannelData message (channel `number`, `payload`, padded to 4 bytes on streams) to `client`:
+    /// the relay's hottest path, so an I/O layer may build it straight into its send batch.
+    func sendChannelData(_ number: UInt16, _ payload: ByteBuffer, to client: ClientKey)
+}
+
+extension TURNIO {
+    public func sendChannelData(_ number: UInt16, _ payload: ByteBuffer, to client: ClientKey) {
+        sendToClient(channelDataMessage(number, payload, stream: client.isTCP), client)
+    }
+}
+
+/// ChannelData framing (RFC 8656 §12.4), with the 4-byte padding streams need (§12.5).
+func channelDataMessage(_ number: UInt16, _ payload: ByteBuffer, stream: Bool) -> ByteBuffer {
+    let count = payload.readableBytes
+    let padding = stream ? (4 - count % 4) % 4 : 0
+    var out = ByteBufferAllocator().buffer(capacity: 4 + count + padding)
+    out.writeInteger(number)
+    out.writeInteger(UInt16(truncatingIfNeeded: count))
+    var body = payload
+    out.writeBuffer(&body)
+    if padding > 0 { out.writeRepeatingByte(0, count: padding) }
+    return out
+}
+
+/// A permission for one peer IP (RFC 8656 §9).
+struct Permission {
+    /// Milliseconds on the core's clock.
+    var expiry: UInt64
+    /// The peer policy allows this IP whatever the port (decided once when the permission is made, so
+    /// the per-packet check is a flag; only Confab's own addresses need the port looked at).
+    let anyPort: Bool
 }
 
 /// One allocation: relayed addresses, permissions and channels of one client 5-tuple.
@@ -54,8 +85,8 @@ final class Allocation {
     /// The Allocate that created it, so a retransmission gets the same answer instead of 437.
     let transactionID: [UInt8]
     var response: [UInt8] = []
-    /// Peer IP (port 0) → expiry.
-    var permissions: [TransportAddress: UInt64] = [:]
+    /// Peer IP (port 0) → permission.
+    var permissions: [TransportAddress: Permission] = [:]
     var channels: [UInt16: (peer: TransportAddress, expiry: UInt64)] = [:]
     var channelByPeer: [TransportAddress: UInt16] = [:]
     var bytesToPeers = 0
@@ -336,7 +367,7 @@ public final class TURNCore {
     private func syncRoutes(_ allocation: Allocation, now: UInt64) {
         guard !allocation.routes.isEmpty else { return }
         for endpoint in configuration.peerPolicy.ownEndpoints {
-            let permitted = (allocation.permissions[endpoint.with(port: 0)] ?? 0) > now
+            let permitted = (allocation.permissions[endpoint.with(port: 0)]?.expiry ?? 0) > now
             let channel = allocation.channelByPeer[endpoint] ?? 0
             for route in allocation.routes.values where route.relayed.isIPv4 == endpoint.isIPv4 {
                 route.update(peer: endpoint, permitted: permitted, channel: channel)
@@ -430,7 +461,9 @@ public final class TURNCore {
 
     private func permit(_ peer: TransportAddress, _ allocation: Allocation) {
         let key = peer.with(port: 0)
-        if allocation.permissions.updateValue(clock() + UInt64(configuration.permissionLifetime * 1000), forKey: key) == nil {
+        let permission = Permission(expiry: clock() + UInt64(configuration.permissionLifetime * 1000),
+                                    anyPort: configuration.peerPolicy.allowsAnyPort(key))
+        if allocation.permissions.updateValue(permission, forKey: key) == nil {
             counters.bump(counters.permissions)
         }
     }
@@ -481,7 +514,9 @@ public final class TURNCore {
             }
         }
         guard let peer, let data else { return unroutable() }
-        guard let expiry = allocation.permissions[peer.with(port: 0)], expiry > clock() else { return unroutable() }
+        guard let permission = allocation.permissions[peer.with(port: 0)], permission.expiry > clock() else {
+            return unroutable()
+        }
         guard configuration.peerPolicy.allows(peer) else { return counters.bump(counters.deniedPeers) }
         guard let relay = allocation.relay(for: peer) else { return unroutable() }
         relayToPeer(ByteBuffer(bytes: data), relay: relay, peer: peer, allocation)
@@ -517,31 +552,28 @@ public final class TURNCore {
     public func handlePeerPacket(_ payload: ByteBuffer, relay: RelayID, from peer: TransportAddress) {
         guard let allocation = byRelay[relay] else { return unroutable() }
         let now = clock()
-        guard let expiry = allocation.permissions[peer.with(port: 0)], expiry > now,
-              configuration.peerPolicy.allows(peer) else { return unroutable() }
+        guard let permission = allocation.permissions[peer.with(port: 0)], permission.expiry > now,
+              permission.anyPort || configuration.peerPolicy.allows(peer) else { return unroutable() }
         let count = payload.readableBytes
         guard allocation.limitToClient.admit(count, now: now) else { return counters.bump(counters.bandwidthDropped) }
         let client = allocation.client
-        var out: ByteBuffer
+        var channelNumber: UInt16?
         if let number = allocation.channelByPeer[peer], let channel = allocation.channels[number], channel.expiry > now {
-            let padding = client.isTCP ? (4 - count % 4) % 4 : 0
-            out = allocator.buffer(capacity: 4 + count + padding)
-            out.writeInteger(number)
-            out.writeInteger(UInt16(truncatingIfNeeded: count))
-            var body = payload
-            out.writeBuffer(&body)
-            if padding > 0 { out.writeRepeatingByte(0, count: padding) }
-        } else {
-            guard count <= 0xFFF0 else { return unroutable() }
-            let message = STUNMessage(method: .data, class: .indication, transactionID: STUNMessage.randomTransactionID(),
-                                      attributes: [.xorPeerAddress(stun(peer)),
-                                                   .data(payload.getBytes(at: payload.readerIndex, length: count) ?? [])])
-            out = ByteBuffer(bytes: message.encoded())
+            channelNumber = number
         }
+        // A Data indication must fit its 16-bit length with the XOR-PEER-ADDRESS beside the data.
+        guard channelNumber != nil || count <= 0xFFF0 else { return unroutable() }
         allocation.bytesToClient += count
         counters.bump(counters.bytesToClients, by: count)
         counters.bump(counters.packetsToClients)
-        io?.sendToClient(out, client)
+        if let channelNumber {
+            io?.sendChannelData(channelNumber, payload, to: client)
+            return
+        }
+        let message = STUNMessage(method: .data, class: .indication, transactionID: STUNMessage.randomTransactionID(),
+                                  attributes: [.xorPeerAddress(stun(peer)),
+                                               .data(payload.getBytes(at: payload.readerIndex, length: count) ?? [])])
+        io?.sendToClient(ByteBuffer(bytes: message.encoded()), client)
     }
 
     // MARK: - Lifetimes
@@ -555,7 +587,7 @@ public final class TURNCore {
                 remove(allocation, reason: "expired")
                 continue
             }
-            let stalePermissions = allocation.permissions.filter { $0.value <= now }.map(\.key)
+            let stalePermissions = allocation.permissions.filter { $0.value.expiry <= now }.map(\.key)
             for key in stalePermissions { allocation.permissions[key] = nil }
             if !stalePermissions.isEmpty { counters.bump(counters.permissions, by: -stalePermissions.count) }
             let staleChannels = allocation.channels.filter { $0.value.expiry <= now }

@@ -207,6 +207,12 @@ public final class TURNServer: Sendable {
 // MARK: - Socket plumbing
 
 /// `TURNIO` on NIO channels. Lives on the server's event loop.
+///
+/// NIO reads every socket; UDP datagrams leave without it: what a read burst relays (to peers from the
+/// relay sockets, to clients from the listener) is written straight into one preallocated send batch per
+/// address family and sent with sendmmsg when the burst ends. That skips NIO's per-datagram
+/// `AddressedEnvelope`, `SocketAddress` and pending-write bookkeeping, and ChannelData towards clients is
+/// framed in the batch slot instead of a fresh `ByteBuffer`. TCP/TLS writes stay on NIO.
 final class NIOTURNIO: TURNIO {
     let eventLoop: any EventLoop
     let logger: Logger
@@ -217,11 +223,11 @@ final class NIOTURNIO: TURNIO {
     struct Relay {
         /// False for a relay handed to the SFU in process: its port is reserved, no socket exists.
         var bound = true
+        /// The relay socket (NIO reads it; sends go straight to it); -1 when none.
+        var descriptor: Int32 = -1
         var channel: (any Channel)?
         var port: UInt16
         var isIPv6: Bool
-        /// Datagrams sent before the channel finished registering.
-        var pending: [AddressedEnvelope<ByteBuffer>] = []
     }
     var relays: [RelayID: Relay] = [:]
     var usedPorts: Set<UInt16> = []
@@ -241,6 +247,21 @@ final class NIOTURNIO: TURNIO {
     /// handler flushes them all in `channelReadComplete`, so a burst leaves in one batch (sendmmsg for UDP).
     private var dirty: [ObjectIdentifier: any Channel] = [:]
     private var inRead = 0
+    /// UDP datagrams queued during a read burst, from IPv4 and from IPv6 sockets.
+    private let outbox4 = MixedSendBatch(capacity: 64, ipv6Socket: false)
+    private let outbox6 = MixedSendBatch(capacity: 64, ipv6Socket: true)
+
+    private func outbox(ipv6Socket: Bool) -> MixedSendBatch { ipv6Socket ? outbox6 : outbox4 }
+
+    /// Sends the queued UDP datagrams unless a read burst is under way (its end sends them).
+    private func flushUnlessReading() {
+        if inRead == 0 { flushDatagrams() }
+    }
+
+    private func flushDatagrams() {
+        if !outbox4.isEmpty { outbox4.flush() }
+        if !outbox6.isEmpty { outbox6.flush() }
+    }
 
     private func write<T: Sendable>(_ value: T, on channel: any Channel) {
         if inRead > 0 {
@@ -256,7 +277,10 @@ final class NIOTURNIO: TURNIO {
     func endRead() {
         inRead = max(0, inRead - 1)
         // What handed-over datagrams made the SFU forward leaves now, in one batch.
-        if inRead == 0 { handover?.flush() }
+        if inRead == 0 {
+            flushDatagrams()
+            handover?.flush()
+        }
         guard !dirty.isEmpty else { return }
         let channels = dirty.values
         dirty = [:]
@@ -267,20 +291,46 @@ final class NIOTURNIO: TURNIO {
         if client.isTCP {
             if let channel = tcpConnections[client.connection] { write(data, on: channel) }
         } else if let listener = udpListeners[client.connection] {
-            let envelope = AddressedEnvelope(remoteAddress: socketAddress(client.address, ipv6Socket: listener.isIPv6),
-                                             data: data)
-            write(envelope, on: listener.channel)
+            guard data.readableBytes <= datagramSlotSize else {
+                let envelope = AddressedEnvelope(remoteAddress: socketAddress(client.address, ipv6Socket: listener.isIPv6),
+                                                 data: data)
+                return write(envelope, on: listener.channel)
+            }
+            queue(data, from: listener.shared.descriptor, ipv6Socket: listener.isIPv6, to: client.address)
         }
     }
 
-    func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
-        guard let state = relays[relay], state.bound else { return }
-        let envelope = AddressedEnvelope(remoteAddress: socketAddress(peer, ipv6Socket: state.isIPv6), data: data)
-        if let channel = state.channel {
-            write(envelope, on: channel)
-        } else if state.pending.count < 64 {
-            relays[relay]?.pending.append(envelope)
+    func sendChannelData(_ number: UInt16, _ payload: ByteBuffer, to client: ClientKey) {
+        let count = payload.readableBytes
+        guard !client.isTCP, count + 4 <= datagramSlotSize, let listener = udpListeners[client.connection] else {
+            return sendToClient(channelDataMessage(number, payload, stream: client.isTCP), client)
         }
+        outbox(ipv6Socket: listener.isIPv6).append(from: listener.shared.descriptor, to: client.address) { slot in
+            slot.storeBytes(of: number.bigEndian, toByteOffset: 0, as: UInt16.self)
+            slot.storeBytes(of: UInt16(count).bigEndian, toByteOffset: 2, as: UInt16.self)
+            payload.withUnsafeReadableBytes { bytes in
+                if count > 0 { (slot.baseAddress! + 4).copyMemory(from: bytes.baseAddress!, byteCount: count) }
+            }
+            return 4 + count
+        }
+        flushUnlessReading()
+    }
+
+    func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
+        guard let state = relays[relay], state.bound, state.descriptor >= 0,
+              data.readableBytes <= datagramSlotSize else { return }
+        queue(data, from: state.descriptor, ipv6Socket: state.isIPv6, to: peer)
+    }
+
+    private func queue(_ data: ByteBuffer, from descriptor: Int32, ipv6Socket: Bool, to destination: TransportAddress) {
+        let count = data.readableBytes
+        outbox(ipv6Socket: ipv6Socket).append(from: descriptor, to: destination) { slot in
+            data.withUnsafeReadableBytes { bytes in
+                if count > 0 { slot.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+            }
+            return count
+        }
+        flushUnlessReading()
     }
 
     func clientSocket(for client: ClientKey) -> ClientSocket? {
@@ -299,7 +349,9 @@ final class NIOTURNIO: TURNIO {
 
     /// Flushes what a slow-path hand-over wrote when no read burst will.
     private func endReadIfIdle() {
-        guard inRead == 0, !dirty.isEmpty else { return }
+        guard inRead == 0 else { return }
+        flushDatagrams()
+        guard !dirty.isEmpty else { return }
         let channels = dirty.values
         dirty = [:]
         for channel in channels { channel.flush() }
@@ -310,7 +362,9 @@ final class NIOTURNIO: TURNIO {
         guard bindSocket else { return reserveRelay(address: address, ports: ports, evenPort: evenPort) }
         guard let core else { return nil }
         let isIPv6 = !address.isIPv4
-        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        // Non-blocking from the start: datagrams are sent on it before NIO has registered it.
+        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET,
+                                Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         if isIPv6 {
             var on: Int32 = 1
@@ -344,7 +398,7 @@ final class NIOTURNIO: TURNIO {
         }
         let id = newConnectionID()
         usedPorts.insert(port)
-        relays[id] = Relay(channel: nil, port: port, isIPv6: isIPv6)
+        relays[id] = Relay(descriptor: descriptor, channel: nil, port: port, isIPv6: isIPv6)
         let me = NIOLoopBound(self, eventLoop: eventLoop)
         DatagramBootstrap(group: eventLoop)
             .channelOption(.datagramVectorReadMessageCount, value: 8)
@@ -360,17 +414,15 @@ final class NIOTURNIO: TURNIO {
                 let io = me.value
                 switch result {
                 case .success(let channel):
-                    guard var relay = io.relays[id] else {
+                    guard io.relays[id] != nil else {
                         channel.close(promise: nil)
                         return
                     }
-                    relay.channel = channel
-                    for envelope in relay.pending { channel.write(envelope, promise: nil) }
-                    relay.pending = []
-                    channel.flush()
-                    io.relays[id] = relay
+                    io.relays[id]?.channel = channel
                 case .failure(let error):
                     io.logger.warning("turn: relay socket failed: \(error)")
+                    io.flushDatagrams()
+                    io.relays[id]?.descriptor = -1
                     close(descriptor)
                 }
             }
@@ -397,6 +449,8 @@ final class NIOTURNIO: TURNIO {
     func closeRelay(_ relay: RelayID) {
         guard let state = relays.removeValue(forKey: relay) else { return }
         usedPorts.remove(state.port)
+        // Nothing queued may go out on a descriptor number the kernel could hand to another socket.
+        if state.descriptor >= 0 { outbox(ipv6Socket: state.isIPv6).flush(before: state.descriptor) }
         state.channel?.close(promise: nil)
     }
 
@@ -404,6 +458,7 @@ final class NIOTURNIO: TURNIO {
         for id in Array(relays.keys) { closeRelay(id) }
         for channel in tcpConnections.values { channel.close(promise: nil) }
         tcpConnections = [:]
+        flushDatagrams()
         for listener in udpListeners.values { close(listener.shared.descriptor) }
         udpListeners = [:]
     }
