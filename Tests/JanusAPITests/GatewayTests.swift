@@ -256,6 +256,19 @@ func errorCode(_ reply: JSON) -> Int64? { reply["error"]?["code"]?.intValue }
         return await fixture.gateway.processAdmin(body, origin: RequestOrigin(transport: "test", pathSessionID: session, pathHandleID: handle))
     }
 
+    /// Confab's own figures (TURN, media) ride along in get_status; Janus's fields keep their meaning.
+    @Test func statusCarriesTheExtrasWithoutOverridingJanusFields() async {
+        let fixture = Fixture {
+            $0.adminSecret = "admin"
+            $0.statusExtras = { ["turn": ["allocations": 3], "session_timeout": 999] }
+        }
+        let reply = await fixture.gateway.processAdmin(["janus": "get_status", "transaction": "t", "admin_secret": "admin"],
+                                                       origin: RequestOrigin(transport: "test"))
+        #expect(reply["status"]?["turn"]?["allocations"] == 3)
+        #expect(reply["status"]?["session_timeout"] == 60)
+        #expect(reply["status"]?["log_level"] != nil)
+    }
+
     @Test func requiresSecret() async {
         let reply = await fixture.gateway.processAdmin(["janus": "list_sessions", "transaction": "t"], origin: RequestOrigin(transport: "t"))
         #expect(errorCode(reply) == 403)
