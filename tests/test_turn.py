@@ -195,6 +195,45 @@ def test_config_ice_servers_give_working_rest_credentials(turn_server, echo_peer
         assert f"turn:{LOOPBACK}:{turn_server.turn_port}?transport=tcp" in r.read().decode()
 
 
+def test_ice_servers_api_request_hands_authenticated_clients_turn_credentials(server_factory):
+    """Confab's `ice_servers` request (for API clients that are not the pages): authenticated like
+    `create` (apisecret here), over HTTP and WebSocket, for the host the client used; the credentials
+    it hands out allocate on Confab's TURN."""
+    import asyncio
+    import json
+    import websockets
+    srv = server_factory(turn=True, turn_secret=SECRET, api_secret="api-s3cret")
+
+    def post(body: dict) -> dict:
+        request = urllib.request.Request(srv.janus_url, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return json.loads(r.read())
+
+    refused = post({"janus": "ice_servers", "transaction": "a"})
+    assert refused["janus"] == "error" and refused["error"]["code"] == 403, refused
+    reply = post({"janus": "ice_servers", "transaction": "b", "apisecret": "api-s3cret"})
+    assert reply["janus"] == "success" and reply["transaction"] == "b", reply
+    servers = reply["data"]["iceServers"]
+    turn = [s for s in servers if isinstance(s.get("urls"), list)][0]
+    assert f"turn:{LOOPBACK}:{srv.turn_port}?transport=udp" in turn["urls"], servers
+    expected = base64.b64encode(hmac.new(SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()).decode()
+    assert turn["credential"] == expected
+    c = Client(srv, user=turn["username"], password=turn["credential"])
+    assert c.allocate()["class"] == 2, "the handed-out credentials do not allocate"
+    assert c.request(REFRESH, [attr(0x000D, struct.pack("!I", 0))])["class"] == 2
+    c.close()
+
+    async def over_websocket():
+        async with websockets.connect(srv.ws_url, subprotocols=["janus-protocol"]) as ws:
+            await ws.send(json.dumps({"janus": "ice_servers", "transaction": "c", "apisecret": "api-s3cret"}))
+            return json.loads(await ws.recv())
+    ws_reply = asyncio.run(over_websocket())
+    assert ws_reply["janus"] == "success", ws_reply
+    assert any(f"turn:{LOOPBACK}:{srv.turn_port}?transport=tcp" in s.get("urls", [])
+               for s in ws_reply["data"]["iceServers"]), ws_reply
+
+
 def harness_json(url: str) -> dict:
     import json
     with urllib.request.urlopen(url, timeout=5) as r:

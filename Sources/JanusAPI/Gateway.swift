@@ -12,6 +12,9 @@ public struct RequestOrigin: Sendable {
     public var pathHandleID: UInt64?
     /// The URL named a session or handle that is not a number; Janus answers 457 for any request there.
     public var invalidPath = false
+    /// The host the client reached the server at (HTTP Host, or the WebSocket upgrade's), without the
+    /// port: where the TURN URLs of an `ice_servers` answer point when no public URL is set.
+    public var host: String?
 
     public init(transport: String, sink: EventSink? = nil, pathSessionID: UInt64? = nil, pathHandleID: UInt64? = nil) {
         self.transport = transport
@@ -50,6 +53,10 @@ public final class Gateway: Sendable {
         /// More objects for the Admin API's `get_status`, from the parts of Confab beside the API
         /// (the TURN server's allocations and relayed traffic, the media engine's counters).
         public var statusExtras: @Sendable () -> [String: JSON] = { [:] }
+        /// `ice_servers` (Confab's own request): the STUN/TURN servers with fresh credentials for a
+        /// client that reached the server at this host (nil: unknown) — what `/config.js` gives pages,
+        /// for clients that authenticate first (apisecret, token). Empty = no TURN to hand out.
+        public var iceServers: @Sendable (_ host: String?) -> JSON = { _ in .array([]) }
         /// The address media is announced on, for `info`'s `local-ip`.
         public var localIP = "127.0.0.1"
         /// `info`'s `ice-lite` and `full-trickle`: ICE-lite on the shared port, or full ICE with or
@@ -154,7 +161,7 @@ public final class Gateway: Sendable {
         return await processHandle(verb, request, handle: handle, session: session, transaction: transaction)
     }
 
-    /// `info`, `ping` and `create`: the only requests without a session.
+    /// `info`, `ping`, `create` and Confab's `ice_servers`: the only requests without a session.
     private func processRoot(_ verb: String, _ request: [String: JSON], transaction: String, origin: RequestOrigin) -> JSON {
         switch verb {
         case "info":
@@ -173,6 +180,11 @@ public final class Gateway: Sendable {
                 let conflicting = error.code == JanusError.Code.sessionConflict.rawValue ? request["id"]?.uint64Value : nil
                 return fail(error, transaction: transaction, session: conflicting)
             }
+        case "ice_servers":
+            // Authenticated like `create`: TURN credentials only for clients allowed to make sessions.
+            guard auth.authorizes(request) else { return fail(JanusError(.unauthorized), transaction: transaction) }
+            return ["janus": "success", "transaction": .string(transaction),
+                    "data": ["iceServers": configuration.iceServers(origin.host)]]
         default:
             return fail(Self.unhandled(verb), transaction: transaction)
         }
@@ -397,6 +409,7 @@ public final class Gateway: Sendable {
     /// Keeps metric label values bounded: unknown verbs share one label.
     static let knownVerbs: Set<String> = [
         "info", "ping", "create", "attach", "message", "trickle", "keepalive", "detach", "hangup", "destroy", "claim",
+        "ice_servers",
     ]
     static func metricName(_ verb: String) -> String { knownVerbs.contains(verb) ? verb : "other" }
 

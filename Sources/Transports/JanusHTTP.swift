@@ -33,7 +33,8 @@ struct JanusHTTP {
 
     private func post<Context: RequestContext>(_ request: Request, _ context: Context, session: String?, handle: String?) async -> Response {
         guard let body = await JanusPost.read(request, maxBodySize: maxBodySize) else { return JanusPost.tooLarge(maxBodySize) }
-        let origin = JanusPost.origin(transport: Self.package, session: session, handle: handle)
+        var origin = JanusPost.origin(transport: Self.package, session: session, handle: handle)
+        origin.host = request.head.authority.map(ClientConfiguration.stripPort)
         let reply = await gateway.process(body.readableBytesView, origin: origin)
         if let after = reply.afterSending { Task { await after() } }
         return .json(reply.json)

@@ -38,12 +38,13 @@ struct JanusWebSocket: Sendable {
     func register<Context: WebSocketRequestContext>(on router: Router<Context>, paths: [String]) {
         for path in paths {
             router.ws(RouterPath(path), shouldUpgrade: { request, _ in shouldUpgrade(request) }) { inbound, outbound, context in
-                await serve(inbound: inbound, outbound: outbound, logger: context.logger)
+                let host = context.request.head.authority.map(ClientConfiguration.stripPort)
+                await serve(inbound: inbound, outbound: outbound, host: host, logger: context.logger)
             }
         }
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, host: String?, logger: Logger) async {
         // Bounded: a client that stops reading is disconnected rather than left to grow memory.
         let (queue, continuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .bufferingOldest(Self.maxQueuedMessages))
         let overflowed = OverflowFlag()
@@ -72,7 +73,7 @@ struct JanusWebSocket: Sendable {
                         case .text(let text): bytes = Array(text.utf8)
                         case .binary(let buffer): bytes = Array(buffer.readableBytesView)
                         }
-                        await handle(bytes, sink: sink, reply: send)
+                        await handle(bytes, sink: sink, host: host, reply: send)
                     }
                 }
             } catch {
@@ -84,10 +85,12 @@ struct JanusWebSocket: Sendable {
         }
     }
 
-    private func handle(_ bytes: [UInt8], sink: EventSink, reply: @Sendable (JSON) -> Void) async {
+    private func handle(_ bytes: [UInt8], sink: EventSink, host: String?, reply: @Sendable (JSON) -> Void) async {
         switch kind {
         case .api:
-            let result = await gateway.process(bytes, origin: RequestOrigin(transport: Self.package, sink: sink))
+            var origin = RequestOrigin(transport: Self.package, sink: sink)
+            origin.host = host
+            let result = await gateway.process(bytes, origin: origin)
             reply(result.json)
             if let after = result.afterSending { Task { await after() } }
         case .admin:

@@ -49,6 +49,7 @@ struct Confab: AsyncParsableCommand {
         let turnSecret = TURNSetup.secret(settings)
         let turn = settings.turn.enabled ? TURNSetup.server(settings, secret: turnSecret, media: media, logger: logger) : nil
         var configuration = gatewayConfiguration(settings)
+        configuration.iceServers = TURNSetup.apiICEServers(settings, secret: turnSecret)
         configuration.statusExtras = { [counters = media.counters, turnCounters = turn?.counters] in
             Self.statusExtras(media: counters, turn: turnCounters)
         }

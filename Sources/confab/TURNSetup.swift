@@ -98,6 +98,16 @@ enum TURNSetup {
                           handover: media.configuration.relayHandover, logger: logger)
     }
 
+    /// The `ice_servers` API answer: the same entries for the host of `general.public_url`, else the
+    /// host the client used, else the TURN listener's address.
+    static func apiICEServers(_ settings: Settings, secret: String) -> @Sendable (String?) -> JSON {
+        let forHost = iceServers(settings, secret: secret)
+        let publicHost = URL(string: settings.general.publicURL).flatMap(\.host).map { $0.contains(":") ? "[\($0)]" : $0 }
+        let bind = settings.turn.bind
+        let bindHost = ["0.0.0.0", "::", ""].contains(bind) ? "127.0.0.1" : (bind.contains(":") ? "[\(bind)]" : bind)
+        return { clientHost in forHost(publicHost ?? clientHost ?? bindHost) }
+    }
+
     /// The `iceServers` pages get: STUN and TURN (UDP and TCP) on the host they used, with REST credentials
     /// valid for `turn.credential_lifetime`.
     static func iceServers(_ settings: Settings, secret: String) -> @Sendable (String) -> JSON {

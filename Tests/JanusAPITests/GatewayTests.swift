@@ -256,6 +256,25 @@ func errorCode(_ reply: JSON) -> Int64? { reply["error"]?["code"]?.intValue }
         return await fixture.gateway.processAdmin(body, origin: RequestOrigin(transport: "test", pathSessionID: session, pathHandleID: handle))
     }
 
+    /// `ice_servers`: TURN credentials for API clients, authenticated like `create`, for the host they used.
+    @Test func iceServersNeedTheSameAuthenticationAsCreate() async {
+        let fixture = Fixture {
+            $0.apiSecret = "s3cret"
+            $0.iceServers = { host in [["urls": .string("turn:\(host ?? "?"):3478"), "username": "u", "credential": "c"]] }
+        }
+        var origin = RequestOrigin(transport: "test")
+        origin.host = "meet.example.org"
+        let refused = await fixture.gateway.process(["janus": "ice_servers", "transaction": "t"], origin: origin)
+        #expect(errorCode(refused.json) == 403)
+        let reply = await fixture.gateway.process(["janus": "ice_servers", "transaction": "t", "apisecret": "s3cret"],
+                                                  origin: origin)
+        #expect(reply.json["janus"] == "success")
+        #expect(reply.json["transaction"] == "t")
+        let server = reply.json["data"]?["iceServers"]?.arrayValue?.first
+        #expect(server?["urls"] == "turn:meet.example.org:3478")
+        #expect(server?["credential"] == "c")
+    }
+
     /// Confab's own figures (TURN, media) ride along in get_status; Janus's fields keep their meaning.
     @Test func statusCarriesTheExtrasWithoutOverridingJanusFields() async {
         let fixture = Fixture {
