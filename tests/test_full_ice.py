@@ -17,6 +17,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 import harness
 import media_peers as mp
@@ -240,4 +241,31 @@ def test_full_ice_twenty_calls_half_killed_leave_nothing_behind(record_property)
     try:
         lifecycle.test_twenty_calls_half_killed_leave_nothing_behind(srv, record_property)
     finally:
+        srv.stop()
+
+
+def test_full_ice_tcp_chromium_connects_over_tcp_only(driver, echo_page):  # noqa: F811
+    """media.ice_tcp = true (RFC 6544, libnice's ice-tcp beside ice-udp): with every UDP datagram
+    to or from the full-ICE port range dropped (iptables, inside this run's namespace), Chromium's
+    janus.js EchoTest still connects, over a TCP pair to one of Confab's ports, and video plays."""
+    srv = harness.start_server(harness.ServerOptions(media=True, ice_mode="full", media_extra="ice_tcp = true;"))
+    b = None
+    try:
+        assert requests.get(srv.janus_url + "/info", timeout=5).json()["ice-tcp"] is True
+        _drop_media(srv, True)
+        b = eb.EchoBrowser(driver, echo_page)
+        b.start(srv.janus_url)
+        st = b.wait_playing(timeout=30)
+        b.assert_frames_rising(seconds=2.5, min_new=15)
+        st = b.stats()
+        pair = st["pair"]
+        assert pair is not None, f"no selected candidate pair: {st}"
+        assert pair["local"]["protocol"] == "tcp" and pair["remote"]["protocol"] == "tcp", pair
+        assert pair["remote"]["address"] == "127.0.0.1" and srv.is_media_port(pair["remote"]["port"]), pair
+        print(f"\n[full, ice_tcp] selected pair: {pair}; video {st['videoWidth']}x{st['videoHeight']}")
+        assert srv.alive(), srv.log_tail()
+    finally:
+        if b is not None:
+            b.destroy()
+        _drop_media(srv, False)
         srv.stop()

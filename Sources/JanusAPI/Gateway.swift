@@ -59,10 +59,11 @@ public final class Gateway: Sendable {
         public var iceServers: @Sendable (_ host: String?) -> JSON = { _ in .array([]) }
         /// The address media is announced on, for `info`'s `local-ip`.
         public var localIP = "127.0.0.1"
-        /// `info`'s `ice-lite` and `full-trickle`: ICE-lite on the shared port, or full ICE with or
-        /// without full trickle (`media.ice_mode`, `media.full_trickle`).
+        /// `info`'s `ice-lite`, `full-trickle` and `ice-tcp`: ICE-lite on the shared port, or full ICE
+        /// with or without full trickle and ICE-TCP (`media.ice_mode`, `media.full_trickle`, `media.ice_tcp`).
         public var iceLite = true
         public var fullTrickle = false
+        public var iceTCP = false
         /// Library versions for `info`'s `dependencies` (name → version).
         public var dependencies: [String: JSON] = [:]
         public init() {}

@@ -29,7 +29,7 @@ extension Gateway {
             "reclaim-session-timeout": .int(Int64(configuration.reclaimSessionTimeout)),
             "candidates-timeout": 45,
             "ice-lite": .bool(configuration.iceLite),
-            "ice-tcp": false,
+            "ice-tcp": .bool(configuration.iceTCP),
             "full-trickle": .bool(configuration.fullTrickle),
             "mdns-enabled": false,
             "ipv6": true,

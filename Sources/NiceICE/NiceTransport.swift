@@ -65,7 +65,8 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         }
         self.agent = agent
         confab_nice_set_bool(agent, "controlling-mode", controlling ? 1 : 0)
-        confab_nice_set_bool(agent, "ice-tcp", 0)
+        confab_nice_set_bool(agent, "ice-udp", 1)
+        confab_nice_set_bool(agent, "ice-tcp", configuration.iceTCP ? 1 : 0)
         confab_nice_set_bool(agent, "upnp", 0)
         // Keepalives that need an answer: a path that stops answering fails after libnice's 50 s,
         // behind Confab's own 30 s consent expiry.
@@ -209,10 +210,12 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         if now { nice_agent_peer_candidate_gathering_done(agent, streamID) }
     }
 
-    /// UDP candidates libnice can parse (mDNS `.local` names and TCP candidates are skipped).
+    /// Candidates libnice can parse (mDNS `.local` names are skipped), TCP ones only with ICE-TCP.
     private func apply(_ candidates: [Candidate]) {
         var list: UnsafeMutablePointer<GSList>?
-        for candidate in candidates where candidate.transport.lowercased() == "udp" && candidate.component == 1 {
+        let tcp = factory.configuration.iceTCP
+        for candidate in candidates where candidate.component == 1
+            && (candidate.transport.lowercased() == "udp" || (tcp && candidate.transport.lowercased() == "tcp")) {
             guard let parsed = nice_agent_parse_remote_candidate_sdp(agent, streamID,
                                                                     "a=candidate:\(candidate.attributeValue)") else {
                 continue
@@ -323,8 +326,14 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         case NICE_CANDIDATE_TYPE_RELAYED: "relay"
         default: "?"
         }
+        let transport = switch candidate.pointee.transport {
+        case NICE_CANDIDATE_TRANSPORT_UDP: "udp"
+        case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE: "tcp active"
+        case NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE: "tcp passive"
+        default: "tcp so"
+        }
         let address = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-        return "\(address) [\(type),udp]"
+        return "\(address) [\(type),\(transport)]"
     }
 
     // MARK: - Closing

@@ -30,6 +30,8 @@ public struct NiceConfiguration: Sendable {
     /// Janus's `full_trickle` (`media.full_trickle`): candidates are reported one by one as they
     /// are gathered instead of waited for.
     public var fullTrickle = false
+    /// ICE-TCP (RFC 6544, `media.ice_tcp`): TCP candidates (passive and active) beside the UDP ones.
+    public var iceTCP = false
     /// How long a new transport waits for gathering to finish before its candidates go into the SDP.
     public var gatheringTimeout: Duration = .seconds(3)
 

@@ -66,6 +66,7 @@ enum Schema {
         .string("turn_user", \.media.turnUser),
         .string("turn_password", \.media.turnPassword),
         .bool("full_trickle", \.media.fullTrickle),
+        .bool("ice_tcp", \.media.iceTCP),
     ]
 
     private static let turn: [Field<Settings>] = [

@@ -114,6 +114,9 @@ public struct Settings: Sendable, Equatable {
         /// Full ICE: Janus's `full_trickle` — candidates go out as `trickle` events as they are
         /// gathered, descriptions carry none; false waits for gathering (half-trickle, Janus's default).
         public var fullTrickle = false
+        /// Full ICE: ICE-TCP (RFC 6544) candidates beside the UDP ones, for clients that can
+        /// only reach Confab over TCP; off as Janus's `nat.ice_tcp`.
+        public var iceTCP = false
         public init() {}
     }
 

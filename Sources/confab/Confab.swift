@@ -111,6 +111,7 @@ struct Confab: AsyncParsableCommand {
         configuration.apiSecret = settings.security.apiSecret
         configuration.iceLite = settings.media.iceMode != .full
         configuration.fullTrickle = settings.media.iceMode == .full && settings.media.fullTrickle
+        configuration.iceTCP = settings.media.iceMode == .full && settings.media.iceTCP
         if !settings.security.tokenAuthSecret.isEmpty {
             configuration.tokenMode = .signed(secret: settings.security.tokenAuthSecret)
         } else if settings.security.tokenAuth {

@@ -56,6 +56,7 @@ enum MediaSetup {
         nice.turnUser = media.turnUser
         nice.turnPassword = media.turnPassword
         nice.fullTrickle = media.fullTrickle
+        nice.iceTCP = media.iceTCP
         return NiceTransportFactory(configuration: nice, logger: logger)
     }
 

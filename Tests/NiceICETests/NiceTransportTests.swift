@@ -24,10 +24,12 @@ func quietLogger() -> Logger {
 func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
                 addresses: [TransportAddress] = [loopback],
                 fullTrickle: Bool = false,
+                iceTCP: Bool = false,
                 consentTimeout: Duration = .seconds(30)) throws -> (MediaEngine, NiceTransportFactory) {
     var nice = NiceConfiguration(portRange: ports, localAddresses: addresses)
     nice.threads = 2
     nice.fullTrickle = fullTrickle
+    nice.iceTCP = iceTCP
     let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
     var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                            preferIPv6Socket: false)

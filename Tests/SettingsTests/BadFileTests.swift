@@ -15,6 +15,7 @@ import Testing
         // Booleans are libconfig true/false only.
         ("http: { enabled = \"yes\"; };", "confab.cfg:1: http.enabled must be true or false, got a string"),
         ("site: {\n  enabled = 1;\n};", "confab.cfg:2: site.enabled must be true or false, got an integer"),
+        ("media: {\n\n  ice_tcp = \"on\";\n};", "confab.cfg:3: media.ice_tcp must be true or false, got a string"),
         // Strings with a shape.
         ("http: { path = \"janus\"; };", "confab.cfg:1: http.path must start with '/', got \"janus\""),
         ("admin: { path = \"/admin/\"; };", "confab.cfg:1: admin.path must not end with '/', got \"/admin/\""),

@@ -23,7 +23,7 @@ import Testing
               nat_1_1_mapping = "auto"; keep_private_host = true;
               dtls_certificate = "/etc/c.pem"; dtls_key = "/etc/k.pem"; ipv6 = false;
               stun_server = "stun.example.org:3478"; turn_server = "[2001:db8::1]:3478";
-              turn_user = "u"; turn_password = "p";
+              turn_user = "u"; turn_password = "p"; ice_tcp = true;
             };
             turn: {
               enabled = true; bind = "10.0.0.1"; port = 3479; tls_port = 5350; realm = "r"; secret = "t";
@@ -81,6 +81,7 @@ import Testing
         expected.media.turnServer = "[2001:db8::1]:3478"
         expected.media.turnUser = "u"
         expected.media.turnPassword = "p"
+        expected.media.iceTCP = true
         expected.turn.bind = "10.0.0.1"
         expected.turn.port = 3479
         expected.turn.tlsPort = 5350
