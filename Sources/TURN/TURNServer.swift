@@ -85,10 +85,11 @@ public final class TURNServer: Sendable {
             do {
                 udp = try await DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
                 .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.maxMessagesPerRead, value: 8)
+                // One recvmmsg per readiness: NIO's epoll is level-triggered, so what is left raises the
+                // next wakeup, and a second read that would only say EAGAIN is saved.
+                .channelOption(.maxMessagesPerRead, value: 1)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -130,6 +131,13 @@ public final class TURNServer: Sendable {
         guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var on: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        // Every client's datagrams queue here while the loop relays: 16 MiB when the process may exceed
+        // net.core.rmem_max (CAP_NET_ADMIN), else 4 MiB as far as rmem_max allows.
+        var size: Int32 = 16 << 20
+        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            size = 4 << 20
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let result = address.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
         guard result == 0 else {
             let code = errno
@@ -402,7 +410,7 @@ final class NIOTURNIO: TURNIO {
         let me = NIOLoopBound(self, eventLoop: eventLoop)
         DatagramBootstrap(group: eventLoop)
             .channelOption(.datagramVectorReadMessageCount, value: 8)
-            .channelOption(.maxMessagesPerRead, value: 4)
+            .channelOption(.maxMessagesPerRead, value: 1)  // as the listener: one recvmmsg per readiness
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
