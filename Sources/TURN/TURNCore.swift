@@ -30,9 +30,10 @@ public protocol TURNIO: AnyObject {
     func sendToClient(_ data: ByteBuffer, _ client: ClientKey)
     /// A relayed address on `address` (port ignored) with a port from `ports` (even when `evenPort`):
     /// with `bindSocket`, a relay socket bound there; without, the port is only reserved (the relay is
-    /// handed to the SFU in process and never reaches another peer). nil when no port is free.
+    /// handed to the SFU in process and never reaches another peer). `dontFragment`: the socket sends
+    /// with the DF bit set (RFC 8656 §7.2, DONT-FRAGMENT). nil when no port is free.
     func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
-                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)?
+                   bindSocket: Bool, dontFragment: Bool) -> (id: RelayID, address: TransportAddress)?
     func closeRelay(_ relay: RelayID)
     func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer)
     /// The UDP listener socket `client` talks to, for the SFU to send ChannelData from; nil for TCP/TLS.
@@ -275,7 +276,7 @@ public final class TURNCore {
             }
             return reject(request, 437, to: client, auth: auth)
         }
-        var transport: UInt8?, evenPort: Bool?, token = false
+        var transport: UInt8?, evenPort: Bool?, token = false, dontFragment = false
         var requested: STUNAddressFamily?, additional: STUNAddressFamily?, lifetime: UInt32?
         for attribute in request.attributes {
             switch attribute {
@@ -288,6 +289,7 @@ public final class TURNCore {
             case .unknown(type: 0x8032, let value) where value.count == 4:
                 additional = STUNAddressFamily(rawValue: value[0]) ?? additional
             case .lifetime(let l): lifetime = l
+            case .dontFragment: dontFragment = true
             default: break
             }
         }
@@ -316,7 +318,8 @@ public final class TURNCore {
         let handsOver = handover?.isAttached == true
         let bindSocket = !handsOver || !configuration.peerPolicy.allow.isEmpty
         guard let io, let first = io.openRelay(address: primaryAddress, ports: configuration.relayPorts,
-                                                evenPort: evenPort == false, bindSocket: bindSocket) else {
+                                                evenPort: evenPort == false, bindSocket: bindSocket,
+                                                dontFragment: dontFragment) else {
             return reject(request, 508, to: client, auth: auth)
         }
         var relays = [first]
@@ -324,7 +327,7 @@ public final class TURNCore {
         if additional == .ipv6 {
             if let address = relayAddress(.ipv6),
                let second = io.openRelay(address: address, ports: configuration.relayPorts, evenPort: false,
-                                         bindSocket: bindSocket) {
+                                         bindSocket: bindSocket, dontFragment: dontFragment) {
                 relays.append(second)
             } else {
                 extra.append(.addressErrorCode(family: .ipv6, error: errorCode(relayAddress(.ipv6) == nil ? 440 : 508)))

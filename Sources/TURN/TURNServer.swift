@@ -366,7 +366,8 @@ final class NIOTURNIO: TURNIO {
     }
 
     func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
-                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)? {
+                   bindSocket: Bool, dontFragment: Bool) -> (id: RelayID, address: TransportAddress)? {
+        // A handed-over relay sends no IP datagram at all, so DONT-FRAGMENT holds trivially there.
         guard bindSocket else { return reserveRelay(address: address, ports: ports, evenPort: evenPort) }
         guard let core else { return nil }
         let isIPv6 = !address.isIPv4
@@ -380,6 +381,7 @@ final class NIOTURNIO: TURNIO {
         }
         var buffer: Int32 = 1 << 20
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+        if dontFragment { setDontFragment(descriptor, ipv6: isIPv6) }
         let count = Int(ports.upperBound) - Int(ports.lowerBound) + 1
         let start = Int.random(in: 0..<count)
         var chosen: UInt16?
@@ -630,4 +632,17 @@ struct TURNStreamDecoder: ByteToMessageDecoder {
             return 0
         }
     }
+}
+
+/// DONT-FRAGMENT (RFC 8656 §7.2): datagrams leave with the DF bit set (IPv4: path MTU discovery "do";
+/// IPv6 never fragments in the network, IPV6_DONTFRAG also stops the sender's own fragmentation).
+/// Returns whether the option took.
+@discardableResult
+func setDontFragment(_ descriptor: Int32, ipv6: Bool) -> Bool {
+    if ipv6 {
+        var on: Int32 = 1
+        return setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_DONTFRAG, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+    var mode = Int32(IP_PMTUDISC_DO)
+    return setsockopt(descriptor, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &mode, socklen_t(MemoryLayout<Int32>.size)) == 0
 }

@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import Net
 import STUN
@@ -22,6 +23,24 @@ import Testing
         #expect(answer.xorMappedAddress == STUNAddress(ipv4: 198, 51, 100, 7, port: 40000))
         #expect(h.core.allocationCount == 1)
         #expect(h.core.counters.allocations.load(ordering: .relaxed) == 1)
+    }
+
+    /// DONT-FRAGMENT is honoured, not ignored: the relay socket is asked to send with the DF bit.
+    @Test func dontFragmentReachesTheRelaySocket() throws {
+        let h = Harness()
+        let plain = h.client(40001)
+        #expect(plain.allocate()?.isSuccess == true)
+        let df = h.client(40002)
+        #expect(df.allocate([.requestedTransport(17), .dontFragment])?.isSuccess == true)
+        #expect(h.io.dontFragmentRelays == [2])
+        // And on a real socket the option takes: IPv4 path MTU discovery "do".
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(descriptor) }
+        #expect(setDontFragment(descriptor, ipv6: false))
+        var mode: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(descriptor, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &mode, &length)
+        #expect(mode == Int32(IP_PMTUDISC_DO))
     }
 
     /// The challenge an unauthenticated client draws stays small: a first Allocate (REQUESTED-TRANSPORT,

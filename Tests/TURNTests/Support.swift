@@ -16,6 +16,8 @@ final class FakeIO: TURNIO {
     var refuseRelays = false
     /// Relays opened without a socket (handed to the SFU in process).
     var unbound: Set<RelayID> = []
+    /// Relays whose socket must send with the DF bit (DONT-FRAGMENT).
+    var dontFragmentRelays: Set<RelayID> = []
     /// What `clientSocket(for:)` answers for UDP clients.
     var listenerSocket: ClientSocket?
     weak var core: TURNCore?
@@ -25,8 +27,9 @@ final class FakeIO: TURNIO {
     }
 
     func openRelay(address: TransportAddress, ports: ClosedRange<UInt16>, evenPort: Bool,
-                   bindSocket: Bool) -> (id: RelayID, address: TransportAddress)? {
+                   bindSocket: Bool, dontFragment: Bool) -> (id: RelayID, address: TransportAddress)? {
         if refuseRelays { return nil }
+        if dontFragment { dontFragmentRelays.insert(nextID) }
         if !bindSocket { unbound.insert(nextID) }
         if evenPort && nextPort % 2 != 0 { nextPort += 1 }
         let relay = address.with(port: nextPort)
