@@ -47,19 +47,7 @@ public final class MixedSendBatch {
             let descriptor = descriptors[start]
             var end = start + 1
             while end < batch.count, descriptors[end] == descriptor { end += 1 }
-            var sent = start
-            while sent < end {
-                let result = confab_sendmmsg(descriptor, batch.headers + sent, UInt32(end - sent), 0)
-                if result > 0 {
-                    sent += Int(result)
-                } else if errno == EINTR {
-                    continue
-                } else {
-                    // The datagram at the head failed (buffer full, unreachable): drop it, go on.
-                    refused += 1
-                    sent += 1
-                }
-            }
+            refused += sendMessages(batch.headers, start..<end, descriptor: descriptor)
             start = end
         }
         batch.reset()

@@ -120,21 +120,27 @@ public final class UDPSocket: @unchecked Sendable {
 /// Datagrams the kernel refuses are dropped, as UDP allows; returns how many were refused.
 @discardableResult
 public func sendBatch(_ batch: SendBatch, descriptor: Int32) -> Int {
-    var sent = 0
+    let refused = sendMessages(batch.headers, 0..<batch.count, descriptor: descriptor)
+    batch.reset()
+    return refused
+}
+
+/// `sendmmsg` of `headers[range]` on `descriptor` until all went or were refused: a datagram the
+/// kernel refuses at the head (buffer full, unreachable) is skipped and counted, the rest go on.
+func sendMessages(_ headers: UnsafeMutablePointer<confab_mmsghdr>, _ range: Range<Int>, descriptor: Int32) -> Int {
+    var sent = range.lowerBound
     var refused = 0
-    while sent < batch.count {
-        let result = confab_sendmmsg(descriptor, batch.headers + sent, UInt32(batch.count - sent), 0)
+    while sent < range.upperBound {
+        let result = confab_sendmmsg(descriptor, headers + sent, UInt32(range.upperBound - sent), 0)
         if result > 0 {
             sent += Int(result)
         } else if errno == EINTR {
             continue
         } else {
-            // Skip the datagram at the head that failed and go on with the rest.
             refused += 1
             sent += 1
         }
     }
-    batch.reset()
     return refused
 }
 
