@@ -14,14 +14,10 @@ struct NiceConsentTests {
         let (engine, factory) = try makeEngine(ports: 28000...28999, consentTimeout: .seconds(3))
         defer { engine.stop() }
         #expect(factory.consentTimeoutNanos.load(ordering: .relaxed) == 3_000_000_000)
-        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
-        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
-        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
-        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
-        defer {
-            a.close()
-            b.close()
-        }
+        let pair = try AgentPair(factory)
+        defer { pair.close() }
+        let (ownerA, ownerB, credentialsA, credentialsB) = (pair.ownerA, pair.ownerB, pair.credentialsA, pair.credentialsB)
+        let (a, b) = (pair.a, pair.b)
         a.setRemoteCredentials(ufrag: credentialsB.ufrag, pwd: credentialsB.pwd)
         b.setRemoteCredentials(ufrag: credentialsA.ufrag, pwd: credentialsA.pwd)
         a.addRemoteCandidates(b.localCandidates)

@@ -11,14 +11,10 @@ struct NiceTCPTests {
     @Test func tcpCandidatesBesideUDPAndAConnectionOverTCPOnly() throws {
         let (engine, factory) = try makeEngine(ports: 29000...29999, iceTCP: true)
         defer { engine.stop() }
-        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
-        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
-        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
-        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
-        defer {
-            a.close()
-            b.close()
-        }
+        let pair = try AgentPair(factory)
+        defer { pair.close() }
+        let (ownerA, ownerB, credentialsA, credentialsB) = (pair.ownerA, pair.ownerB, pair.credentialsA, pair.credentialsB)
+        let (a, b) = (pair.a, pair.b)
         let candidatesA = a.localCandidates, candidatesB = b.localCandidates
         #expect(Set(candidatesA.map(\.transport)) == ["udp", "tcp"], "\(candidatesA)")
         #expect(candidatesA.contains { $0.transport == "tcp" && $0.tcpType == "passive" })

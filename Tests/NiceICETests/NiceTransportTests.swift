@@ -41,6 +41,25 @@ func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
     return (engine, factory)
 }
 
+/// Two transports from one factory, A controlling and B controlled, each with its recording owner
+/// and fresh credentials; `close()` frees both.
+final class AgentPair {
+    let ownerA = RecordingOwner(), ownerB = RecordingOwner()
+    let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
+    let a: any ICETransport
+    let b: any ICETransport
+
+    init(_ factory: NiceTransportFactory) throws {
+        a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
+        b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
+    }
+
+    func close() {
+        a.close()
+        b.close()
+    }
+}
+
 func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
@@ -90,14 +109,10 @@ struct NiceTransportTests {
     @Test func twoAgentsConnectOnLoopbackAndPassDatagrams() throws {
         let (engine, factory) = try makeEngine()
         defer { engine.stop() }
-        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
-        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
-        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
-        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
-        defer {
-            a.close()
-            b.close()
-        }
+        let pair = try AgentPair(factory)
+        defer { pair.close() }
+        let (ownerA, ownerB, credentialsA, credentialsB) = (pair.ownerA, pair.ownerB, pair.credentialsA, pair.credentialsB)
+        let (a, b) = (pair.a, pair.b)
         let candidatesA = a.localCandidates, candidatesB = b.localCandidates
         #expect(!candidatesA.isEmpty && !candidatesB.isEmpty)
         for candidate in candidatesA + candidatesB {
@@ -198,14 +213,10 @@ struct NiceRestartTests {
     @Test func iceRestartWithNewCredentialsKeepsDatagramsFlowing() throws {
         let (engine, factory) = try makeEngine(ports: 24000...24999)
         defer { engine.stop() }
-        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
-        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
-        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
-        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
-        defer {
-            a.close()
-            b.close()
-        }
+        let pair = try AgentPair(factory)
+        defer { pair.close() }
+        let (ownerA, ownerB, credentialsA, credentialsB) = (pair.ownerA, pair.ownerB, pair.credentialsA, pair.credentialsB)
+        let (a, b) = (pair.a, pair.b)
         a.setRemoteCredentials(ufrag: credentialsB.ufrag, pwd: credentialsB.pwd)
         b.setRemoteCredentials(ufrag: credentialsA.ufrag, pwd: credentialsA.pwd)
         a.addRemoteCandidates(b.localCandidates)
@@ -242,14 +253,10 @@ struct NiceIPv6Tests {
         let v6 = TransportAddress(ip: "::1", port: 0)!
         let (engine, factory) = try makeEngine(ports: 25000...25999, addresses: [loopback, v6])
         defer { engine.stop() }
-        let ownerA = RecordingOwner(), ownerB = RecordingOwner()
-        let credentialsA = ICECredentials.random(), credentialsB = ICECredentials.random()
-        let a = try factory.makeTransport(owner: ownerA, credentials: credentialsA, controlling: true)
-        let b = try factory.makeTransport(owner: ownerB, credentials: credentialsB, controlling: false)
-        defer {
-            a.close()
-            b.close()
-        }
+        let pair = try AgentPair(factory)
+        defer { pair.close() }
+        let (ownerA, ownerB, credentialsA, credentialsB) = (pair.ownerA, pair.ownerB, pair.credentialsA, pair.credentialsB)
+        let (a, b) = (pair.a, pair.b)
         #expect(Set(a.localCandidates.map(\.address)) == ["127.0.0.1", "::1"])
         // Only the IPv6 candidates are exchanged: the pair must be ::1 <-> ::1.
         a.setRemoteCredentials(ufrag: credentialsB.ufrag, pwd: credentialsB.pwd)
