@@ -94,7 +94,7 @@ let package = Package(
             "COpenSSL", "OpenSSLSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        // TURN server (RFC 8656) on SwiftNIO: UDP/TCP/TLS listeners, relay sockets, long-term and REST credentials.
+        // TURN server (RFC 8656): UDP/TCP listeners and relay sockets on its own epoll loop, TLS on SwiftNIO, long-term and REST credentials.
         .target(name: "TURN", dependencies: [
             "STUN", "Net", "COpenSSL", "TLS", "RelayHandover",
             .product(name: "Logging", package: "swift-log"),

@@ -18,3 +18,7 @@ int confab_sendmmsg(int fd, struct confab_mmsghdr *vector, unsigned int count, i
 void confab_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), name);
 }
+
+int confab_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}

@@ -92,10 +92,7 @@ public final class UDPSocket: @unchecked Sendable {
     /// Receives up to `batch.capacity` datagrams without blocking; returns how many arrived
     /// (0 when none were waiting).
     public func receive(into batch: ReceiveBatch) -> Int {
-        batch.prepareForReceive()
-        let count = confab_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT))
-        batch.count = max(0, Int(count))
-        return batch.count
+        receiveBatch(batch, descriptor: descriptor)
     }
 
     /// Sends every datagram queued in `batch`, then empties it. Datagrams the kernel refuses
@@ -114,6 +111,15 @@ public final class UDPSocket: @unchecked Sendable {
     public func send(_ bytes: [UInt8], to address: TransportAddress) -> Bool {
         bytes.withUnsafeBytes { send($0, to: address) }
     }
+}
+
+/// Receives up to `batch.capacity` datagrams from the UDP socket `descriptor` without blocking;
+/// returns how many arrived (0 when none were waiting).
+public func receiveBatch(_ batch: ReceiveBatch, descriptor: Int32) -> Int {
+    batch.prepareForReceive()
+    let count = confab_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT))
+    batch.count = max(0, Int(count))
+    return batch.count
 }
 
 /// Sends every datagram queued in `batch` on the UDP socket `descriptor` (any thread), then empties it.
