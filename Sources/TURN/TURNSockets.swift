@@ -53,8 +53,13 @@ final class TURNSockets: TURNIO {
     private let received = ReceiveBatch(capacity: 32)
     /// The datagram handed to the core; refilled for each one (the core copies what it keeps).
     private var scratch = ByteBufferAllocator().buffer(capacity: datagramSlotSize)
-    private let outbox4 = MixedSendBatch(capacity: 64, ipv6Socket: false)
-    private let outbox6 = MixedSendBatch(capacity: 64, ipv6Socket: true)
+    /// What leaves from the listener (to clients) and from relay sockets (to peers), per address family.
+    /// Kept apart so that everything an iteration sends to clients is one run from one socket: one
+    /// sendmmsg, however the ready relay sockets and the listener were interleaved.
+    private let toClients4 = MixedSendBatch(capacity: 64, ipv6Socket: false)
+    private let toClients6 = MixedSendBatch(capacity: 64, ipv6Socket: true)
+    private let toPeers4 = MixedSendBatch(capacity: 64, ipv6Socket: false)
+    private let toPeers6 = MixedSendBatch(capacity: 64, ipv6Socket: true)
     /// TCP connections with bytes queued since the last flush.
     private var unflushed: [StreamConnection] = []
     /// A listener stopped accepting because the process ran out of descriptors; retried every second.
@@ -154,17 +159,20 @@ final class TURNSockets: TURNIO {
         }
     }
 
-    private func outbox(ipv6Socket: Bool) -> MixedSendBatch { ipv6Socket ? outbox6 : outbox4 }
+    private func outbox(ipv6Socket: Bool, toClient: Bool) -> MixedSendBatch {
+        toClient ? (ipv6Socket ? toClients6 : toClients4) : (ipv6Socket ? toPeers6 : toPeers4)
+    }
 
-    private func queue(_ data: ByteBuffer, from descriptor: Int32, ipv6Socket: Bool, to destination: TransportAddress) {
+    private func queue(_ data: ByteBuffer, from descriptor: Int32, ipv6Socket: Bool, toClient: Bool,
+                       to destination: TransportAddress) {
         let count = data.readableBytes
         guard count <= datagramSlotSize else {
             // Larger than a batch slot (a Data indication around a big datagram): at once, after what is queued.
-            outbox(ipv6Socket: ipv6Socket).flush()
+            outbox(ipv6Socket: ipv6Socket, toClient: toClient).flush()
             data.withUnsafeReadableBytes { _ = sendDatagram($0, descriptor: descriptor, ipv6Socket: ipv6Socket, to: destination) }
             return
         }
-        outbox(ipv6Socket: ipv6Socket).append(from: descriptor, to: destination) { slot in
+        outbox(ipv6Socket: ipv6Socket, toClient: toClient).append(from: descriptor, to: destination) { slot in
             data.withUnsafeReadableBytes { bytes in
                 if count > 0 { slot.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
             }
@@ -305,7 +313,7 @@ final class TURNSockets: TURNIO {
                 channel.writeAndFlush(data, promise: nil)
             }
         } else if let listener = udpListeners[client.connection] {
-            queue(data, from: listener.socket.descriptor, ipv6Socket: listener.socket.isIPv6, to: client.address)
+            queue(data, from: listener.socket.descriptor, ipv6Socket: listener.socket.isIPv6, toClient: true, to: client.address)
         }
     }
 
@@ -327,7 +335,7 @@ final class TURNSockets: TURNIO {
         guard count + 4 <= datagramSlotSize else {
             return sendToClient(channelDataMessage(number, payload, stream: false), client)
         }
-        outbox(ipv6Socket: listener.socket.isIPv6).append(from: listener.socket.descriptor, to: client.address) { slot in
+        outbox(ipv6Socket: listener.socket.isIPv6, toClient: true).append(from: listener.socket.descriptor, to: client.address) { slot in
             slot.storeBytes(of: number.bigEndian, toByteOffset: 0, as: UInt16.self)
             slot.storeBytes(of: UInt16(count).bigEndian, toByteOffset: 2, as: UInt16.self)
             payload.withUnsafeReadableBytes { bytes in
@@ -339,7 +347,7 @@ final class TURNSockets: TURNIO {
 
     func sendFromRelay(_ relay: RelayID, to peer: TransportAddress, _ data: ByteBuffer) {
         guard let state = relays[relay], state.bound, state.descriptor >= 0 else { return }
-        queue(data, from: state.descriptor, ipv6Socket: state.isIPv6, to: peer)
+        queue(data, from: state.descriptor, ipv6Socket: state.isIPv6, toClient: false, to: peer)
     }
 
     func clientSocket(for client: ClientKey) -> ClientSocket? {
@@ -417,7 +425,7 @@ final class TURNSockets: TURNIO {
         usedPorts.remove(state.port)
         guard state.descriptor >= 0 else { return }
         // Nothing queued may go out on a descriptor number the kernel could hand to another socket.
-        outbox(ipv6Socket: state.isIPv6).flush(before: state.descriptor)
+        outbox(ipv6Socket: state.isIPv6, toClient: false).flush(before: state.descriptor)
         loop.unregister(state.descriptor)
         Glibc.close(state.descriptor)
     }
@@ -426,8 +434,10 @@ final class TURNSockets: TURNIO {
 
     /// The end of a loop iteration: everything queued leaves now, in batches.
     func flush() {
-        if !outbox4.isEmpty { outbox4.flush() }
-        if !outbox6.isEmpty { outbox6.flush() }
+        if !toPeers4.isEmpty { toPeers4.flush() }
+        if !toPeers6.isEmpty { toPeers6.flush() }
+        if !toClients4.isEmpty { toClients4.flush() }
+        if !toClients6.isEmpty { toClients6.flush() }
         // What handed-over datagrams made the SFU send goes out in one batch too.
         handover?.flush()
         guard !unflushed.isEmpty else { return }
