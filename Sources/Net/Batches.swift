@@ -15,6 +15,7 @@ public let datagramSlotSize = 2048
 public final class ReceiveBatch {
     public let capacity: Int
     public internal(set) var count = 0
+    private var initialized = false
     let headers: UnsafeMutablePointer<confab_mmsghdr>
     private let iovecs: UnsafeMutablePointer<iovec>
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
@@ -29,6 +30,13 @@ public final class ReceiveBatch {
         for index in 0..<capacity {
             iovecs[index] = iovec(iov_base: slab + index * datagramSlotSize, iov_len: datagramSlotSize)
         }
+        for index in 0..<capacity {
+            var header = msghdr()
+            header.msg_name = UnsafeMutableRawPointer(addresses + index)
+            header.msg_iov = iovecs + index
+            header.msg_iovlen = 1
+            headers[index] = confab_mmsghdr(msg_hdr: header, msg_len: 0)
+        }
         prepareForReceive()
     }
 
@@ -39,14 +47,16 @@ public final class ReceiveBatch {
         slab.deallocate()
     }
 
+    /// Readies the headers for the next recvmmsg. The kernel only writes back the address length,
+    /// flags and `msg_len` of the datagrams it filled, so only those are reset — not the whole vector
+    /// for a read that usually brings one or two datagrams.
     func prepareForReceive() {
-        for index in 0..<capacity {
-            var header = msghdr()
-            header.msg_name = UnsafeMutableRawPointer(addresses + index)
-            header.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            header.msg_iov = iovecs + index
-            header.msg_iovlen = 1
-            headers[index] = confab_mmsghdr(msg_hdr: header, msg_len: 0)
+        let used = count == 0 && !initialized ? capacity : count
+        initialized = true
+        for index in 0..<used {
+            headers[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            headers[index].msg_hdr.msg_flags = 0
+            headers[index].msg_len = 0
         }
     }
 

@@ -44,6 +44,8 @@ public final class EpollLoop: @unchecked Sendable {
         let body: () -> Void
     }
     private var ticks: [Tick] = []
+    /// The earliest `due` of `ticks` (.max without any).
+    private var nextDue: UInt64 = .max
     /// Called on the loop after the ready handlers and tasks of each wake-up have run.
     public var onIterationEnd: (() -> Void)?
     private let threadID = Atomic<UInt>(0)
@@ -156,7 +158,9 @@ public final class EpollLoop: @unchecked Sendable {
     /// Calls `body` on the loop every `milliseconds` (loop thread only).
     public func every(milliseconds: UInt64, _ body: @escaping () -> Void) {
         preconditionInLoop()
-        ticks.append(Tick(interval: milliseconds, due: MonotonicClock.milliseconds() + milliseconds, body: body))
+        let due = MonotonicClock.milliseconds() + milliseconds
+        ticks.append(Tick(interval: milliseconds, due: due, body: body))
+        nextDue = min(nextDue, due)
     }
 
     /// Runs the tasks queued so far, then ends the thread; returns when it has.
@@ -182,15 +186,18 @@ public final class EpollLoop: @unchecked Sendable {
         defer { events.deallocate() }
         while true {
             let count = epoll_wait(epoll, events, Int32(capacity), timeout())
+            var woken = false
             for index in 0..<max(0, Int(count)) {
                 let descriptor = events[index].data.fd
-                if descriptor == wakeDescriptor { continue }
-                if Int(descriptor) < handlers.count, let handler = handlers[Int(descriptor)] {
+                if descriptor == wakeDescriptor {
+                    woken = true
+                } else if Int(descriptor) < handlers.count, let handler = handlers[Int(descriptor)] {
                     handler(events[index].events)
                 }
             }
-            let stopping = runTasks()
-            runTicks()
+            // Only when another thread wrote the eventfd: no system call on iterations without tasks.
+            let stopping = woken && runTasks()
+            if !ticks.isEmpty { runTicks() }
             onIterationEnd?()
             if stopping { break }
         }
@@ -217,19 +224,23 @@ public final class EpollLoop: @unchecked Sendable {
     }
 
     private func runTicks() {
-        guard !ticks.isEmpty else { return }
         let now = MonotonicClock.milliseconds()
-        for index in ticks.indices where ticks[index].due <= now {
-            ticks[index].due = now + ticks[index].interval
-            ticks[index].body()
+        guard now >= nextDue else { return }
+        nextDue = .max
+        for index in ticks.indices {
+            if ticks[index].due <= now {
+                ticks[index].due = now + ticks[index].interval
+                ticks[index].body()
+            }
+            nextDue = min(nextDue, ticks[index].due)
         }
     }
 
     /// Milliseconds until the next tick is due; -1 (wait for I/O) without ticks.
     private func timeout() -> Int32 {
-        guard let due = ticks.map(\.due).min() else { return -1 }
+        guard nextDue != .max else { return -1 }
         let now = MonotonicClock.milliseconds()
-        return due <= now ? 0 : Int32(min(due - now, 60_000))
+        return nextDue <= now ? 0 : Int32(min(nextDue - now, 60_000))
     }
 }
 

@@ -219,14 +219,18 @@ final class TURNSockets: TURNIO {
     private func read(_ connection: StreamConnection) {
         var total = 0
         while !connection.closed && total < Self.readQuantum {
-            var result = 0
+            var result = 0, room = 0
             connection.input.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 << 10) { raw in
+                room = raw.count
                 result = Glibc.read(connection.descriptor, raw.baseAddress, raw.count)
                 return max(result, 0)
             }
             if result > 0 {
                 total += result
                 deliverFrames(connection)
+                // A short read emptied the socket: asking again would only say EAGAIN (level-triggered
+                // epoll reports whatever arrives later).
+                if result < room { return }
                 continue
             }
             if result == 0 { return close(connection) }  // a half message at EOF is dropped
