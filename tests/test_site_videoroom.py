@@ -258,6 +258,13 @@ def test_full_room_watch_only(driver, base, media_srv):
     try:
         driver.get(f"{base}/videoroom.html?room={room}&name=First")
         sb.wait_for(driver, "return !document.getElementById('room-view').hidden", 15, "First in the room")
+        # In the room is not yet publishing: until First's publish is accepted, Second's could take the
+        # only seat instead (seen on a loaded CI box). Wait until the room lists First as a publisher.
+        deadline = time.time() + 15
+        while not any(p.get("publisher") for p in
+                      api.vr(sid, hid, {"request": "listparticipants", "room": room}).get("participants", [])):
+            assert time.time() < deadline, "First never became a publisher"
+            time.sleep(0.2)
         sb.new_tab(driver)
         driver.get(f"{base}/videoroom.html?room={room}&name=Second")
         msg = sb.wait_for(driver, "const e = document.getElementById('error'); return e.hidden ? null : e.textContent;",

@@ -80,15 +80,7 @@ public final class EpollLoop: @unchecked Sendable {
 
     /// Starts the loop's thread.
     public func start() {
-        let body = Unmanaged.passRetained(LoopBody { [self] in run() }).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            let body = Unmanaged<LoopBody>.fromOpaque(raw!).takeRetainedValue()
-            body.run()
-            return nil
-        }, body)
-        precondition(status == 0, "pthread_create failed: \(status)")
-        pthread_detach(thread)
+        spawnThread(name: name) { [self] in run() }
     }
 
     /// True on the loop's thread.
@@ -180,7 +172,6 @@ public final class EpollLoop: @unchecked Sendable {
 
     private func run() {
         threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
-        confab_set_thread_name(String(name.prefix(15)))
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
@@ -242,11 +233,6 @@ public final class EpollLoop: @unchecked Sendable {
         let now = MonotonicClock.milliseconds()
         return nextDue <= now ? 0 : Int32(min(nextDue - now, 60_000))
     }
-}
-
-private final class LoopBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }
 
 /// A value only touched on one `EpollLoop`'s thread, carried through `@Sendable` closures to it.

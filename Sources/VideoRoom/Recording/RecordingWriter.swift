@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import Net
 import Synchronization
 
 /// The one thread that writes every recording: it drains each open `StreamRecorder`'s ring to
@@ -26,15 +27,7 @@ final class RecordingWriter: Sendable {
     var openCount: Int { recorders.withLock { $0.count } }
 
     private func startThread() {
-        let box = Unmanaged.passRetained(WriterLoop(writer: self)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            let loop = Unmanaged<WriterLoop>.fromOpaque(raw!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, box)
-        precondition(status == 0, "pthread_create failed: \(status)")
-        pthread_detach(thread)
+        spawnThread(name: "confab-recorder") { [self] in WriterLoop(writer: self).run() }
     }
 
     /// One round: every recorder drained once; finished ones removed.

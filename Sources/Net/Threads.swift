@@ -1,17 +1,17 @@
-// A named OS thread running a closure: the media readers block in poll(2), which must not
-// happen on Swift's cooperative pool.
+// A named OS thread running a closure, for loops that block in poll(2), epoll_wait(2) or sleep —
+// which must not happen on Swift's cooperative pool: the media readers, the TURN loop, the recorder.
 
 #if canImport(Glibc)
 import Glibc
 import CLinux
 #endif
 
-final class ThreadBody {
+private final class ThreadBody {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
 }
 
-func spawnThread(name: String, _ body: @escaping @Sendable () -> Void) {
+public func spawnThread(name: String, _ body: @escaping @Sendable () -> Void) {
     let threadName = String(name.prefix(15))
     let box = Unmanaged.passRetained(ThreadBody {
         confab_set_thread_name(threadName)
