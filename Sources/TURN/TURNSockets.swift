@@ -208,9 +208,11 @@ final class TURNSockets: TURNIO {
             let client = ClientKey(address: remote, connection: Self.newConnectionID(), isTCP: true)
             let connection = StreamConnection(descriptor: descriptor, client: client)
             streams[client.connection] = connection
-            _ = loop.register(descriptor, events: EpollLoop.readable) { [unowned self, unowned connection] events in
+            // The connection is held strongly here: a failed write may close it (and drop it from
+            // `streams`) before the read below looks at it. Unregistering on close frees the handler.
+            _ = loop.register(descriptor, events: EpollLoop.readable) { [unowned self] events in
                 if events & EpollLoop.writable != 0 { write(connection) }
-                if events & (EpollLoop.readable | EpollLoop.hangUp) != 0 { read(connection) }
+                if !connection.closed && events & (EpollLoop.readable | EpollLoop.hangUp) != 0 { read(connection) }
             }
         }
     }

@@ -126,7 +126,9 @@ struct SocketTests {
         _ = peer.send([9, 8, 7], to: toPeer.source)
         #expect(try stream.nextFrame() == [0x40, 0x01, 0x00, 0x03, 9, 8, 7, 0])
         #expect(await server.allocationCount() == 1)
-        close(tcp)
+        // The server must see the connection end; the descriptor itself is closed once, by the defer
+        // (closing it twice could close a descriptor number another test reopened meanwhile).
+        shutdown(tcp, Int32(SHUT_RDWR))
         try await waitUntil { await server.allocationCount() == 0 }
     }
 
