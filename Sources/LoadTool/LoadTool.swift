@@ -31,6 +31,7 @@ struct LoadTool: AsyncParsableCommand {
     @Option(name: .long, help: "A meeting of N people instead of -p/-s: everyone publishes and subscribes to everyone else on one multistream PeerConnection.")
     var meeting: Int?
     @Option(name: .long, help: "Video packets per second per publisher (113 ≈ 1 Mbit/s; 0 = audio only).") var videoPps = 113
+    @Option(name: .long, help: "Subscribers joining at once during the ramp-up.") var joinConcurrency = 8
     @Flag(name: .long, help: "Print packets per received stream (SSRC/payload type) for every subscriber.") var verbose = false
 
     func run() async throws {
@@ -59,28 +60,32 @@ struct LoadTool: AsyncParsableCommand {
         }
         let receivers = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in ReceiverThread() }
         for receiver in receivers { receiver.start { stop.load(ordering: .relaxed) } }
-        if meeting != nil {
-            // Everyone watches everyone else: one subscription with N-1 feeds each.
-            for (index, publisher) in feeds.enumerated() {
-                let subscriber = try Subscriber()
-                let session = try await JanusSession.create(base: base)
-                try await subscriber.join(session, room: room, feeds: feeds.indices.filter { $0 != index }.map { feeds[$0].feedID })
-                _ = publisher
-                sessions.add(session)
-                audience.append(subscriber)
-                receivers[audience.count % receivers.count].add(subscriber)
-                Self.progress(feeds.count + audience.count, total)
+        // Who watches what: in a meeting everyone watches everyone else on one subscription with
+        // N-1 feeds; otherwise S subscribers per publisher, one feed each.
+        let subscriptions: [[UInt64]] = meeting != nil
+            ? feeds.indices.map { index in feeds.indices.filter { $0 != index }.map { feeds[$0].feedID } }
+            : feeds.flatMap { publisher in Array(repeating: [publisher.feedID], count: subscribers) }
+        // A join mostly waits (HTTP round trips, the server's ICE and DTLS), so several run at once:
+        // one at a time, 500 subscribers take Janus ten minutes to ramp up on a small box.
+        let room = self.room
+        try await withThrowingTaskGroup(of: (Subscriber, JanusSession).self) { group in
+            var pending = subscriptions.makeIterator()
+            func startNext() {
+                guard let watched = pending.next() else { return }
+                group.addTask {
+                    let subscriber = try Subscriber()
+                    let session = try await JanusSession.create(base: base)
+                    try await subscriber.join(session, room: room, feeds: watched)
+                    return (subscriber, session)
+                }
             }
-        }
-        for publisher in feeds where meeting == nil {
-            for _ in 0..<subscribers {
-                let subscriber = try Subscriber()
-                let session = try await JanusSession.create(base: base)
-                try await subscriber.join(session, room: room, feeds: [publisher.feedID])
+            for _ in 0..<max(1, joinConcurrency) { startNext() }
+            while let (subscriber, session) = try await group.next() {
                 sessions.add(session)
                 audience.append(subscriber)
                 receivers[audience.count % receivers.count].add(subscriber)
                 Self.progress(feeds.count + audience.count, total)
+                startNext()
             }
         }
         FileHandle.standardError.write(Data("\nall joined; settling \(settle) s, measuring \(seconds) s\n".utf8))

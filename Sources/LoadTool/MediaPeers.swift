@@ -43,6 +43,13 @@ struct RemoteTransport {
     }
 }
 
+/// The client a join hands to its connecting thread. @unchecked Sendable: the join awaits that
+/// thread, so nothing else touches the client meanwhile.
+private struct Handoff: @unchecked Sendable {
+    let client: PeerClient
+    let remote: RemoteTransport
+}
+
 enum Negotiation {
     static let opus = NegotiatedCodec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2,
                                       fmtp: "minptime=10;useinbandfec=1")
@@ -58,11 +65,25 @@ enum Negotiation {
                               setup: setup, candidates: [candidate], iceLite: false)
     }
 
-    static func connect(_ client: PeerClient, _ remote: RemoteTransport) throws {
-        client.server = remote.address
-        try client.checkConnectivity(serverUfrag: remote.ufrag, serverPwd: remote.pwd, attempts: 300)
-        // Generous: on a small machine the load itself slows the handshakes of the last peers.
-        try client.handshake(serverFingerprint: remote.fingerprint, role: remote.role, timeout: 30)
+    /// ICE checks and the DTLS handshake. They block (they poll the peer's socket), so they run on
+    /// a thread of their own: on the few threads of Swift's cooperative pool, concurrent joins would
+    /// wait for each other and starve the HTTP side.
+    static func connect(_ client: PeerClient, _ remote: RemoteTransport) async throws {
+        let work = Handoff(client: client, remote: remote)
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            LoadTool.spawn {
+                let client = work.client, remote = work.remote
+                do {
+                    client.server = remote.address
+                    try client.checkConnectivity(serverUfrag: remote.ufrag, serverPwd: remote.pwd, attempts: 300)
+                    // Generous: on a small machine the load itself slows the handshakes of the last peers.
+                    try client.handshake(serverFingerprint: remote.fingerprint, role: remote.role, timeout: 30)
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
     }
 }
 
@@ -107,7 +128,7 @@ final class Publisher: @unchecked Sendable {
         let negotiated = try Offerer.applyAnswer(answer: answer, offer: offer)
         guard let transport = negotiated.first?.transport else { throw SignallingError("publish: nothing accepted") }
         let remote = try RemoteTransport(description: answer, transport: transport)
-        try Negotiation.connect(client, remote)
+        try await Negotiation.connect(client, remote)
         self.remote = remote
     }
 
@@ -216,7 +237,7 @@ final class Subscriber: @unchecked Sendable {
         guard let transport = media.first?.transport else { throw SignallingError("subscribe: nothing to receive") }
         let remote = try RemoteTransport(description: offer, transport: transport)
         _ = try await session.message(handle, ["request": "start"], jsep: ["type": "answer", "sdp": answer.serialized()])
-        try Negotiation.connect(client, remote)
+        try await Negotiation.connect(client, remote)
         self.remote = remote
     }
 
