@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Confab's TURN server and coturn under the same turnutils_uclient load, on loopback in a private
-# network namespace (issue 6's benchmark). Both servers run for the whole benchmark; the runs
+# network namespace (issue 6's benchmark). Both servers are started afresh for each repeat; the runs
 # alternate between them (confab, coturn, confab, coturn, ... per mode) so that whatever else the
 # machine does drifts over both alike. Per run it prints what uclient reports (sent/received, loss)
 # and the server's CPU time (utime+stime from /proc) per 100,000 relayed packets; then the median
@@ -38,13 +38,32 @@ turn: { bind = "127.0.0.1"; port = 13478; realm = "bench"; users = ("bench:pw");
         user_quota = 0; relay_port_range = "41000-50999"; };
 site: { enabled = false; };
 CFG
-"$CONFAB_BIN" --config "$work/confab.cfg" >"$work/confab.log" 2>&1 &
-confab=$!
-turnserver -n --no-cli --listening-ip=127.0.0.1 --listening-port=13479 --relay-ip=127.0.0.1 --user=bench:pw \
-  --realm=bench --lt-cred-mech --allow-loopback-peers --no-tls --no-dtls --min-port=51000 --max-port=60999 \
-  --log-file="$work/coturn.log" >/dev/null 2>&1 &
-coturn=$!
-sleep 2
+# Both servers start afresh for every repeat (FRESH=0 keeps them up for the whole benchmark): uclient
+# leaves its UDP allocations to expire (10 minutes), and a server carrying the idle relays of earlier runs
+# is not the state either started from. Peak RSS is the highest VmHWM any instance reached.
+confab='' coturn='' peak_confab=0 peak_coturn=0
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+stop_servers() {
+  [ -n "$confab" ] || return 0
+  local a b
+  a=$(hwm "$confab") b=$(hwm "$coturn")
+  peak_confab=$((a > peak_confab ? a : peak_confab)) peak_coturn=$((b > peak_coturn ? b : peak_coturn))
+  kill "$confab" "$coturn" 2>/dev/null || true
+  wait "$confab" "$coturn" 2>/dev/null || true
+  confab='' coturn=''
+}
+start_servers() {
+  stop_servers
+  "$CONFAB_BIN" --config "$work/confab.cfg" >>"$work/confab.log" 2>&1 &
+  confab=$!
+  turnserver -n --no-cli --listening-ip=127.0.0.1 --listening-port=13479 --relay-ip=127.0.0.1 --user=bench:pw \
+    --realm=bench --lt-cred-mech --allow-loopback-peers --no-tls --no-dtls --min-port=51000 --max-port=60999 \
+    --log-file="$work/coturn.log" >/dev/null 2>&1 &
+  coturn=$!
+  sleep 2
+}
+FRESH=${FRESH:-1}
+start_servers
 
 # uclient leaves its UDP allocations to expire (10 minutes), so each server's relay range above has room
 # for every run's 200 relays. Receive-buffer drops on the sockets that outlive a run (listeners, relays,
@@ -83,6 +102,8 @@ run() {
 
 for mode in $MODES; do
   for ((i = 1; i <= REPEATS; i++)); do
+    if [ "$FRESH" = 1 ] && [ -n "${ran_once:-}" ]; then start_servers; fi
+    ran_once=1
     run confab "$confab" 13478 "$mode" 41000 50999
     run coturn "$coturn" 13479 "$mode" 51000 60999
   done
@@ -99,4 +120,5 @@ for mode in $MODES; do
     'BEGIN { printf "%-16s confab %.3f  coturn %.3f  s CPU / 100k relayed  ratio %.2f  lost: confab %s coturn %s\n",
              m, a, b, (b > 0 ? a / b : 0), la, lb }'
 done
-echo "peak RSS: confab $(grep VmHWM "/proc/$confab/status" | awk '{print $2, $3}'), coturn $(grep VmHWM "/proc/$coturn/status" | awk '{print $2, $3}')"
+stop_servers
+echo "peak RSS: confab $peak_confab kB, coturn $peak_coturn kB"

@@ -585,22 +585,31 @@ public final class TURNCore {
     public func expire() {
         let now = clock()
         unauthenticatedLimit.prune(now: now)
-        for allocation in Array(allocations.values) {
+        // Runs every second over every allocation: nothing is built unless something is due, so a
+        // server holding thousands of healthy allocations pays a scan, not thousands of arrays.
+        var expired: [Allocation] = []
+        for allocation in allocations.values {
             if allocation.expiry <= now {
-                remove(allocation, reason: "expired")
+                expired.append(allocation)
                 continue
             }
-            let stalePermissions = allocation.permissions.filter { $0.value.expiry <= now }.map(\.key)
-            for key in stalePermissions { allocation.permissions[key] = nil }
-            if !stalePermissions.isEmpty { counters.bump(counters.permissions, by: -stalePermissions.count) }
-            let staleChannels = allocation.channels.filter { $0.value.expiry <= now }
-            for (number, channel) in staleChannels {
-                allocation.channels[number] = nil
-                allocation.channelByPeer[channel.peer] = nil
-            }
-            if !staleChannels.isEmpty { counters.bump(counters.channels, by: -staleChannels.count) }
-            if !stalePermissions.isEmpty || !staleChannels.isEmpty { syncRoutes(allocation, now: now) }
+            let permissionsDue = allocation.permissions.values.contains { $0.expiry <= now }
+            let channelsDue = allocation.channels.values.contains { $0.expiry <= now }
+            if permissionsDue || channelsDue { dropStale(allocation, now: now) }
         }
+        for allocation in expired { remove(allocation, reason: "expired") }
+    }
+
+    private func dropStale(_ allocation: Allocation, now: UInt64) {
+        let before = (permissions: allocation.permissions.count, channels: allocation.channels.count)
+        allocation.permissions = allocation.permissions.filter { $0.value.expiry > now }
+        for (number, channel) in allocation.channels where channel.expiry <= now {
+            allocation.channels[number] = nil
+            allocation.channelByPeer[channel.peer] = nil
+        }
+        counters.bump(counters.permissions, by: allocation.permissions.count - before.permissions)
+        counters.bump(counters.channels, by: allocation.channels.count - before.channels)
+        syncRoutes(allocation, now: now)
     }
 
     /// A TCP client connection closed: its allocations go with it (RFC 8656 §3.1).
