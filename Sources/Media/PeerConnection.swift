@@ -102,6 +102,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         startDTLSClientIfConnected()
         sender.withLock { state in
             if state.perStream.count != streams.count { state.perStream = Array(repeating: PacketCount(), count: streams.count) }
+            state.outgoing = streams.map(OutgoingSSRCs.init)
         }
         streamTable.withLock { $0 = streams }
     }
@@ -328,10 +329,10 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public func sendRTP(_ packet: UnsafeRawBufferPointer, stream index: Int, rtx: Bool = false,
                         context: MediaSendContext, rewrite: (RTPHeaderView) -> Void = { _ in }) {
         guard packet.count >= 12, packet.count + SRTPSession.maxRTPTrailer <= datagramSlotSize else { return }
-        guard let ssrc = localSSRC(stream: index, rtx: rtx) else { return }
         let slot = context.reserve()
         let sent: (Int, Outlet)? = sender.withLock { state in
-            guard let srtp = state.srtp, let outlet = state.outlet else { return nil }
+            guard let srtp = state.srtp, let outlet = state.outlet, state.outgoing.indices.contains(index),
+                  let ssrc = rtx ? state.outgoing[index].rtx : state.outgoing[index].media else { return nil }
             slot.copyMemory(from: packet)
             let view = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
             guard let header = RTPHeaderView(view) else { return nil }
@@ -375,13 +376,6 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return nil }
             state.rtcpPacketsSent += 1
             return (length, outlet)
-        }
-    }
-
-    private func localSSRC(stream index: Int, rtx: Bool) -> UInt32? {
-        streamTable.withLock { streams in
-            guard streams.indices.contains(index), streams[index].sends else { return nil }
-            return rtx ? streams[index].localRTXSSRC : streams[index].localSSRC
         }
     }
 

@@ -311,10 +311,24 @@ struct SendState: @unchecked Sendable {
     var feedbackSent = FeedbackCounts()
     /// Per stream (by position), sized when the streams are configured.
     var perStream: [PacketCount] = []
+    /// What each stream (by position) sends with, copied from the streams when they are configured,
+    /// so that a forwarded packet takes this one lock and not the stream table's too.
+    var outgoing: [OutgoingSSRCs] = []
 
     var outlet: Outlet? {
         if let transport { return .transport(transport) }
         return destination.map { .address($0) }
+    }
+}
+
+/// A stream's sending SSRCs; `nil` media SSRC when the stream does not send.
+struct OutgoingSSRCs {
+    var media: UInt32?
+    var rtx: UInt32?
+
+    init(_ stream: MediaStream) {
+        media = stream.sends ? stream.localSSRC : nil
+        rtx = stream.sends ? stream.localRTXSSRC : nil
     }
 }
 
