@@ -264,8 +264,11 @@ final class Subscriber: @unchecked Sendable {
     /// gaps), measures latency from the send time in the payload, answers the server's checks.
     func drain(_ batch: ReceiveBatch) {
         guard let srtp = client.inbound else { return }
-        while client.socket.receive(into: batch) > 0 {
-            for i in 0..<batch.count {
+        defer { commitCounts() }
+        while true {
+            let received = client.socket.receive(into: batch)
+            guard received > 0 else { return }
+            for i in 0..<received {
                 let slot = batch.slot(i)
                 let length = batch.length(i)
                 if slot[0] <= 3 {
@@ -287,6 +290,9 @@ final class Subscriber: @unchecked Sendable {
                     recordLatency(clear, slot: slot, arrived: arrived)
                 }
             }
+            // A short batch emptied the socket (level-triggered epoll reports what comes later):
+            // asking again would only cost a system call that says EAGAIN.
+            if received < batch.capacity { return }
         }
     }
 
@@ -310,11 +316,25 @@ final class Subscriber: @unchecked Sendable {
         // A source restart (e.g. a sequence jump) resets the count: treat it as one packet.
         let grown = Int(truncatingIfNeeded: (statistics[header.ssrc]?.expectedPackets ?? 0) &- expectedBefore)
         let newlyExpected = (0...10_000).contains(grown) ? grown : 1
+        pending.received += 1
+        pending.expected += newlyExpected
+        pending.perStream[UInt64(header.ssrc) << 8 | UInt64(header.payloadType), default: 0] += 1
+    }
+
+    /// Counts since the last commit: published to `counters` once per drain, not per packet (the
+    /// load tool shares the machine with the server it measures).
+    private var pending = (received: 0, expected: 0, perStream: [UInt64: Int]())
+
+    private func commitCounts() {
+        guard pending.received > 0 else { return }
         counters.lock.withLock {
-            counters.received += 1
-            counters.expected += newlyExpected
-            counters.perStream[UInt64(header.ssrc) << 8 | UInt64(header.payloadType), default: 0] += 1
+            counters.received += pending.received
+            counters.expected += pending.expected
+            for (stream, packets) in pending.perStream { counters.perStream[stream, default: 0] += packets }
         }
+        pending.received = 0
+        pending.expected = 0
+        pending.perStream.removeAll(keepingCapacity: true)
     }
 
     private func sendReport(now: UInt64) {
