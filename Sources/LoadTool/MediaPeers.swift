@@ -242,7 +242,8 @@ final class Subscriber: @unchecked Sendable {
     }
 
     // Reception state, touched only by the ReceiverThread that owns this subscriber.
-    private var statistics: [UInt32: ReceiverStatistics] = [:]
+    /// Per received SSRC (two or a few): a linear search costs less than hashing per packet.
+    private var statistics: [ReceiverStatistics] = []
     private var nextReport: UInt64 = 0
     private var nextCheck: UInt64 = 0
 
@@ -308,22 +309,29 @@ final class Subscriber: @unchecked Sendable {
     }
 
     private func count(_ header: RTPHeaderView, arrived: UInt64) {
-        if statistics[header.ssrc] == nil {
-            statistics[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: header.payloadType == 111 ? 48000 : 90000)
-        }
-        let expectedBefore = statistics[header.ssrc]?.expectedPackets ?? 0
-        _ = statistics[header.ssrc]?.record(header, arrivalNanoseconds: arrived)
+        let ssrc = header.ssrc
+        let index = statistics.firstIndex { $0.ssrc == ssrc } ?? {
+            statistics.append(ReceiverStatistics(ssrc: ssrc, clockRate: header.payloadType == 111 ? 48000 : 90000))
+            return statistics.count - 1
+        }()
+        let expectedBefore = statistics[index].expectedPackets
+        _ = statistics[index].record(header, arrivalNanoseconds: arrived)
         // A source restart (e.g. a sequence jump) resets the count: treat it as one packet.
-        let grown = Int(truncatingIfNeeded: (statistics[header.ssrc]?.expectedPackets ?? 0) &- expectedBefore)
+        let grown = Int(truncatingIfNeeded: statistics[index].expectedPackets &- expectedBefore)
         let newlyExpected = (0...10_000).contains(grown) ? grown : 1
         pending.received += 1
         pending.expected += newlyExpected
-        pending.perStream[UInt64(header.ssrc) << 8 | UInt64(header.payloadType), default: 0] += 1
+        let stream = UInt64(ssrc) << 8 | UInt64(header.payloadType)
+        if let known = pending.perStream.firstIndex(where: { $0.stream == stream }) {
+            pending.perStream[known].packets += 1
+        } else {
+            pending.perStream.append((stream, 1))
+        }
     }
 
     /// Counts since the last commit: published to `counters` once per drain, not per packet (the
     /// load tool shares the machine with the server it measures).
-    private var pending = (received: 0, expected: 0, perStream: [UInt64: Int]())
+    private var pending = (received: 0, expected: 0, perStream: [(stream: UInt64, packets: Int)]())
 
     private func commitCounts() {
         guard pending.received > 0 else { return }
@@ -339,8 +347,8 @@ final class Subscriber: @unchecked Sendable {
 
     private func sendReport(now: UInt64) {
         var blocks: [RTCPReportBlock] = []
-        for ssrc in statistics.keys {
-            if let block = statistics[ssrc]?.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
+        for index in statistics.indices {
+            if let block = statistics[index].makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
         }
         guard !blocks.isEmpty else { return }
         var out = [UInt8](repeating: 0, count: 64 + blocks.count * RTCPReportBlock.length)
