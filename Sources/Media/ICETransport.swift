@@ -1,13 +1,13 @@
 // The transport under DTLS, per PeerConnection. Two kinds exist:
 //
 // - ICE-lite on the shared UDP port (the default, `media.ice_mode = "mux"`): no per-connection
-//   transport object at all. `MediaReader` threads read the one port, `ICELiteAgent` answers the
+//   transport object at all. `MediaShard` threads read the one port, `ICELiteAgent` answers the
 //   browser's checks, and datagrams go out in the readers' `sendmmsg` batches.
 // - Full ICE (`media.ice_mode = "full"`): each PeerConnection owns an `ICETransport` made by the
 //   engine's `ICETransportFactory` — libnice agents in `Sources/NiceICE`. The transport gathers its
 //   own candidates, runs connectivity checks, and hands every datagram it receives to
-//   `ICETransportOwner.transport(_:didReceive:length:context:)`, which is the same DTLS / SRTP demux
-//   the shared-port readers use.
+//   `ICETransportOwner.transport(_:didReceive:)`, which passes it to the connection's shard: the
+//   same thread and the same DTLS / SRTP demux as a datagram read from the shared port.
 //
 // Everything above the transport (DTLS, SRTP, streams, forwarding) is the same in both modes.
 
@@ -49,10 +49,9 @@ public protocol ICETransportOwner: AnyObject, Sendable {
     func transport(_ transport: any ICETransport, didGather candidate: Candidate)
     /// Full trickle: gathering is over; no more local candidates follow.
     func transportDidFinishGathering(_ transport: any ICETransport)
-    /// One datagram (DTLS or SRTP/SRTCP) in `slot[0..<length]`, on the transport's thread;
-    /// `context` batches whatever is forwarded while handling it. Must not block.
-    func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
-                   context: MediaSendContext)
+    /// One datagram (DTLS or SRTP/SRTCP), on the transport's thread: copied before this returns,
+    /// and handled on the owner's shard. Must not block.
+    func transport(_ transport: any ICETransport, didReceive datagram: UnsafeRawBufferPointer)
 }
 
 /// Makes the full-ICE transports (one per PeerConnection) and runs their threads.

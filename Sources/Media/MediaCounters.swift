@@ -22,6 +22,10 @@ public final class MediaCounters: Sendable {
     /// the SFU sent back to relayed addresses through it (counted in neither received nor sent).
     public let datagramsRelayedIn = Atomic<Int>(0)
     public let datagramsRelayedOut = Atomic<Int>(0)
+    /// Datagrams a reader (or the TURN loop) passed to the shard that owns their connection, and
+    /// those dropped because that shard's handoff ring was full.
+    public let datagramsHandedOver = Atomic<Int>(0)
+    public let handoffDropped = Atomic<Int>(0)
     public let peerConnectionsOpened = Atomic<Int>(0)
     public let peerConnectionsClosed = Atomic<Int>(0)
 
@@ -45,6 +49,8 @@ public final class MediaCounters: Sendable {
             ("dtls_dropped", dtlsDropped.load(ordering: .relaxed)),
             ("datagrams_relayed_in", datagramsRelayedIn.load(ordering: .relaxed)),
             ("datagrams_relayed_out", datagramsRelayedOut.load(ordering: .relaxed)),
+            ("datagrams_handed_over", datagramsHandedOver.load(ordering: .relaxed)),
+            ("handoff_dropped", handoffDropped.load(ordering: .relaxed)),
             ("peerconnections_opened", peerConnectionsOpened.load(ordering: .relaxed)),
             ("peerconnections_closed", peerConnectionsClosed.load(ordering: .relaxed)),
         ]

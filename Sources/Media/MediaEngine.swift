@@ -1,6 +1,8 @@
 // The media transport: one UDP port shared by every PeerConnection, read by a few reader
 // threads (SO_REUSEPORT), with ICE-lite demultiplexing — STUN by USERNAME ufrag, everything
-// else by the sender's address — and a timer thread for DTLS retransmissions and consent.
+// else by the sender's address. Each reader is a shard (MediaShard) that owns the connections
+// given to it at creation, in turn: their datagrams, wherever they arrive, and their timers
+// (DTLS retransmissions, consent, reports) run on its thread.
 
 import DTLS
 import ICE
@@ -47,6 +49,10 @@ public final class MediaEngine: Sendable {
     public let counters = MediaCounters()
     let logger: Logger
     let sockets: [UDPSocket]
+    /// One per socket, each with its reader thread. nonisolated(unsafe): written once at the end of
+    /// init (the shards need the engine itself), before the engine is shared with any thread.
+    nonisolated(unsafe) private(set) var shards: [MediaShard] = []
+    private let nextShard = Atomic<Int>(0)
     public let port: UInt16
 
     private let registry = Mutex(Registry())
@@ -84,6 +90,7 @@ public final class MediaEngine: Sendable {
         }
         self.sockets = sockets
         self.port = port
+        shards = sockets.enumerated().map { MediaShard(index: $0, engine: self, socket: $1) }
         if let handover = configuration.relayHandover, configuration.transportFactory == nil {
             handover.attach(RelayInlet(engine: self))
         }
@@ -95,15 +102,11 @@ public final class MediaEngine: Sendable {
     }
 
     public func start() {
-        for (index, socket) in sockets.enumerated() {
-            spawnThread(name: "confab-media\(index)") { [self] in
-                MediaReader(engine: self, socket: socket).run()
+        for shard in shards {
+            spawnThread(name: "confab-media\(shard.index)") { [self] in
+                shard.run()
                 stoppedThreads.add(1, ordering: .relaxed)
             }
-        }
-        spawnThread(name: "confab-mtimers") { [self] in
-            runTimers()
-            stoppedThreads.add(1, ordering: .relaxed)
         }
         if let factory = configuration.transportFactory {
             factory.start(engine: self)
@@ -127,7 +130,7 @@ public final class MediaEngine: Sendable {
         guard running.exchange(false, ordering: .relaxed) else { return }
         configuration.relayHandover?.detach()
         for connection in registry.withLock({ Array($0.all.values) }) { connection.close(reason: "Shutting down") }
-        for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < sockets.count + 1 {
+        for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < shards.count {
             usleepMilliseconds(10)
         }
         configuration.transportFactory?.stop()
@@ -136,10 +139,13 @@ public final class MediaEngine: Sendable {
 
     // MARK: - Connections
 
+    /// A new connection, owned by the next shard in turn.
     public func makePeerConnection(label: String, delegate: PeerConnectionDelegate) -> PeerConnection {
         let id = nextID.add(1, ordering: .relaxed).oldValue
-        let connection = PeerConnection(id: id, label: label, engine: self, delegate: delegate)
+        let shard = shards[nextShard.add(1, ordering: .relaxed).oldValue % shards.count]
+        let connection = PeerConnection(id: id, label: label, engine: self, shard: shard, delegate: delegate)
         registry.withLock { $0.all[id] = connection }
+        shard.adopt(connection)
         connection.registerCredentials()
         MediaCounters.bump(counters.peerConnectionsOpened)
         return connection
@@ -198,16 +204,6 @@ public final class MediaEngine: Sendable {
 
     func sendNow(_ bytes: [UInt8], to destination: TransportAddress) {
         bytes.withUnsafeBytes { sendNow($0, to: destination) }
-    }
-
-    // MARK: - Timers
-
-    private func runTimers() {
-        while isRunning {
-            usleepMilliseconds(20)
-            let now = MonotonicClock.nanoseconds()
-            for connection in registry.withLock({ Array($0.all.values) }) { connection.tick(now: now) }
-        }
     }
 
     private static func coreCount() -> Int {

@@ -20,6 +20,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public let id: UInt64
     public let label: String
     unowned let engine: MediaEngine
+    /// The reader thread that receives for this connection and runs its timers.
+    let shard: MediaShard
     // weak: the plugin owns the connection, not the other way round.
     private let delegateBox: Mutex<WeakDelegate>
 
@@ -29,10 +31,11 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Negotiated streams, replaced wholesale on renegotiation (read per packet by index).
     private let streamTable: Mutex<[MediaStream]>
 
-    init(id: UInt64, label: String, engine: MediaEngine, delegate: PeerConnectionDelegate) {
+    init(id: UInt64, label: String, engine: MediaEngine, shard: MediaShard, delegate: PeerConnectionDelegate) {
         self.id = id
         self.label = label
         self.engine = engine
+        self.shard = shard
         self.delegateBox = Mutex(WeakDelegate(delegate))
         let consent = engine.configuration.consentTimeout.components
         let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
@@ -44,6 +47,15 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "pc \(id) (\(label))" }
+
+    /// The shard (reader thread) that owns this connection: its datagrams and timers run there.
+    public var shardIndex: Int { shard.index }
+
+    /// Runs `task` on the owning shard's thread, with that thread's send context (any thread;
+    /// control-path changes and rare media-path messages, not per packet).
+    public func perform(_ task: @escaping @Sendable (MediaSendContext) -> Void) {
+        shard.execute(task)
+    }
     public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
     public var localCredentials: ICECredentials { receiver.withLock { $0.ice.local } }
     public var streams: [MediaStream] { streamTable.withLock { $0 } }
@@ -385,7 +397,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         receiver.withLock { state in state.routes.map { ($0.key, $0.value) } }
     }
 
-    // MARK: - Timers (engine's timer thread)
+    // MARK: - Timers (the owning shard's thread)
 
     /// DTLS retransmissions, consent expiry, media-stopped detection.
     func tick(now: UInt64) {
@@ -534,20 +546,19 @@ extension PeerConnection: ICETransportOwner {
         delegate?.peerConnectionDidFinishGathering(self)
     }
 
-    /// The same per-packet path as the shared-port readers (RFC 7983 first byte → DTLS or
-    /// SRTP/SRTCP); the transport consumed the STUN itself.
-    public func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
-                          context: MediaSendContext) {
+    /// Handed to the owning shard, which runs the same per-packet path as for the shared port
+    /// (RFC 7983 first byte → DTLS or SRTP/SRTCP; the transport consumed the STUN itself).
+    public func transport(_ transport: any ICETransport, didReceive datagram: UnsafeRawBufferPointer) {
         MediaCounters.bump(engine.counters.datagramsReceived)
-        guard length > 0, !isClosed else { return }
-        switch PacketDemux.classify(firstByte: slot[0]) {
-        case .dtls:
-            handleDTLS(UnsafeRawBufferPointer(rebasing: slot[0..<length]), from: Self.noAddress, context: context)
-        case .rtp:
-            handleSRTP(slot, length: length, context: context)
-        default:
-            MediaCounters.bump(engine.counters.unclassifiedDropped)
+        guard !datagram.isEmpty, !isClosed else { return }
+        MediaCounters.bump(engine.counters.datagramsHandedOver)
+        guard shard.handoff.push(datagram, from: Self.noAddress, tag: .datagram(self)) else {
+            MediaCounters.bump(engine.counters.handoffDropped)
+            return
         }
+        // libnice reports no batch boundaries; the signal costs a system call only when the shard
+        // has not been woken since it last looked.
+        shard.handoff.signal()
     }
 
     /// Stands in for a source address where the transport, not an address, is the route.

@@ -255,14 +255,11 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         return sent == Int32(datagram.count)
     }
 
-    /// libnice's receive callback (worker thread): copy into the worker's slot, hand on, flush
-    /// what the handling forwarded.
+    /// libnice's receive callback (worker thread): handed to the owner, which copies it to its shard.
     fileprivate func received(_ buffer: UnsafePointer<gchar>, length: Int) {
-        guard length > 0, length <= worker.receiveSlot.count, let owner, let context = worker.sendContext else { return }
+        guard length > 0, let owner else { return }
         heard.store(true, ordering: .relaxed)
-        worker.receiveSlot.baseAddress!.copyMemory(from: buffer, byteCount: length)
-        owner.transport(self, didReceive: worker.receiveSlot, length: length, context: context)
-        context.flush()
+        owner.transport(self, didReceive: UnsafeRawBufferPointer(start: buffer, count: length))
     }
 
     fileprivate func stateChanged(_ newState: guint) {

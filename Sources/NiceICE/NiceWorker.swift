@@ -10,30 +10,22 @@ import Net
 import Synchronization
 
 /// @unchecked Sendable: `context` and `loop` are GLib objects whose use here is thread-safe
-/// (sources are attached and `g_main_loop_quit` called from any thread, as GLib documents);
-/// `sendContext` and `receiveSlot` are only touched on the worker's own thread — set before its
-/// loop runs and used inside callbacks that loop dispatches.
+/// (sources are attached and `g_main_loop_quit` called from any thread, as GLib documents).
 final class NiceWorker: @unchecked Sendable {
     let index: Int
     let context: OpaquePointer
     let loop: OpaquePointer
-    /// Where received datagrams are copied so they can be decrypted in place.
-    let receiveSlot: UnsafeMutableRawBufferPointer
-    /// The batch that forwarding from this thread's callbacks appends to.
-    private(set) var sendContext: MediaSendContext?
     private let finished = Atomic<Bool>(false)
 
     init(index: Int) {
         self.index = index
         context = g_main_context_new()
         loop = g_main_loop_new(context, 0)
-        receiveSlot = .allocate(byteCount: datagramSlotSize, alignment: 16)
     }
 
     func start(engine: MediaEngine) {
         let thread = Thread { [self] in
             g_main_context_push_thread_default(context)
-            sendContext = engine.makeSendContext()
             g_main_loop_run(loop)
             g_main_context_pop_thread_default(context)
             finished.store(true, ordering: .releasing)

@@ -97,9 +97,8 @@ final class RecordingOwner: ICETransportOwner {
         }
     }
     func transportDidFinishGathering(_ transport: any ICETransport) { seen.withLock { $0.gatheringFinished += 1 } }
-    func transport(_ transport: any ICETransport, didReceive slot: UnsafeMutableRawBufferPointer, length: Int,
-                   context: MediaSendContext) {
-        let bytes = Array(UnsafeRawBufferPointer(rebasing: slot[0..<length]))
+    func transport(_ transport: any ICETransport, didReceive datagram: UnsafeRawBufferPointer) {
+        let bytes = Array(datagram)
         seen.withLock { $0.datagrams.append(bytes) }
     }
 }

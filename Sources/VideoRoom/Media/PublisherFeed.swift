@@ -85,14 +85,49 @@ final class RelaySwitch: Sendable {
 /// Immutable: replaced, never changed (the switches themselves are shared by every snapshot).
 final class FanOut: Sendable {
     let targets: [[SubscriberStream]]
+    /// The same subscriber streams by stream position, grouped by the shard (reader thread) that
+    /// owns their PeerConnection: a packet goes to each other shard once, not once per subscriber.
+    let groups: [[ShardGroup]]
     let switches: [RelaySwitch]
 
     init(targets: [[SubscriberStream]], switches: [RelaySwitch]) {
         self.targets = targets
         self.switches = switches
+        groups = targets.map { streams in
+            var byShard: [Int: [SubscriberStream]] = [:]
+            for stream in streams { byShard[stream.shardIndex, default: []].append(stream) }
+            return byShard.keys.sorted().map { ShardGroup(shard: $0, streams: byShard[$0]!) }
+        }
     }
 
     static let empty = FanOut(targets: [], switches: [])
+}
+
+/// The subscriber streams of one published stream that one shard owns. On that shard a packet is
+/// forwarded to them directly; from any other, it is handed over to that shard first, so each
+/// subscriber's rewriting, retransmission buffer and SRTP run on its own connection's thread.
+final class ShardGroup: HandedOverPacketHandler, Sendable {
+    let shard: Int
+    let streams: [SubscriberStream]
+
+    init(shard: Int, streams: [SubscriberStream]) {
+        self.shard = shard
+        self.streams = streams
+    }
+
+    func forward(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
+        if context.shardIndex == shard {
+            for stream in streams { stream.forward(packet, route: route, context: context) }
+        } else {
+            context.handOver(packet, route: route, toShard: shard, handler: self)
+        }
+    }
+
+    func handle(handedOver packet: UnsafeMutableRawBufferPointer, length: Int, route: InboundRoute,
+                context: MediaSendContext) {
+        let packet = UnsafeRawBufferPointer(rebasing: packet[0..<length])
+        for stream in streams { stream.forward(packet, route: route, context: context) }
+    }
 }
 
 final class PublisherFeed: MediaSink, Sendable {
@@ -329,10 +364,10 @@ final class PublisherFeed: MediaSink, Sendable {
         forwardPlain(packet, route: route, context: context)
         record(packet, route: route)
         let table = fanOut.withLock { $0 }
-        guard table.targets.indices.contains(route.stream),
+        guard table.groups.indices.contains(route.stream),
               table.switches[route.stream].isOn.load(ordering: .relaxed) else { return }
-        for target in table.targets[route.stream] {
-            target.forward(packet, route: route, context: context)
+        for group in table.groups[route.stream] {
+            group.forward(packet, route: route, context: context)
         }
     }
 

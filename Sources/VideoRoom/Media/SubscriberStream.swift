@@ -142,6 +142,9 @@ final class SubscriberStream: Sendable {
     private let videoCodec: VideoCodec?
     /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
     private let position = Atomic<Int>(-1)
+    /// The shard that owns the subscriber's PeerConnection (set with it; 0 before).
+    private let shard = Atomic<Int>(0)
+    var shardIndex: Int { shard.load(ordering: .acquiring) }
     /// Started and not paused (and `send` not turned off).
     let active = Atomic<Bool>(false)
     let sendEnabled = Atomic<Bool>(true)
@@ -164,6 +167,7 @@ final class SubscriberStream: Sendable {
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
         connectionBox.withLock { $0 = connection }
+        shard.store(connection.shardIndex, ordering: .releasing)
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
         // A renegotiation that keeps the RTX keeps its sequence going.
         retransmission.useRTX(of: negotiated)
@@ -254,6 +258,11 @@ final class SubscriberStream: Sendable {
     func relaySenderReport(_ report: RTCPSenderReport, layer: Int, context: MediaSendContext) {
         guard active.load(ordering: .relaxed), position.load(ordering: .acquiring) >= 0,
               let connection = connectionBox.withLock({ $0 }) else { return }
+        // Sent from the subscriber's own shard, like its media (a message about once a second).
+        guard context.shardIndex == connection.shardIndex else {
+            connection.perform { [self] context in relaySenderReport(report, layer: layer, context: context) }
+            return
+        }
         let offset = state.withLock { state -> UInt32? in
             state.currentLayer == layer ? state.timestampOffset : nil
         }
