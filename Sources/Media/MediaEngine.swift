@@ -139,13 +139,18 @@ public final class MediaEngine: Sendable {
 
     // MARK: - Connections
 
-    /// A new connection, owned by the next shard in turn.
-    public func makePeerConnection(label: String, delegate: PeerConnectionDelegate) -> PeerConnection {
+    /// A new connection, owned by shard `shard` for good when given (a plugin keeps connections
+    /// that exchange media on one thread: a subscriber beside its publisher), else by the next in
+    /// turn until its first ICE check shows which reader its datagrams arrive at.
+    public func makePeerConnection(label: String, delegate: PeerConnectionDelegate, shard preferred: Int? = nil)
+        -> PeerConnection {
         let id = nextID.add(1, ordering: .relaxed).oldValue
-        let shard = shards[nextShard.add(1, ordering: .relaxed).oldValue % shards.count]
-        let connection = PeerConnection(id: id, label: label, engine: self, shard: shard, delegate: delegate)
+        let pinned = preferred.map(shards.indices.contains) ?? false
+        let index = pinned ? preferred! : nextShard.add(1, ordering: .relaxed).oldValue % shards.count
+        let connection = PeerConnection(id: id, label: label, engine: self, shard: index, pinned: pinned,
+                                        delegate: delegate)
         registry.withLock { $0.all[id] = connection }
-        shard.adopt(connection)
+        shards[index].adopt(connection)
         connection.registerCredentials()
         MediaCounters.bump(counters.peerConnectionsOpened)
         return connection

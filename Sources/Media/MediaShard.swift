@@ -1,8 +1,11 @@
 // One reader thread on the shared port and the PeerConnections it owns (a shard). Every
-// PeerConnection belongs to one shard from its creation: the datagrams the kernel delivers to
-// another reader's socket (SO_REUSEPORT spreads remote addresses over the readers), and those
-// Confab's TURN server hands over in process, are passed to the owner through its lock-free
-// `DatagramHandoff`, and the owner's thread also runs the connection's timers. So a connection's
+// PeerConnection belongs to one shard at a time: the datagrams the kernel delivers to another
+// reader's socket (SO_REUSEPORT spreads remote addresses over the readers), and those Confab's
+// TURN server or a full-ICE transport hand over, are passed to the owner through its lock-free
+// `DatagramHandoff`, and the owner's thread also runs the connection's timers. A connection
+// moves once, at its first ICE check, to the reader its datagrams arrive at (unless it was made
+// on a given shard), so steady traffic needs no hand-over. What crosses shards then is a plugin's
+// choice: the VideoRoom hands a publisher's packet once to each other shard with subscribers. So a connection's
 // receive path and timer work happen on one thread, as in mediasoup's workers — the ground for
 // per-connection state without locks.
 //
@@ -92,8 +95,8 @@ final class MediaShard: @unchecked Sendable {
             }
             handoff.drain { slot, length, source, item in
                 switch item {
-                case .datagram(let connection):
-                    inlet.process(slot, length: length, from: source, on: connection)
+                case .datagram(let connection, let arrival):
+                    inlet.process(slot, length: length, from: source, on: connection, arrivedAt: arrival)
                 case .packet(let handler, let route):
                     handler.handle(handedOver: slot, length: length, route: route, context: inlet.context)
                 }
@@ -134,7 +137,8 @@ final class MediaShard: @unchecked Sendable {
             return arrivals
         }
         owned += newcomers
-        owned.removeAll { $0.isClosed }
+        // Closed, or moved to the shard its checks arrive at (PeerConnection.settle).
+        owned.removeAll { $0.isClosed || $0.shardIndex != index }
         for connection in owned { connection.tick(now: now) }
     }
 }
@@ -147,8 +151,9 @@ final class MediaShard: @unchecked Sendable {
 /// engine's registry, and the cache is dropped whenever a binding disappears.
 /// What travels through a shard's handoff ring with the bytes.
 enum HandoffItem {
-    /// A datagram for this connection, demultiplexed again on its owner.
-    case datagram(PeerConnection)
+    /// A datagram for this connection, demultiplexed again on its owner; `arrivedAt`: the shard
+    /// whose socket it came in on (nil: from the TURN loop or a full-ICE transport).
+    case datagram(PeerConnection, arrivedAt: Int?)
     /// A plain RTP packet for a plugin's handler on this shard (e.g. a publisher's packet for the
     /// subscribers the shard owns).
     case packet(any HandedOverPacketHandler, InboundRoute)
@@ -205,18 +210,18 @@ final class MediaInlet {
     /// Processes the datagram when this inlet's shard owns `connection`, else hands it over.
     private func route(_ slot: UnsafeMutableRawBufferPointer, length: Int, from source: TransportAddress,
                        to connection: PeerConnection) {
-        let owner = connection.shard
-        if owner === home {
-            process(slot, length: length, from: source, on: connection)
+        let owner = connection.shardIndex
+        if owner == home?.index {
+            process(slot, length: length, from: source, on: connection, arrivedAt: owner)
             return
         }
         context.handOver(UnsafeRawBufferPointer(rebasing: slot[0..<length]), from: source,
-                         item: .datagram(connection), to: owner)
+                         item: .datagram(connection, arrivedAt: home?.index), to: engine.shards[owner])
     }
 
     /// A datagram for a connection this shard owns (read here, or handed over by another thread).
     func process(_ slot: UnsafeMutableRawBufferPointer, length: Int, from source: TransportAddress,
-                 on connection: PeerConnection) {
+                 on connection: PeerConnection, arrivedAt arrival: Int?) {
         guard !connection.isClosed else { return }
         let bytes = UnsafeRawBufferPointer(rebasing: slot[0..<length])
         switch PacketDemux.classify(firstByte: slot[0]) {
@@ -226,7 +231,7 @@ final class MediaInlet {
                 MediaCounters.bump(engine.counters.stunDropped)
                 return
             }
-            connection.handleBindingRequest(message, from: source, context: context)
+            connection.handleBindingRequest(message, from: source, context: context, arrivedAt: arrival)
         case .dtls:
             connection.handleDTLS(bytes, from: source, context: context)
         case .rtp:
@@ -259,9 +264,9 @@ final class MediaInlet {
             MediaCounters.bump(engine.counters.stunDropped)
             return
         }
-        if connection.shard === home {
+        if let home, connection.shardIndex == home.index {
             guard !connection.isClosed else { return }
-            connection.handleBindingRequest(message, from: source, context: context)
+            connection.handleBindingRequest(message, from: source, context: context, arrivedAt: home.index)
         } else {
             route(slot, length: length, from: source, to: connection)
         }

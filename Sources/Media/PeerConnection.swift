@@ -20,8 +20,12 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public let id: UInt64
     public let label: String
     unowned let engine: MediaEngine
-    /// The reader thread that receives for this connection and runs its timers.
-    let shard: MediaShard
+    /// The index of the reader thread (shard) that receives for this connection and runs its
+    /// timers. It changes at most once: see `settle(arrivedAt:)`.
+    private let owner: Atomic<Int>
+    /// Placed on a shard on purpose (beside the connections it exchanges media with): stays there.
+    private let pinned: Bool
+    private let settled = Atomic<Bool>(false)
     // weak: the plugin owns the connection, not the other way round.
     private let delegateBox: Mutex<WeakDelegate>
 
@@ -31,11 +35,12 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Negotiated streams, replaced wholesale on renegotiation (read per packet by index).
     private let streamTable: Mutex<[MediaStream]>
 
-    init(id: UInt64, label: String, engine: MediaEngine, shard: MediaShard, delegate: PeerConnectionDelegate) {
+    init(id: UInt64, label: String, engine: MediaEngine, shard: Int, pinned: Bool, delegate: PeerConnectionDelegate) {
         self.id = id
         self.label = label
         self.engine = engine
-        self.shard = shard
+        self.owner = Atomic(shard)
+        self.pinned = pinned
         self.delegateBox = Mutex(WeakDelegate(delegate))
         let consent = engine.configuration.consentTimeout.components
         let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
@@ -49,7 +54,20 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public var description: String { "pc \(id) (\(label))" }
 
     /// The shard (reader thread) that owns this connection: its datagrams and timers run there.
-    public var shardIndex: Int { shard.index }
+    public var shardIndex: Int { owner.load(ordering: .acquiring) }
+    var shard: MediaShard { engine.shards[shardIndex] }
+
+    /// Called by the owner after the first authenticated ICE check, which the kernel delivered to
+    /// shard `arrival` (SO_REUSEPORT keeps a remote address on one socket): an unpinned connection
+    /// moves there, so that from now on its datagrams need no hand-over. Only the first check
+    /// counts, before DTLS; the owner gives the connection up as its last act, the new one adopts it.
+    func settle(arrivedAt arrival: Int) {
+        guard !settled.exchange(true, ordering: .relaxed), !pinned, !usesFullICE else { return }
+        let current = owner.load(ordering: .relaxed)
+        guard arrival != current, engine.shards.indices.contains(arrival) else { return }
+        owner.store(arrival, ordering: .releasing)
+        engine.shards[arrival].adopt(self)
+    }
 
     /// Runs `task` on the owning shard's thread, with that thread's send context (any thread;
     /// control-path changes and rare media-path messages, not per packet).
@@ -220,8 +238,10 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     // MARK: - Receive path (reader threads)
 
-    /// A Binding request for this connection's ufrag. Returns the response to send.
-    func handleBindingRequest(_ request: STUNMessage, from source: TransportAddress, context: MediaSendContext) {
+    /// A Binding request for this connection's ufrag; the response goes into `context`.
+    /// `arrival`: the shard whose socket it came in on (nil: handed over by the TURN server).
+    func handleBindingRequest(_ request: STUNMessage, from source: TransportAddress, context: MediaSendContext,
+                              arrivedAt arrival: Int? = nil) {
         let now = MonotonicClock.nanoseconds()
         let (outcome, activeClient) = receiver.withLock { state in
             let outcome = state.ice.handle(request: request, from: source, now: now)
@@ -241,6 +261,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             engine.bind(source, to: self)
         }
         if let response = outcome.response { context.enqueue(response, to: source) }
+        if outcome.rejection == nil, let arrival { settle(arrivedAt: arrival) }
         if case .selected(let address) = outcome.event {
             engine.logger.debug("\(self): ICE selected \(address)")
             sender.withLock { $0.destination = address }
@@ -552,7 +573,7 @@ extension PeerConnection: ICETransportOwner {
         MediaCounters.bump(engine.counters.datagramsReceived)
         guard !datagram.isEmpty, !isClosed else { return }
         MediaCounters.bump(engine.counters.datagramsHandedOver)
-        guard shard.handoff.push(datagram, from: Self.noAddress, tag: .datagram(self)) else {
+        guard shard.handoff.push(datagram, from: Self.noAddress, tag: .datagram(self, arrivedAt: nil)) else {
             MediaCounters.bump(engine.counters.handoffDropped)
             return
         }

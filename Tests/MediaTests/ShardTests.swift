@@ -35,54 +35,100 @@ final class ThreadRecordingEcho: PeerConnectionDelegate {
 }
 
 @Suite struct ShardTests {
-    @Test func eachConnectionIsServedOnItsOwnersThreadWhereverItsDatagramsArrive() throws {
-        var configuration = MediaConfiguration(udpPort: 0, readerThreads: 4,
-                                               announcedAddresses: [TransportAddress(ip: "127.0.0.1", port: 0)!],
-                                               preferIPv6Socket: false)
-        configuration.consentTimeout = .seconds(30)
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let certificate = try DTLSCertificate.generate()
-        let engine = try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
-        engine.start()
-        defer { engine.stop() }
+    struct Engine {
+        let engine: MediaEngine
+        let certificate: DTLSCertificate
 
-        let remoteSSRC: UInt32 = 0x1111_2222
-        var calls: [(PeerConnection, PeerClient, ThreadRecordingEcho)] = []
-        for index in 0..<8 {
-            let echo = ThreadRecordingEcho()
-            let connection = engine.makePeerConnection(label: "call \(index)", delegate: echo)
+        init(readers: Int) throws {
+            let configuration = MediaConfiguration(udpPort: 0, readerThreads: readers,
+                                                   announcedAddresses: [TransportAddress(ip: "127.0.0.1", port: 0)!],
+                                                   preferIPv6Socket: false)
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            certificate = try DTLSCertificate.generate()
+            engine = try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
+            engine.start()
+        }
+
+        static let remoteSSRC: UInt32 = 0x1111_2222
+
+        /// A connection (on `shard` when given) with a client that completed ICE and DTLS.
+        func connect(_ delegate: PeerConnectionDelegate, localSSRC: UInt32, shard: Int? = nil) throws
+            -> (PeerConnection, PeerClient) {
+            let connection = engine.makePeerConnection(label: "ssrc \(localSSRC)", delegate: delegate, shard: shard)
             let client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: engine.port)!)
             let credentials = connection.applyRemoteICE(ufrag: client.credentials.ufrag)
-            var stream = MediaStream(index: 0, mid: "0", kind: .audio, codec: "opus", clockRate: 48000, payloadType: 96,
-                                     localSSRC: 0xA000_0000 + UInt32(index), sends: true, receives: true)
-            stream.remoteSSRCs = [remoteSSRC]
+            var stream = MediaStream(index: 0, mid: "0", kind: .video, codec: "VP8", clockRate: 90000, payloadType: 96,
+                                     localSSRC: localSSRC, sends: true, receives: true)
+            stream.remoteSSRCs = [Self.remoteSSRC]
             try connection.configure(remoteFingerprint: client.certificate.fingerprint, dtlsRole: .server, streams: [stream])
             try client.checkConnectivity(serverUfrag: credentials.ufrag, serverPwd: credentials.pwd)
             try client.handshake(serverFingerprint: certificate.fingerprint)
-            calls.append((connection, client, echo))
+            return (connection, client)
         }
-        // Owners in turn: the eight connections are spread over all four shards.
-        #expect(Set(calls.map { ObjectIdentifier($0.0.shard) }).count == 4)
 
-        for (index, (_, client, _)) in calls.enumerated() {
+        /// Sends 20 packets from `client` and returns how many came back.
+        static func echo(_ client: PeerClient) throws -> Int {
             for sequence in UInt16(0)..<20 {
-                try client.sendRTP(sequence: sequence, timestamp: UInt32(sequence) * 960, ssrc: remoteSSRC)
+                try client.sendRTP(sequence: sequence, timestamp: UInt32(sequence) * 3000, ssrc: remoteSSRC)
             }
             var echoed: [[UInt8]] = []
             let deadline = Date().addingTimeInterval(2)
             while echoed.count < 20, Date() < deadline { echoed += client.receiveRTP(milliseconds: 100) }
-            #expect(echoed.count >= 18, "call \(index) got \(echoed.count) of 20 back")
+            return echoed.count
         }
+
+        var handedOver: Int { engine.counters.datagramsHandedOver.load(ordering: .relaxed) }
+    }
+
+    @Test func aConnectionMovesToTheReaderItsDatagramsArriveAtAndStaysOnOneThread() throws {
+        let setup = try Engine(readers: 4)
+        defer { setup.engine.stop() }
+        var calls: [(PeerConnection, PeerClient, ThreadRecordingEcho)] = []
+        for index in 0..<8 {
+            let echo = ThreadRecordingEcho()
+            let (connection, client) = try setup.connect(echo, localSSRC: 0xA000_0000 + UInt32(index))
+            calls.append((connection, client, echo))
+        }
+        // Given out in turn, most connections were first owned by a shard whose socket does not
+        // get their datagrams (the kernel hashes the address): their first checks were handed
+        // over, and they moved (a 1 in 4^8 chance that every one was already in place).
+        let handedOverAtSetUp = setup.handedOver
+        #expect(handedOverAtSetUp > 0)
+
+        for (index, (_, client, _)) in calls.enumerated() {
+            let echoed = try Engine.echo(client)
+            #expect(echoed >= 18, "call \(index) got \(echoed) of 20 back")
+        }
+        // Settled: the media needed no hand-over at all.
+        #expect(setup.handedOver == handedOverAtSetUp)
         // Each connection's handshake, packets and reports ran on one thread: its owner's.
         for (index, (_, _, echo)) in calls.enumerated() {
             #expect(echo.threads.withLock { $0.count } == 1, "call \(index) ran on several threads")
         }
-        #expect(Set(calls.compactMap { $0.2.threads.withLock { $0.first } }).count == 4)
-        // With eight remote addresses hashed over four sockets, some arrive at a reader that does
-        // not own them (a 1 in 4^8 chance that none does) — those were handed over, none dropped.
-        #expect(engine.counters.datagramsHandedOver.load(ordering: .relaxed) > 0)
-        #expect(engine.counters.handoffDropped.load(ordering: .relaxed) == 0)
+        #expect(setup.engine.counters.handoffDropped.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aPinnedConnectionStaysAndItsDatagramsAreHandedToIt() throws {
+        let setup = try Engine(readers: 4)
+        defer { setup.engine.stop() }
+        var calls: [(PeerConnection, PeerClient, ThreadRecordingEcho)] = []
+        for index in 0..<8 {
+            let echo = ThreadRecordingEcho()
+            let (connection, client) = try setup.connect(echo, localSSRC: 0xB000_0000 + UInt32(index), shard: 2)
+            calls.append((connection, client, echo))
+        }
+        let handedOverAtSetUp = setup.handedOver
+        for (index, (connection, client, _)) in calls.enumerated() {
+            #expect(connection.shardIndex == 2)
+            let echoed = try Engine.echo(client)
+            #expect(echoed >= 18, "call \(index) got \(echoed) of 20 back")
+        }
+        // Six of the eight addresses, on average, arrive at other readers: handed over, in order.
+        #expect(setup.handedOver > handedOverAtSetUp)
+        let threads = calls.map { $0.2.threads.withLock { $0 } }
+        #expect(threads.allSatisfy { $0.count == 1 })
+        #expect(Set(threads.flatMap { $0 }).count == 1)
     }
 }
 
@@ -116,39 +162,16 @@ final class CrossShardForwarder: PeerConnectionDelegate, HandedOverPacketHandler
 
 extension ShardTests {
     @Test func aPacketHandedToAnotherShardIsSentFromThatShardsThread() throws {
-        let configuration = MediaConfiguration(udpPort: 0, readerThreads: 2,
-                                               announcedAddresses: [TransportAddress(ip: "127.0.0.1", port: 0)!],
-                                               preferIPv6Socket: false)
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let certificate = try DTLSCertificate.generate()
-        let engine = try MediaEngine(configuration: configuration, certificate: certificate, logger: logger)
-        engine.start()
-        defer { engine.stop() }
-
+        let setup = try Engine(readers: 2)
+        defer { setup.engine.stop() }
         let forwarder = CrossShardForwarder()
         let subscriberEcho = ThreadRecordingEcho()
-        let publisherSSRC: UInt32 = 0x5555_0001
-        func connect(_ delegate: PeerConnectionDelegate, localSSRC: UInt32) throws -> (PeerConnection, PeerClient) {
-            let connection = engine.makePeerConnection(label: "ssrc \(localSSRC)", delegate: delegate)
-            let client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: engine.port)!)
-            let credentials = connection.applyRemoteICE(ufrag: client.credentials.ufrag)
-            var stream = MediaStream(index: 0, mid: "0", kind: .video, codec: "VP8", clockRate: 90000, payloadType: 96,
-                                     localSSRC: localSSRC, sends: true, receives: true)
-            stream.remoteSSRCs = [publisherSSRC]
-            try connection.configure(remoteFingerprint: client.certificate.fingerprint, dtlsRole: .server, streams: [stream])
-            try client.checkConnectivity(serverUfrag: credentials.ufrag, serverPwd: credentials.pwd)
-            try client.handshake(serverFingerprint: certificate.fingerprint)
-            return (connection, client)
-        }
-        let (publisher, publisherClient) = try connect(forwarder, localSSRC: 0xA1)
-        let (subscriber, subscriberClient) = try connect(subscriberEcho, localSSRC: 0xB2)
-        // Made in turn, the two connections belong to the two shards.
-        #expect(publisher.shardIndex != subscriber.shardIndex)
+        let (_, publisherClient) = try setup.connect(forwarder, localSSRC: 0xA1, shard: 0)
+        let (subscriber, subscriberClient) = try setup.connect(subscriberEcho, localSSRC: 0xB2, shard: 1)
         forwarder.subscriber.withLock { $0 = subscriber }
 
         for sequence in UInt16(0)..<30 {
-            try publisherClient.sendRTP(sequence: sequence, timestamp: UInt32(sequence) * 3000, ssrc: publisherSSRC)
+            try publisherClient.sendRTP(sequence: sequence, timestamp: UInt32(sequence) * 3000, ssrc: Engine.remoteSSRC)
         }
         var received: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(2)
