@@ -274,8 +274,8 @@ struct ReceiveState: @unchecked Sendable {
     }
 }
 
-/// Time from `start` to `now`, 0 when `start` is later: the timer thread reads its clock before
-/// walking the connections, so a reader thread may stamp a packet after that reading.
+/// Time from `start` to `now`, 0 when `start` is later: a shard reads its clock before walking
+/// its connections' timers, and a packet may be stamped after that reading.
 func elapsed(since start: UInt64, _ now: UInt64) -> UInt64 {
     now > start ? now - start : 0
 }
