@@ -37,7 +37,8 @@ final class MediaShard: @unchecked Sendable {
     /// Datagrams for the connections this shard owns, from the other readers and the TURN loop,
     /// and plain packets plugins pass between shards (a publisher's packet for the subscribers
     /// this shard owns).
-    let handoff = DatagramHandoff<HandoffItem>(capacity: 1024)
+    /// 512 slots (1 MiB): a third of a second of everything a 10 x 50 room sends in.
+    let handoff = DatagramHandoff<HandoffItem>(capacity: 512)
     /// Connections made since the last tick, adopted by the shard's thread at the next one.
     private let arrivals = Mutex<[PeerConnection]>([])
     /// Work other threads asked to run here (`PeerConnection.perform`): control-path changes and
