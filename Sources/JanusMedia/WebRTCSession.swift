@@ -20,6 +20,12 @@ public protocol MediaSink: AnyObject, Sendable {
     func sessionDidConnect(_ session: WebRTCSession)
     /// The PeerConnection ended (after `hangup` went out); the session can negotiate anew.
     func session(_ session: WebRTCSession, didHangUpWithReason reason: String)
+    /// The PeerConnection moved to another media shard (once, at its first ICE check).
+    func sessionDidMoveShard(_ session: WebRTCSession)
+}
+
+extension MediaSink {
+    public func sessionDidMoveShard(_ session: WebRTCSession) {}
 }
 
 public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomStringConvertible {
@@ -265,6 +271,10 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
     }
 
     // MARK: - PeerConnectionDelegate
+
+    public func peerConnectionDidMoveShard(_ connection: PeerConnection) {
+        sink?.sessionDidMoveShard(self)
+    }
 
     public func peerConnectionDidConnect(_ connection: PeerConnection) {
         guard state.withLock({ state -> Bool in

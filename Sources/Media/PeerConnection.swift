@@ -67,6 +67,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         guard arrival != current, engine.shards.indices.contains(arrival) else { return }
         owner.store(arrival, ordering: .releasing)
         engine.shards[arrival].adopt(self)
+        delegate?.peerConnectionDidMoveShard(self)
     }
 
     /// Runs `task` on the owning shard's thread, with that thread's send context (any thread;

@@ -19,6 +19,9 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
     func peerConnection(_ connection: PeerConnection, didGatherLocalCandidate candidate: Candidate)
     /// Full trickle: the last local candidate was announced (`{"completed": true}`).
     func peerConnectionDidFinishGathering(_ connection: PeerConnection)
+    /// The connection moved to another shard (`shardIndex`), once, at its first ICE check: a plugin
+    /// that hands packets to a connection's shard looks it up again. On the old owner's thread.
+    func peerConnectionDidMoveShard(_ connection: PeerConnection)
     /// One decrypted RTP packet (the buffer may be rewritten in place).
     func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                         route: InboundRoute, context: MediaSendContext)
@@ -30,5 +33,6 @@ public protocol PeerConnectionDelegate: AnyObject, Sendable {
 extension PeerConnectionDelegate {
     public func peerConnection(_ connection: PeerConnection, didGatherLocalCandidate candidate: Candidate) {}
     public func peerConnectionDidFinishGathering(_ connection: PeerConnection) {}
+    public func peerConnectionDidMoveShard(_ connection: PeerConnection) {}
     public func peerConnection(_ connection: PeerConnection, stream: MediaStream, slowLink uplink: Bool, lost: Int) {}
 }

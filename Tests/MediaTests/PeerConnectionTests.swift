@@ -118,11 +118,18 @@ extension [UInt8] {
         // A gap of 5 packets (sequence 20..<25 never sent) must show up as loss.
         _ = try call.echo(count: 20, first: 0)
         _ = try call.echo(count: 20, first: 25)
+        // Reports go out once a second, so one may describe only the first 20: wait for one whose
+        // extended highest sequence number (block offset 8, packet bytes 16..<20) covers the second.
+        func highestSequence(_ report: [UInt8]) -> UInt32 {
+            UInt32(report[16]) << 24 | UInt32(report[17]) << 16 | UInt32(report[18]) << 8 | UInt32(report[19])
+        }
         let deadline = Date().addingTimeInterval(3)
         var block: [UInt8]?
         while block == nil, Date() < deadline {
             _ = call.client.receiveRTP(milliseconds: 100)
-            block = call.client.rtcpReceived.first { $0.count >= 32 && $0[1] == 201 && $0[0] & 0x1F >= 1 }
+            block = call.client.rtcpReceived.first {
+                $0.count >= 32 && $0[1] == 201 && $0[0] & 0x1F >= 1 && highestSequence($0) >= 44
+            }
         }
         let report = try #require(block, "no receiver report from the server")
         // RR: sender SSRC at 4, first report block at 8 (source SSRC, fraction, cumulative lost).

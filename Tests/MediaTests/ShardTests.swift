@@ -18,6 +18,9 @@ import Glibc
 /// Echoes RTP like `RecordingEcho` and records which threads each callback ran on.
 final class ThreadRecordingEcho: PeerConnectionDelegate {
     let threads = Mutex<Set<UInt>>([])
+    let moves = Atomic<Int>(0)
+
+    func peerConnectionDidMoveShard(_ connection: PeerConnection) { moves.add(1, ordering: .relaxed) }
 
     private func note() { _ = threads.withLock { $0.insert(UInt(bitPattern: Int(bitPattern: pthread_self()))) } }
 
@@ -53,9 +56,10 @@ final class ThreadRecordingEcho: PeerConnectionDelegate {
         static let remoteSSRC: UInt32 = 0x1111_2222
 
         /// A connection (on `shard` when given) with a client that completed ICE and DTLS.
-        func connect(_ delegate: PeerConnectionDelegate, localSSRC: UInt32, shard: Int? = nil) throws
-            -> (PeerConnection, PeerClient) {
+        func connect(_ delegate: PeerConnectionDelegate, localSSRC: UInt32, shard: Int? = nil,
+                     madeOn: ((Int) -> Void)? = nil) throws -> (PeerConnection, PeerClient) {
             let connection = engine.makePeerConnection(label: "ssrc \(localSSRC)", delegate: delegate, shard: shard)
+            madeOn?(connection.shardIndex)
             let client = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: engine.port)!)
             let credentials = connection.applyRemoteICE(ufrag: client.credentials.ufrag)
             var stream = MediaStream(index: 0, mid: "0", kind: .video, codec: "VP8", clockRate: 90000, payloadType: 96,
@@ -85,10 +89,17 @@ final class ThreadRecordingEcho: PeerConnectionDelegate {
         let setup = try Engine(readers: 4)
         defer { setup.engine.stop() }
         var calls: [(PeerConnection, PeerClient, ThreadRecordingEcho)] = []
+        var firstShards: [Int] = []
         for index in 0..<8 {
             let echo = ThreadRecordingEcho()
-            let (connection, client) = try setup.connect(echo, localSSRC: 0xA000_0000 + UInt32(index))
+            let (connection, client) = try setup.connect(echo, localSSRC: 0xA000_0000 + UInt32(index),
+                                                         madeOn: { firstShards.append($0) })
             calls.append((connection, client, echo))
+        }
+        // Those that moved told their delegate, once; the others stayed silent.
+        for (index, (connection, _, echo)) in calls.enumerated() {
+            let moved = connection.shardIndex != firstShards[index]
+            #expect(echo.moves.load(ordering: .relaxed) == (moved ? 1 : 0), "call \(index)")
         }
         // Given out in turn, most connections were first owned by a shard whose socket does not
         // get their datagrams (the kernel hashes the address): their first checks were handed
@@ -128,6 +139,7 @@ final class ThreadRecordingEcho: PeerConnectionDelegate {
         #expect(setup.handedOver > handedOverAtSetUp)
         let threads = calls.map { $0.2.threads.withLock { $0 } }
         #expect(threads.allSatisfy { $0.count == 1 })
+        #expect(calls.allSatisfy { $0.2.moves.load(ordering: .relaxed) == 0 })
         #expect(Set(threads.flatMap { $0 }).count == 1)
     }
 }

@@ -300,6 +300,11 @@ final class PublisherFeed: MediaSink, Sendable {
         }
     }
 
+    /// Groups the subscriber streams by their connections' shards again (one of them moved).
+    func regroup() {
+        changeFanOut { _ in }
+    }
+
     func remove(_ stream: SubscriberStream) {
         changeFanOut { targets in
             guard targets.indices.contains(stream.feedPosition) else { return }

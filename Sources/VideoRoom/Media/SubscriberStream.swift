@@ -142,9 +142,8 @@ final class SubscriberStream: Sendable {
     private let videoCodec: VideoCodec?
     /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
     private let position = Atomic<Int>(-1)
-    /// The shard that owns the subscriber's PeerConnection (set with it; 0 before).
-    private let shard = Atomic<Int>(0)
-    var shardIndex: Int { shard.load(ordering: .acquiring) }
+    /// The shard that owns the subscriber's PeerConnection now (0 before there is one).
+    var shardIndex: Int { connectionBox.withLock { $0?.shardIndex } ?? 0 }
     /// Started and not paused (and `send` not turned off).
     let active = Atomic<Bool>(false)
     let sendEnabled = Atomic<Bool>(true)
@@ -167,7 +166,6 @@ final class SubscriberStream: Sendable {
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
         connectionBox.withLock { $0 = connection }
-        shard.store(connection.shardIndex, ordering: .releasing)
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
         // A renegotiation that keeps the RTX keeps its sequence going.
         retransmission.useRTX(of: negotiated)

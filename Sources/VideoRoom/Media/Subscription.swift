@@ -118,6 +118,14 @@ final class Subscription: MediaSink, Sendable {
         return changed
     }
 
+    /// The PeerConnection moved to the reader its datagrams arrive at: each publisher regroups
+    /// this subscriber's streams, so their packets are handed to the new owner from now on.
+    func sessionDidMoveShard(_ session: WebRTCSession) {
+        var feeds: [PublisherFeed] = []
+        for stream in streams where !feeds.contains(where: { $0 === stream.feed }) { feeds.append(stream.feed) }
+        for feed in feeds { feed.regroup() }
+    }
+
     /// The offer for `streams`: each m-line forwards its publisher stream's codec as negotiated.
     /// The mid and rid extensions are left out: a subscriber routes by SSRC, and the packets
     /// still carry the publisher's mid values.
