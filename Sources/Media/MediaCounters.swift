@@ -22,8 +22,9 @@ public final class MediaCounters: Sendable {
     /// the SFU sent back to relayed addresses through it (counted in neither received nor sent).
     public let datagramsRelayedIn = Atomic<Int>(0)
     public let datagramsRelayedOut = Atomic<Int>(0)
-    /// Datagrams a reader (or the TURN loop) passed to the shard that owns their connection, and
-    /// those dropped because that shard's handoff ring was full.
+    /// Datagrams passed to the shard that owns their connection (from another reader, the TURN
+    /// loop or a full-ICE transport; and plain packets a plugin passed between shards), and those
+    /// dropped because that shard's handoff ring was full.
     public let datagramsHandedOver = Atomic<Int>(0)
     public let handoffDropped = Atomic<Int>(0)
     public let peerConnectionsOpened = Atomic<Int>(0)

@@ -1,8 +1,9 @@
 // The media transport: one UDP port shared by every PeerConnection, read by a few reader
 // threads (SO_REUSEPORT), with ICE-lite demultiplexing — STUN by USERNAME ufrag, everything
-// else by the sender's address. Each reader is a shard (MediaShard) that owns the connections
-// given to it at creation, in turn: their datagrams, wherever they arrive, and their timers
-// (DTLS retransmissions, consent, reports) run on its thread.
+// else by the sender's address. Each reader is a shard (MediaShard) that owns connections: given
+// out in turn at creation, each moves at its first ICE check to the reader its datagrams arrive at;
+// its datagrams, wherever they arrive, and its timers (DTLS retransmissions, consent, reports) run
+// on its owner's thread.
 
 import DTLS
 import ICE
@@ -139,9 +140,9 @@ public final class MediaEngine: Sendable {
 
     // MARK: - Connections
 
-    /// A new connection, owned by shard `shard` for good when given (a plugin keeps connections
-    /// that exchange media on one thread: a subscriber beside its publisher), else by the next in
-    /// turn until its first ICE check shows which reader its datagrams arrive at.
+    /// A new connection, owned by shard `shard` for good when given (placement by the caller, e.g.
+    /// connections that should share a thread), else by the next in turn until its first ICE check
+    /// shows which reader its datagrams arrive at.
     public func makePeerConnection(label: String, delegate: PeerConnectionDelegate, shard preferred: Int? = nil)
         -> PeerConnection {
         let id = nextID.add(1, ordering: .relaxed).oldValue

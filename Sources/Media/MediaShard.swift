@@ -5,9 +5,14 @@
 // `DatagramHandoff`, and the owner's thread also runs the connection's timers. A connection
 // moves once, at its first ICE check, to the reader its datagrams arrive at (unless it was made
 // on a given shard), so steady traffic needs no hand-over. What crosses shards then is a plugin's
-// choice: the VideoRoom hands a publisher's packet once to each other shard with subscribers. So a connection's
-// receive path and timer work happen on one thread, as in mediasoup's workers — the ground for
-// per-connection state without locks.
+// choice: the VideoRoom hands a publisher's packet once to each other shard with subscribers. So
+// a connection's receive path and timer work happen on one thread, as in mediasoup's workers —
+// the ground for per-connection state without locks.
+//
+// Hand-overs cost a copy, and a full ring drops (counted as handoff_dropped), like a full socket
+// buffer: STUN is handed over on its ufrag before its MESSAGE-INTEGRITY is checked (the owner
+// checks it), so a flood of checks naming a known ufrag can crowd that shard's ring, much as it
+// would crowd its socket.
 //
 // The loop: poll the socket and the handoff, read batches with recvmmsg, demultiplex each datagram
 // (RFC 7983 first byte), process what this shard owns and hand the rest over, run what others
@@ -144,12 +149,6 @@ final class MediaShard: @unchecked Sendable {
     }
 }
 
-/// Demultiplexes datagrams that arrived at the shared port (or were handed over as if they had)
-/// to their PeerConnections: those `home` owns are processed here, the rest are handed to their
-/// owner's shard. Belongs to one thread.
-///
-/// The address → connection cache is thread-local and needs no lock on a hit; a miss asks the
-/// engine's registry, and the cache is dropped whenever a binding disappears.
 /// What travels through a shard's handoff ring with the bytes.
 enum HandoffItem {
     /// A datagram for this connection, demultiplexed again on its owner; `arrivedAt`: the shard
@@ -167,6 +166,12 @@ public protocol HandedOverPacketHandler: AnyObject, Sendable {
                 context: MediaSendContext)
 }
 
+/// Demultiplexes datagrams that arrived at the shared port (or were handed over as if they had)
+/// to their PeerConnections: those `home` owns are processed here, the rest are handed to their
+/// owner's shard. Belongs to one thread.
+///
+/// The address → connection cache is thread-local and needs no lock on a hit; a miss asks the
+/// engine's registry, and the cache is dropped whenever a binding disappears.
 final class MediaInlet {
     let engine: MediaEngine
     let context: MediaSendContext
