@@ -45,7 +45,9 @@ let package = Package(
         // RTP/RTCP packets, header extensions, sequence arithmetic.
         .target(name: "RTP"),
         // SRTP/SRTCP contexts on libsrtp2, protecting and unprotecting in place.
-        .target(name: "SRTP", dependencies: ["CSRTP"]),
+        // libsrtp2's AES-CM, AES-GCM and HMAC-SHA1 replaced by OpenSSL implementations (Debian builds it on NSS).
+        .target(name: "CSRTPCrypto", dependencies: ["CSRTP", "COpenSSL"]),
+        .target(name: "SRTP", dependencies: ["CSRTP", "CSRTPCrypto"]),
         // OpenSSL helpers shared by DTLS and TLS (the error-queue drain), so TLS needs no DTLS/libsrtp2.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // DTLS-SRTP handshake on OpenSSL (memory BIOs; certificates and fingerprints).
@@ -160,7 +162,7 @@ let package = Package(
         ]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Net", "STUN"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",

@@ -8,6 +8,11 @@
 // The figure is the reader thread's own CPU time (from /proc/self/task) per echoed packet.
 //
 //   swift run -c release confab-media-bench [seconds] [payload-bytes]
+//
+// `confab-media-bench srtp [packets] [payload-bytes]` measures SRTP alone: protect and unprotect
+// in place on one buffer, per profile, on this thread's CPU clock — and, being deterministic, under
+// `valgrind --tool=callgrind` as an instruction count. `CONFAB_SRTP_CRYPTO=libsrtp` runs it on
+// libsrtp2's own crypto (NSS on Debian) instead of OpenSSL, to compare the two.
 
 import DTLS
 import Foundation
@@ -41,6 +46,11 @@ struct BenchError: Error, CustomStringConvertible {
 @main
 struct MediaBench {
     static func main() throws {
+        if CommandLine.arguments.dropFirst().first == "srtp" {
+            let numbers = CommandLine.arguments.dropFirst(2).compactMap { Int($0) }
+            try SRTPBench.run(packets: numbers.first ?? 200_000, payloadBytes: numbers.count > 1 ? numbers[1] : 1100)
+            return
+        }
         let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
         let seconds = arguments.first ?? 10
         let payloadBytes = arguments.count > 1 ? arguments[1] : 1100

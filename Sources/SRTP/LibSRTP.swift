@@ -4,15 +4,40 @@
 // must run exactly once before any srtp_create(). It is not itself safe to call
 // concurrently, so we route it through a Swift `static let`, whose lazy
 // initialiser the runtime runs exactly once (swift_once) even when several
-// threads race to touch it first.
+// threads race to touch it first. The same initialiser then swaps libsrtp2's AES
+// and HMAC-SHA1 for OpenSSL-backed ones (CSRTPCrypto): Debian's libsrtp2 does its
+// crypto through NSS, which sets up a context and allocates for every packet.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CSRTP
+internal import CSRTPCrypto
 
 /// Process-wide libsrtp2 state.
 public enum LibSRTP {
-    /// Raw srtp_err_status_t of the single srtp_init() call, cached forever.
+    /// Which implementation does SRTP's AES and HMAC-SHA1 in this process.
+    public enum CryptoBackend: String, Sendable {
+        /// OpenSSL's libcrypto, one keyed context per stream and direction (the default).
+        case openSSL = "openssl"
+        /// libsrtp2's own build (NSS on Debian); chosen with `CONFAB_SRTP_CRYPTO=libsrtp`, to
+        /// compare the two in benchmarks.
+        case libsrtp
+    }
+
+    /// The backend asked for in the environment, read once.
+    public static let backend: CryptoBackend = {
+        guard let raw = getenv("CONFAB_SRTP_CRYPTO") else { return .openSSL }
+        return CryptoBackend(rawValue: String(cString: raw)) ?? .openSSL
+    }()
+
+    /// Raw srtp_err_status_t of srtp_init() and the crypto replacement, cached forever.
     /// A plain Int32 so the stored global is trivially Sendable.
-    private static let initStatus: Int32 = Int32(bitPattern: srtp_init().rawValue)
+    private static let initStatus: Int32 = {
+        let status = Int32(bitPattern: srtp_init().rawValue)
+        guard status == 0, backend == .openSSL else { return status }
+        return confab_srtp_install_openssl_crypto()
+    }()
 
     /// Initialises libsrtp2 once per process. Cheap after the first call, safe
     /// from any thread. `SRTPSession.init` calls it, so calling it yourself is
