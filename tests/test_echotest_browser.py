@@ -156,7 +156,8 @@ def test_echotest_losses_are_repaired_both_ways_in_chromium(media_srv, driver, e
         figures = {f"{side}.{key}": grew(side, key) for side, key in (
             ("video", "packetsReceived"), ("video", "packetsLost"), ("video", "nackCount"),
             ("video", "retransmittedPacketsReceived"), ("video", "framesDecoded"),
-            ("sent", "packetsSent"), ("sent", "nackCount"), ("sent", "retransmittedPacketsSent"))}
+            ("video", "pliCount"), ("sent", "packetsSent"), ("sent", "nackCount"),
+            ("sent", "retransmittedPacketsSent"))}
         print(f"\n[{harness.target()}] under 5% loss for 8 s: {figures}")
         assert figures["sent.nackCount"] > 0 and figures["sent.retransmittedPacketsSent"] > 0, figures
         assert figures["video.nackCount"] > 0 and figures["video.retransmittedPacketsReceived"] > 0, figures
@@ -165,7 +166,11 @@ def test_echotest_losses_are_repaired_both_ways_in_chromium(media_srv, driver, e
         # (relayed, it got as many NACKs as its receiver sent: 315 NACKs for 55 resent packets in
         # one run, and the echo decoded 39 frames).
         assert figures["sent.nackCount"] <= 2 * figures["sent.retransmittedPacketsSent"] + 10, figures
-        assert figures["video.framesDecoded"] >= 60, figures
+        # Every loss was repaired in time: Chromium never had to ask for a keyframe, and the echo
+        # kept its frame rate (about 20 fps here; a loss left unrepaired froze it for 3 s, until
+        # Chromium's keyframe request, when the server's first answer to a NACK came too late).
+        assert figures["video.pliCount"] == 0, figures
+        assert figures["video.framesDecoded"] >= 100, figures
         b.assert_frames_rising(seconds=2.0, min_new=15)
     finally:
         b.destroy()

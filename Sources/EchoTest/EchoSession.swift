@@ -98,7 +98,7 @@ final class EchoMedia: MediaSink, Sendable {
             table.removeLast(table.count - streams.count)
             return table
         }
-        for (repair, stream) in zip(table, streams) { repair.useRTX(of: stream) }
+        for (repair, stream) in zip(table, streams) { repair.negotiated(stream) }
     }
 
     var summary: JSON {

@@ -1,24 +1,51 @@
 // Retransmissions for one stream Confab sends (generic NACK, RFC 4585 §6.2.1; RTX, RFC 4588):
 // what went out is kept and each packet the receiver NACKs is sent again from it, as RTX on the
-// stream's RTX SSRC when that was negotiated, else as the packet itself. The buffer is made at
-// the receiver's first NACK: a receiver that never loses anything (most, on a good network)
-// costs none. Janus's core does this for every handle; here VideoRoom subscribers and EchoTest
-// share it.
+// stream's RTX SSRC when that was negotiated, else as the packet itself. Only a stream whose
+// receiver agreed to NACK keeps anything, from its first packet: a small buffer (about 40 kB)
+// until the receiver's first NACK, then the full one, so the packets that first NACK names can
+// be resent (a receiver whose first loss went unrepaired would freeze until its keyframe request,
+// seconds in Chromium). Janus's core does this for every handle; here VideoRoom subscribers and
+// EchoTest share it.
 
 import Net
 import RTP
+import SDP
 import Synchronization
 
 public final class OutboundRetransmission: Sendable {
-    private let sent = SentPackets()
+    private let sent = SentPackets(initialSlots: initialSlots, fullSlots: slots, packetLength: packetLength)
     private let responder = NACKResponder()
+    /// Whether the receiver agreed to NACK: nothing is kept otherwise.
+    private let keeping = Atomic<Bool>(false)
     /// The RTX stream for repairs, when negotiated.
     private let rtx = Mutex<RTXSender?>(nil)
-    /// Slots × bytes of the buffer: about 0.3 MB, half a second of 4 Mbit/s video.
+    /// Slots × bytes of the buffer before the first NACK (about 40 kB, a third of a second of
+    /// 1 Mbit/s video: longer than a NACK's round trip) and after it (about 0.3 MB, half a second
+    /// of 4 Mbit/s video).
+    public static let initialSlots = 32
     public static let slots = 256
     public static let packetLength = 1300
 
     public init() {}
+
+    /// The stream as negotiated: what it sends is kept when its receiver agreed to NACK, and
+    /// repairs go as RTX when it agreed to RTX. Nil: nothing is kept or repaired.
+    public func negotiated(_ stream: MediaStream?) {
+        keepPackets(stream.map { $0.sends && $0.feedback.contains(.nack) } ?? false)
+        guard let stream, let payloadType = stream.rtxPayloadType, let ssrc = stream.localRTXSSRC else {
+            return useRTX(payloadType: nil, ssrc: nil)
+        }
+        useRTX(payloadType: payloadType, ssrc: ssrc)
+    }
+
+    /// Whether to keep what is sent (the receiver agreed to NACK). Turning it off keeps what
+    /// was kept, for NACKs still on their way.
+    public func keepPackets(_ on: Bool) {
+        keeping.store(on, ordering: .relaxed)
+    }
+
+    /// Slots kept now (0 before the first packet kept).
+    public var capacity: Int { sent.capacity }
 
     /// Repairs go as RTX with this payload type on this SSRC (both nil: as the packets themselves).
     /// The same RTX again (a renegotiation) keeps its sequence numbers going.
@@ -33,25 +60,18 @@ public final class OutboundRetransmission: Sendable {
         }
     }
 
-    /// The RTX a negotiated stream agreed on (none when it has no RTX payload type or SSRC).
-    public func useRTX(of stream: MediaStream?) {
-        guard let stream, let payloadType = stream.rtxPayloadType, let ssrc = stream.localRTXSSRC else {
-            return useRTX(payloadType: nil, ssrc: nil)
-        }
-        useRTX(payloadType: payloadType, ssrc: ssrc)
-    }
-
     /// Keeps one packet as the receiver gets it (rewritten, not yet protected): call it from
     /// `PeerConnection.sendRTP`'s rewrite closure. A leaf lock: nothing is taken while holding it.
     public func keep(_ packet: UnsafeRawBufferPointer, now: UInt64) {
+        guard keeping.load(ordering: .relaxed) else { return }
         sent.store(packet, now: now)
     }
 
     /// Resends what the generic NACK `nack` lists: `send(packet, isRTX)` gets each repair. Each
     /// packet is copied out of the buffer first, so its lock is never held while sending. The
-    /// first NACK only starts the buffer (nothing was kept before it).
+    /// first NACK grows the buffer to its full size.
     public func answer(_ nack: RTCPPacketView, now: UInt64, send: (UnsafeRawBufferPointer, Bool) -> Void) {
-        guard !sent.startKeeping(slots: Self.slots, packetLength: Self.packetLength) else { return }
+        sent.growToFullSize()
         let interval = responder.minimumResendIntervalNanoseconds
         _ = RTCPNack.forEachLost(in: nack) { sequenceNumber in
             withUnsafeTemporaryAllocation(byteCount: Self.packetLength + RTX.originalSequenceNumberLength,

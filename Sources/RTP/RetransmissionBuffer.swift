@@ -76,6 +76,21 @@ public final class RetransmissionBuffer {
         for i in 0..<capacity { slots[i] = Slot() }
     }
 
+    /// Copies every packet held here into `larger` (at least as many slots, slots at least as
+    /// long), with when it was stored and resent: a small buffer grows without losing what it
+    /// kept. Packets `larger` cannot hold are left out.
+    public func copyContents(into larger: RetransmissionBuffer) {
+        for index in 0..<capacity where slots[index].length > 0 && slots[index].length <= larger.maximumPacketLength {
+            let slot = slots[index]
+            let target = Int(slot.sequenceNumber) & larger.mask
+            // Two packets meet in one slot of `larger` only when one is stale (they lie more
+            // than `larger.capacity` sequence numbers apart): the one stored later wins.
+            if larger.slots[target].length > 0, larger.slots[target].storedAt > slot.storedAt { continue }
+            larger.slotBytes(target).copyMemory(from: slotBytes(index), byteCount: slot.length)
+            larger.slots[target] = slot
+        }
+    }
+
     // MARK: Looking up
 
     /// Calls `body` with the stored packet `sequenceNumber` if it is still

@@ -95,12 +95,33 @@ struct LossRepairTests {
         for sequence in sequences { Self.rtp(sequence).withUnsafeBytes { retransmission.keep($0, now: now) } }
     }
 
-    @Test func nackedPacketsAreResentAsRTXOnceTheBufferRuns() {
+    @Test func theFirstNACKFindsWhatWasSentBeforeIt() {
         let retransmission = OutboundRetransmission()
         retransmission.useRTX(payloadType: 97, ssrc: Self.rtxSSRC)
+        retransmission.keepPackets(true)
+        Self.keep(retransmission, 1...40, at: 0)
+        // Before any NACK only the small buffer is kept: the last `initialSlots` packets.
+        #expect(retransmission.capacity == OutboundRetransmission.initialSlots)
+        let first = Self.answer(retransmission, [3, 30], at: Self.ms)
+        #expect(first.map { UInt16($0.0[12]) << 8 | UInt16($0.0[13]) } == [30])
+        // That NACK grew the buffer to its full size, keeping what it held.
+        #expect(retransmission.capacity == OutboundRetransmission.slots)
+        #expect(Self.answer(retransmission, [39], at: Self.ms).count == 1)
+        Self.keep(retransmission, 41...300, at: 2 * Self.ms)
+        #expect(Self.answer(retransmission, [50, 300], at: 3 * Self.ms).count == 2)
+    }
+
+    @Test func aReceiverThatDidNotAgreeToNACKCostsNothing() {
+        let retransmission = OutboundRetransmission()
         Self.keep(retransmission, 1...5, at: 0)
-        // Nothing was kept before the first NACK: it starts the buffer and resends nothing.
+        #expect(retransmission.capacity == 0)
         #expect(Self.answer(retransmission, [3], at: Self.ms).isEmpty)
+    }
+
+    @Test func nackedPacketsAreResentAsRTX() {
+        let retransmission = OutboundRetransmission()
+        retransmission.useRTX(payloadType: 97, ssrc: Self.rtxSSRC)
+        retransmission.keepPackets(true)
         Self.keep(retransmission, 10...20, at: 2 * Self.ms)
         let sent = Self.answer(retransmission, [12, 15, 30], at: 3 * Self.ms)
         #expect(sent.count == 2 && sent.allSatisfy(\.1))
@@ -127,7 +148,7 @@ struct LossRepairTests {
         let retransmission = OutboundRetransmission()
         retransmission.useRTX(payloadType: 97, ssrc: Self.rtxSSRC)
         retransmission.useRTX(payloadType: nil, ssrc: nil)
-        _ = Self.answer(retransmission, [1], at: 0)
+        retransmission.keepPackets(true)
         Self.keep(retransmission, 40...44, at: Self.ms)
         let sent = Self.answer(retransmission, [42], at: 2 * Self.ms)
         #expect(sent.count == 1)

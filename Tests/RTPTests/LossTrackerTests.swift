@@ -30,14 +30,14 @@ struct LossTrackerTests {
         // Not again before the retry interval.
         let asked2 = Self.due(&tracker, at: 60 * Self.ms)
         #expect(asked2 == [])
-        let asked3 = Self.due(&tracker, at: 111 * Self.ms)
-        #expect(asked3 == [102, 103])
-        let asked4 = Self.due(&tracker, at: 212 * Self.ms)
-        #expect(asked4 == [102, 103])
-        // Asked three times: given up after one more interval.
-        let asked5 = Self.due(&tracker, at: 313 * Self.ms)
-        #expect(asked5 == [])
-        #expect(!tracker.hasGaps && tracker.abandoned == 2 && tracker.nacksSent == 3)
+        // Asked `maximumRequests` times in all, a retry interval apart; given up one interval later.
+        var now = 111 * Self.ms
+        for _ in 1..<LossTracker.maximumRequests {
+            #expect(Self.due(&tracker, at: now) == [102, 103])
+            now += 101 * Self.ms
+        }
+        #expect(Self.due(&tracker, at: now) == [])
+        #expect(!tracker.hasGaps && tracker.abandoned == 2 && tracker.nacksSent == LossTracker.maximumRequests)
     }
 
     @Test func repairsAndReorderedPacketsCloseGaps() {

@@ -95,6 +95,25 @@ extension RetransmissionBuffer {
         #expect(buffer.packet(3, at: 0) == nil)
     }
 
+    @Test func aLargerBufferTakesOverWhatASmallOneKept() {
+        let small = RetransmissionBuffer(capacity: 8)
+        // 0 and 8 share a slot in `small` (8 overwrote 0), 3 was stored long before 11 shared it.
+        for sequence: UInt16 in [0, 8, 9, 10] { small.store(rtpPacket(sequenceNumber: sequence, payload: [UInt8(sequence)]), at: millisecond) }
+        small.store(rtpPacket(sequenceNumber: 0xFFFB), at: 0)           // slot 3, old
+        var resent = 0
+        _ = small.retransmit(sequenceNumber: 9, nowNanoseconds: 2 * millisecond, minimumIntervalNanoseconds: second) { _ in resent += 1 }
+        let large = RetransmissionBuffer(capacity: 64)
+        large.store(rtpPacket(sequenceNumber: 0xFFFB &+ 64, payload: [7]), at: 5 * millisecond)  // the same slot, newer
+        small.copyContents(into: large)
+        #expect(large.packet(8, at: 3 * millisecond) == rtpPacket(sequenceNumber: 8, payload: [8]))
+        #expect(large.packet(10, at: 3 * millisecond) == rtpPacket(sequenceNumber: 10, payload: [10]))
+        #expect(large.packet(0, at: 3 * millisecond) == nil)
+        // The newer packet in the shared slot stays; the resend time came along with packet 9.
+        #expect(large.packet(0xFFFB &+ 64, at: 6 * millisecond) == rtpPacket(sequenceNumber: 0xFFFB &+ 64, payload: [7]))
+        #expect(large.retransmit(sequenceNumber: 9, nowNanoseconds: 3 * millisecond,
+                                 minimumIntervalNanoseconds: second) { _ in } == .rateLimited)
+    }
+
     @Test func retransmitRateLimitsEachPacket() {
         let buffer = RetransmissionBuffer(capacity: 16)
         buffer.store(rtpPacket(sequenceNumber: 3), at: 0)

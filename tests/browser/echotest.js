@@ -173,10 +173,13 @@
                         frameWidth: s.frameWidth, frameHeight: s.frameHeight, packetsReceived: s.packetsReceived,
                         bytesReceived: s.bytesReceived, keyFramesDecoded: s.keyFramesDecoded, pliCount: s.pliCount,
                         nackCount: s.nackCount, packetsLost: s.packetsLost,
-                        retransmittedPacketsReceived: s.retransmittedPacketsReceived };
+                        retransmittedPacketsReceived: s.retransmittedPacketsReceived,
+                        firCount: s.firCount, freezeCount: s.freezeCount, framesDropped: s.framesDropped };
         } else if (s.type === "outbound-rtp" && s.kind === "video") {
           out.sent = { packetsSent: s.packetsSent, nackCount: s.nackCount,
-                       retransmittedPacketsSent: s.retransmittedPacketsSent };
+                       retransmittedPacketsSent: s.retransmittedPacketsSent, pliCount: s.pliCount,
+                       firCount: s.firCount, framesEncoded: s.framesEncoded, keyFramesEncoded: s.keyFramesEncoded,
+                       framesSent: s.framesSent };
         } else if (s.type === "inbound-rtp" && s.kind === "audio") {
           out.audio = { packetsReceived: s.packetsReceived, totalAudioEnergy: s.totalAudioEnergy,
                         totalSamplesReceived: s.totalSamplesReceived, bytesReceived: s.bytesReceived };

@@ -168,7 +168,7 @@ final class SubscriberStream: Sendable {
         connectionBox.withLock { $0 = connection }
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
         // A renegotiation that keeps the RTX keeps its sequence going.
-        retransmission.useRTX(of: negotiated)
+        retransmission.negotiated(negotiated)
         self.position.store(position, ordering: .releasing)
     }
 
