@@ -82,7 +82,7 @@ public final class ICELiteAgent {
         }
         if let problem = authenticationProblem(request) {
             checksRejected += 1
-            return BindingOutcome(response: errorResponse(request, problem.code, problem.reason), event: .none,
+            return BindingOutcome(response: Self.errorResponse(request, problem.code, problem.reason), event: .none,
                                   rejection: problem.reason)
         }
         checksAnswered += 1
@@ -115,6 +115,25 @@ public final class ICELiteAgent {
     }
 
     private func authenticationProblem(_ request: STUNMessage) -> (code: Int, reason: String)? {
+        if let problem = Self.credentialProblem(request, local: local) { return problem }
+        // USERNAME is "ours:theirs"; once the offer told us theirs, it must match too.
+        if let remoteUfrag, request.username?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).last
+            != Substring(remoteUfrag) {
+            return (STUNErrorCode.unauthenticated, "Unauthenticated")
+        }
+        return nil
+    }
+
+    /// The checks of a Binding request that need only the local credentials, so any thread may
+    /// run them without the agent (the shared port's readers do, before handing a check to the
+    /// reader that owns its PeerConnection): the error response to send when one fails (nil
+    /// when all pass) and why.
+    public static func rejection(of request: STUNMessage, local: ICECredentials) -> (response: [UInt8], reason: String)? {
+        guard let problem = credentialProblem(request, local: local) else { return nil }
+        return (errorResponse(request, problem.code, problem.reason), problem.reason)
+    }
+
+    private static func credentialProblem(_ request: STUNMessage, local: ICECredentials) -> (code: Int, reason: String)? {
         // RFC 8445 §7.3 / RFC 8489 §9.1.3: missing USERNAME or MESSAGE-INTEGRITY is a 400,
         // wrong ones a 401.
         guard let username = request.username,
@@ -125,8 +144,7 @@ public final class ICELiteAgent {
             return (STUNErrorCode.badRequest, "Bad Request")
         }
         let parts = username.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0] == local.ufrag,
-              remoteUfrag.map { parts[1] == $0 } ?? true else {
+        guard parts.count == 2, parts[0] == local.ufrag else {
             return (STUNErrorCode.unauthenticated, "Unauthenticated")
         }
         guard request.verifyIntegrity(key: STUNCredentials.shortTermKey(password: local.pwd)) else {
@@ -142,7 +160,7 @@ public final class ICELiteAgent {
         return response.encoded(integrity: STUNCredentials.shortTermKey(password: local.pwd), fingerprint: true)
     }
 
-    private func errorResponse(_ request: STUNMessage, _ code: Int, _ reason: String) -> [UInt8] {
+    private static func errorResponse(_ request: STUNMessage, _ code: Int, _ reason: String) -> [UInt8] {
         let response = STUNMessage(method: .binding, class: .errorResponse, transactionID: request.transactionID,
                                    attributes: [.errorCode(STUNErrorCode(code: code, reason: reason))])
         return response.encoded(fingerprint: true)

@@ -64,7 +64,9 @@ public final class MediaEngine: Sendable {
     private let stoppedThreads = Atomic<Int>(0)
 
     struct Registry {
-        var byUfrag: [String: PeerConnection] = [:]
+        /// With each connection its local credentials, so a reader can check a Binding request's
+        /// MESSAGE-INTEGRITY before handing it to the connection's owner.
+        var byUfrag: [String: (connection: PeerConnection, local: ICECredentials)] = [:]
         var byAddress: [TransportAddress: PeerConnection] = [:]
         var all: [UInt64: PeerConnection] = [:]
     }
@@ -159,14 +161,15 @@ public final class MediaEngine: Sendable {
 
     public var connectionCount: Int { registry.withLock { $0.all.count } }
 
-    func register(_ connection: PeerConnection, ufrag: String) {
-        registry.withLock { $0.byUfrag[ufrag] = connection }
+    func register(_ connection: PeerConnection, credentials: ICECredentials) {
+        registry.withLock { $0.byUfrag[credentials.ufrag] = (connection, credentials) }
     }
 
-    func reregister(_ connection: PeerConnection, oldUfrag: String, newUfrag: String) {
+    /// An ICE restart: the connection's checks come with `new` from now on.
+    func reregister(_ connection: PeerConnection, old: ICECredentials, new: ICECredentials) {
         registry.withLock { registry in
-            if registry.byUfrag[oldUfrag] === connection { registry.byUfrag[oldUfrag] = nil }
-            registry.byUfrag[newUfrag] = connection
+            if registry.byUfrag[old.ufrag]?.connection === connection { registry.byUfrag[old.ufrag] = nil }
+            registry.byUfrag[new.ufrag] = (connection, new)
         }
     }
 
@@ -183,14 +186,15 @@ public final class MediaEngine: Sendable {
     func unregister(_ connection: PeerConnection) {
         registry.withLock { registry in
             registry.all[connection.id] = nil
-            registry.byUfrag = registry.byUfrag.filter { $0.value !== connection }
+            registry.byUfrag = registry.byUfrag.filter { $0.value.connection !== connection }
             registry.byAddress = registry.byAddress.filter { $0.value !== connection }
         }
         routingGeneration.add(1, ordering: .releasing)
         MediaCounters.bump(counters.peerConnectionsClosed)
     }
 
-    func connection(ufrag: Substring) -> PeerConnection? {
+    /// The connection whose local ufrag is `ufrag`, with its local credentials.
+    func connection(ufrag: Substring) -> (connection: PeerConnection, local: ICECredentials)? {
         registry.withLock { $0.byUfrag[String(ufrag)] }
     }
 

@@ -10,9 +10,9 @@
 // the ground for per-connection state without locks.
 //
 // Hand-overs cost a copy, and a full ring drops (counted as handoff_dropped), like a full socket
-// buffer: STUN is handed over on its ufrag before its MESSAGE-INTEGRITY is checked (the owner
-// checks it), so a flood of checks naming a known ufrag can crowd that shard's ring, much as it
-// would crowd its socket.
+// buffer. A Binding request is handed over only once its MESSAGE-INTEGRITY checked out against
+// the connection's credentials on the reader that read it, so forged checks naming a known ufrag
+// are answered (401) and dropped there and cannot crowd the owner's ring.
 //
 // The loop: poll the socket and the handoff, read batches with recvmmsg, demultiplex each datagram
 // (RFC 7983 first byte), process what this shard owns and hand the rest over, run what others
@@ -22,6 +22,7 @@
 // The demultiplexing itself is `MediaInlet`, which the in-process TURN handover (`RelayInlet`)
 // shares: a relayed client's datagram takes exactly the path a datagram read from the port takes.
 
+import ICE
 import Net
 import RelayHandover
 import RTP
@@ -260,14 +261,24 @@ final class MediaInlet {
         return connection
     }
 
-    /// Binding requests find their connection by the ufrag in USERNAME; anything else STUN
-    /// (responses, indications, garbage) is dropped and counted.
+    /// Binding requests find their connection by the ufrag in USERNAME and are checked against
+    /// its local credentials here, on the thread that read them: one that fails (FINGERPRINT,
+    /// USERNAME, MESSAGE-INTEGRITY) gets its 400 or 401 from here, so forged checks naming a
+    /// known ufrag cost the reader they land on and never crowd the owner's handoff ring.
+    /// Anything else STUN (responses, indications, garbage) is dropped and counted.
     private func handleSTUN(_ slot: UnsafeMutableRawBufferPointer, length: Int, from source: TransportAddress) {
         guard let message = try? STUNMessage.parse(UnsafeRawBufferPointer(rebasing: slot[0..<length])),
               message.method == .binding, message.messageClass == .request,
               let ufrag = message.iceLocalUfrag,
-              let connection = engine.connection(ufrag: ufrag) else {
+              let (connection, local) = engine.connection(ufrag: ufrag) else {
             MediaCounters.bump(engine.counters.stunDropped)
+            return
+        }
+        if let rejection = ICELiteAgent.rejection(of: message, local: local) {
+            MediaCounters.bump(engine.counters.stunDropped)
+            connection.checksRefusedOnArrival.add(1, ordering: .relaxed)
+            engine.logger.debug("\(connection): STUN check from \(source) refused: \(rejection.reason)")
+            context.enqueue(rejection.response, to: source)
             return
         }
         if let home, connection.shardIndex == home.index {

@@ -32,6 +32,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     private let receiver: Mutex<ReceiveState>
     private let sender: Mutex<SendState>
     private let closedFlag = Atomic<Bool>(false)
+    /// Checks naming this connection's ufrag that a reader refused before handing them over
+    /// (wrong MESSAGE-INTEGRITY and the like); the agent counts those that reached it.
+    let checksRefusedOnArrival = Atomic<Int>(0)
     /// Negotiated streams, replaced wholesale on renegotiation (read per packet by index).
     private let streamTable: Mutex<[MediaStream]>
 
@@ -106,7 +109,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             state.ice.setRemote(ufrag: ufrag)
             return (old, old)
         }
-        if old != current { engine.reregister(self, oldUfrag: old.ufrag, newUfrag: current.ufrag) }
+        if old != current { engine.reregister(self, old: old, new: current) }
         return current
     }
 
@@ -142,7 +145,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// demultiplexing from now on).
     func registerCredentials() {
         guard !usesFullICE else { return }
-        engine.register(self, ufrag: localCredentials.ufrag)
+        engine.register(self, credentials: localCredentials)
     }
 
     // MARK: - Full ICE (an ICETransport of its own)
@@ -499,6 +502,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     public var statistics: PeerConnectionStatistics {
         var stats = receiver.withLock { $0.statistics }
+        stats.checksRejected += checksRefusedOnArrival.load(ordering: .relaxed)
         sender.withLock { state in
             stats.selectedAddress = state.destination
             stats.selectedPair = state.transport?.selectedPair

@@ -144,6 +144,38 @@ final class ThreadRecordingEcho: PeerConnectionDelegate {
     }
 }
 
+extension ShardTests {
+    @Test func forgedChecksAreAnsweredWhereTheyLandAndNeverHandedOver() throws {
+        let setup = try Engine(readers: 4)
+        defer { setup.engine.stop() }
+        let echo = ThreadRecordingEcho()
+        let (connection, client) = try setup.connect(echo, localSSRC: 0xC000_0001, shard: 2)
+        let serverUfrag = connection.localCredentials.ufrag
+        let handedOver = setup.handedOver
+        let stunDropped = setup.engine.counters.stunDropped.load(ordering: .relaxed)
+        // Sixteen sources (the kernel spreads them over the four readers) send checks naming the
+        // call's ufrag with a wrong password: each is answered 401 by the reader it reached.
+        var forged = 0
+        for _ in 0..<16 {
+            let attacker = try PeerClient(server: TransportAddress(ip: "127.0.0.1", port: setup.engine.port)!)
+            for _ in 0..<3 {
+                let answer = try attacker.checkConnectivity(serverUfrag: serverUfrag, serverPwd: "not-the-password")
+                #expect(answer.messageClass == .errorResponse && answer.errorCode?.code == 401)
+                forged += 1
+            }
+        }
+        // None of them reached the owner's handoff ring, and all were counted as dropped.
+        #expect(setup.handedOver == handedOver)
+        #expect(setup.engine.counters.stunDropped.load(ordering: .relaxed) - stunDropped == forged)
+        // The call goes on, and a check with the right password from wherever it lands still
+        // reaches the owner (handed over when it landed elsewhere) and is answered.
+        #expect(try Engine.echo(client) >= 18)
+        let credentials = connection.localCredentials
+        let answer = try client.checkConnectivity(serverUfrag: credentials.ufrag, serverPwd: credentials.pwd)
+        #expect(answer.messageClass == .successResponse)
+    }
+}
+
 /// A publisher's delegate that forwards each packet to another connection the way the VideoRoom
 /// does: directly when both share a shard, else handed over to the subscriber's shard first.
 final class CrossShardForwarder: PeerConnectionDelegate, HandedOverPacketHandler {
