@@ -95,7 +95,9 @@ final class MediaShard: @unchecked Sendable {
         var nextTick = MonotonicClock.nanoseconds() + Self.tickIntervalNanos
         while engine.isRunning {
             let now = MonotonicClock.nanoseconds()
-            let timeout = nextTick > now ? Int32((nextTick - now) / 1_000_000) : 0
+            // Rounded up: rounding down asked poll(2) for 0 ms through the tick's last millisecond,
+            // so an idle reader spun through about one millisecond in every twenty.
+            let timeout = nextTick > now ? Int32((nextTick - now + 999_999) / 1_000_000) : 0
             if poll(&descriptors, 2, timeout) > 0 {
                 if descriptors[1].revents != 0 { handoff.acknowledgeWakeup() }
                 if descriptors[0].revents != 0 { readSocket() }
