@@ -41,13 +41,19 @@ CFG
 # Both servers start afresh for every repeat (FRESH=0 keeps them up for the whole benchmark): uclient
 # leaves its UDP allocations to expire (10 minutes), and a server carrying the idle relays of earlier runs
 # is not the state either started from. Peak RSS is the highest VmHWM any instance reached.
-confab='' coturn='' peak_confab=0 peak_coturn=0
+# VmHWM counts the pages of the executable and the shared libraries each process touched (for Confab
+# about 42 MB: the Swift runtime, Foundation, OpenSSL, GLib...); RssAnon, read as each instance stops,
+# is the memory the process itself holds (its heap, stacks and buffers), which does not shrink back.
+confab='' coturn='' peak_confab=0 peak_coturn=0 anon_confab=0 anon_coturn=0
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+anon() { awk '/RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 stop_servers() {
   [ -n "$confab" ] || return 0
   local a b
   a=$(hwm "$confab") b=$(hwm "$coturn")
   peak_confab=$((a > peak_confab ? a : peak_confab)) peak_coturn=$((b > peak_coturn ? b : peak_coturn))
+  a=$(anon "$confab") b=$(anon "$coturn")
+  anon_confab=$((a > anon_confab ? a : anon_confab)) anon_coturn=$((b > anon_coturn ? b : anon_coturn))
   kill "$confab" "$coturn" 2>/dev/null || true
   wait "$confab" "$coturn" 2>/dev/null || true
   confab='' coturn=''
@@ -121,4 +127,4 @@ for mode in $MODES; do
              m, a, b, (b > 0 ? a / b : 0), la, lb }'
 done
 stop_servers
-echo "peak RSS: confab $peak_confab kB, coturn $peak_coturn kB"
+echo "peak RSS: confab $peak_confab kB, coturn $peak_coturn kB; of it anonymous (heap, stacks, buffers): confab $anon_confab kB, coturn $anon_coturn kB"

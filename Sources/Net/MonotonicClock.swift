@@ -13,4 +13,13 @@ public enum MonotonicClock {
     }
 
     public static func milliseconds() -> UInt64 { nanoseconds() / 1_000_000 }
+
+    /// Milliseconds from the kernel's tick-granular clock (CLOCK_MONOTONIC_COARSE, a few ms
+    /// resolution): a vDSO read without the time-stamp counter, for lifetimes and rate budgets
+    /// that a few milliseconds do not change (the TURN server checks one per relayed packet).
+    public static func coarseMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
+    }
 }

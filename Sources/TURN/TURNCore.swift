@@ -87,9 +87,15 @@ final class Allocation {
     let transactionID: [UInt8]
     var response: [UInt8] = []
     /// Peer IP (port 0) → permission.
-    var permissions: [TransportAddress: Permission] = [:]
-    var channels: [UInt16: (peer: TransportAddress, expiry: UInt64)] = [:]
-    var channelByPeer: [TransportAddress: UInt16] = [:]
+    var permissions: [TransportAddress: Permission] = [:] { didSet { forgetFlows() } }
+    var channels: [UInt16: (peer: TransportAddress, expiry: UInt64)] = [:] { didSet { forgetFlows() } }
+    var channelByPeer: [TransportAddress: UInt16] = [:] { didSet { forgetFlows() } }
+    /// What the lookups for the last packet each way found, reused while the next one is of the same
+    /// flow: a relay mostly talks to one peer over one channel, so steady relaying skips two or three
+    /// dictionary lookups per packet. Any change to permissions or channels forgets them; expiries are
+    /// still compared per packet.
+    private var lastFromPeer: PeerFlow?
+    private var lastChannel: (number: UInt16, peer: TransportAddress, expiry: UInt64)?
     var bytesToPeers = 0
     var bytesToClient = 0
     /// `turn.max_bps`, each direction on its own.
@@ -110,6 +116,40 @@ final class Allocation {
     func relay(for peer: TransportAddress) -> RelayID? {
         relays.first { $0.address.isIPv4 == peer.isIPv4 }?.id
     }
+
+    /// The permission for packets from `peer`, and the channel bound to it; nil without a permission.
+    func flow(from peer: TransportAddress) -> PeerFlow? {
+        if let last = lastFromPeer, last.peer == peer { return last }
+        guard let permission = permissions[peer.with(port: 0)] else { return nil }
+        var flow = PeerFlow(peer: peer, permission: permission)
+        if let number = channelByPeer[peer], let channel = channels[number] {
+            flow.channel = number
+            flow.channelExpiry = channel.expiry
+        }
+        lastFromPeer = flow
+        return flow
+    }
+
+    /// The peer channel `number` is bound to, and until when.
+    func binding(ofChannel number: UInt16) -> (peer: TransportAddress, expiry: UInt64)? {
+        if let last = lastChannel, last.number == number { return (last.peer, last.expiry) }
+        guard let channel = channels[number] else { return nil }
+        lastChannel = (number, channel.peer, channel.expiry)
+        return channel
+    }
+
+    private func forgetFlows() {
+        lastFromPeer = nil
+        lastChannel = nil
+    }
+}
+
+/// Packets from one peer: its permission, and the channel bound to it (nil: Data indications).
+struct PeerFlow {
+    let peer: TransportAddress
+    let permission: Permission
+    var channel: UInt16?
+    var channelExpiry: UInt64 = 0
 }
 
 /// The TURN server's logic (RFC 8656 over RFC 8489), without sockets: packets in, `TURNIO` calls out.
@@ -132,7 +172,7 @@ public final class TURNCore {
     public var handover: RelayHandover?
 
     public init(configuration: TURNConfiguration, counters: TURNCounters = TURNCounters(), logger: Logger,
-                clock: @escaping () -> UInt64 = { MonotonicClock.milliseconds() },
+                clock: @escaping () -> UInt64 = { MonotonicClock.coarseMilliseconds() },
                 wallClock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.configuration = configuration
         self.counters = counters
@@ -517,12 +557,13 @@ public final class TURNCore {
             }
         }
         guard let peer, let data else { return unroutable() }
-        guard let permission = allocation.permissions[peer.with(port: 0)], permission.expiry > clock() else {
+        let now = clock()
+        guard let permission = allocation.permissions[peer.with(port: 0)], permission.expiry > now else {
             return unroutable()
         }
         guard configuration.peerPolicy.allows(peer) else { return counters.bump(counters.deniedPeers) }
         guard let relay = allocation.relay(for: peer) else { return unroutable() }
-        relayToPeer(ByteBuffer(bytes: data), relay: relay, peer: peer, allocation)
+        relayToPeer(ByteBuffer(bytes: data), relay: relay, peer: peer, allocation, now: now)
     }
 
     private func handleChannelData(_ buffer: ByteBuffer, from client: ClientKey) {
@@ -531,14 +572,16 @@ public final class TURNCore {
               let length = buffer.getInteger(at: start + 2, as: UInt16.self),
               Int(length) + 4 <= buffer.readableBytes,
               let payload = buffer.getSlice(at: start + 4, length: Int(length)) else { return malformed() }
-        guard let allocation = allocations[client], let channel = allocation.channels[number],
-              channel.expiry > clock(), let relay = allocation.relay(for: channel.peer) else { return unroutable() }
-        relayToPeer(payload, relay: relay, peer: channel.peer, allocation)
+        let now = clock()
+        guard let allocation = allocations[client], let channel = allocation.binding(ofChannel: number),
+              channel.expiry > now, let relay = allocation.relay(for: channel.peer) else { return unroutable() }
+        relayToPeer(payload, relay: relay, peer: channel.peer, allocation, now: now)
     }
 
-    private func relayToPeer(_ payload: ByteBuffer, relay: RelayID, peer: TransportAddress, _ allocation: Allocation) {
+    private func relayToPeer(_ payload: ByteBuffer, relay: RelayID, peer: TransportAddress, _ allocation: Allocation,
+                             now: UInt64) {
         let count = payload.readableBytes
-        guard allocation.limitToPeers.admit(count, now: clock()) else { return counters.bump(counters.bandwidthDropped) }
+        guard allocation.limitToPeers.admit(count, now: now) else { return counters.bump(counters.bandwidthDropped) }
         allocation.bytesToPeers += count
         counters.bump(counters.bytesToPeers, by: count)
         counters.bump(counters.packetsToPeers)
@@ -555,15 +598,12 @@ public final class TURNCore {
     public func handlePeerPacket(_ payload: ByteBuffer, relay: RelayID, from peer: TransportAddress) {
         guard let allocation = byRelay[relay] else { return unroutable() }
         let now = clock()
-        guard let permission = allocation.permissions[peer.with(port: 0)], permission.expiry > now,
-              permission.anyPort || configuration.peerPolicy.allows(peer) else { return unroutable() }
+        guard let flow = allocation.flow(from: peer), flow.permission.expiry > now,
+              flow.permission.anyPort || configuration.peerPolicy.allows(peer) else { return unroutable() }
         let count = payload.readableBytes
         guard allocation.limitToClient.admit(count, now: now) else { return counters.bump(counters.bandwidthDropped) }
         let client = allocation.client
-        var channelNumber: UInt16?
-        if let number = allocation.channelByPeer[peer], let channel = allocation.channels[number], channel.expiry > now {
-            channelNumber = number
-        }
+        let channelNumber = flow.channelExpiry > now ? flow.channel : nil
         // A Data indication must fit its 16-bit length with the XOR-PEER-ADDRESS beside the data.
         guard channelNumber != nil || count <= 0xFFF0 else { return unroutable() }
         allocation.bytesToClient += count

@@ -85,6 +85,43 @@ import Testing
         #expect(h.io.toPeers.count == 1)
     }
 
+    /// A steady flow reuses what its last packet's lookups found (Allocation.flow(from:)); every
+    /// change to permissions or channels must be seen by the very next packet.
+    @Test func aFlowSeesEveryChangeToItsPermissionAndChannel() throws {
+        let h = Harness()
+        let c = h.client()
+        #expect(c.allocate()?.isSuccess == true)
+        #expect(c.request(.createPermission, [.xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        func fromPeer() -> [UInt8]? {
+            let before = h.io.toClients.count
+            h.core.handlePeerPacket(ByteBuffer(bytes: [7, 7]), relay: 1, from: publicPeer)
+            return h.io.toClients.count > before ? h.io.toClients.last?.1 : nil
+        }
+        let indication = try #require(fromPeer())
+        #expect(try STUNMessage.parse(indication).method == .data)
+        #expect(try STUNMessage.parse(try #require(fromPeer())).method == .data, "the same flow again")
+        // A channel bound now carries the next packet.
+        #expect(c.request(.channelBind, [.channelNumber(0x4002), .xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        #expect(fromPeer() == [0x40, 0x02, 0x00, 0x02, 7, 7])
+        c.raw([0x40, 0x02, 0x00, 0x01, 5])
+        #expect(h.io.toPeers.last?.2 == [5])
+        // The channel lapses after 10 minutes unless refreshed; the permission (refreshed) goes on.
+        for seconds in [250.0, 251, 100] {
+            h.clock.advance(seconds: seconds)
+            // The nonce has gone stale meanwhile (438, with a fresh one): the next try succeeds.
+            if c.request(.refresh, [.lifetime(600)])?.code == 438 { _ = c.request(.refresh, [.lifetime(600)]) }
+            #expect(c.request(.createPermission, [.xorPeerAddress(stun(publicPeer))])?.isSuccess == true)
+        }
+        h.core.expire()
+        #expect(try STUNMessage.parse(try #require(fromPeer())).method == .data, "back to Data indications")
+        let sent = h.io.toPeers.count
+        c.raw([0x40, 0x02, 0x00, 0x01, 5])
+        #expect(h.io.toPeers.count == sent, "an expired channel carries nothing")
+        // Once the permission lapses too, nothing from the peer gets through, cached or not.
+        h.clock.advance(seconds: 301)
+        #expect(fromPeer() == nil)
+    }
+
     @Test func permissionForTheSFUAddressDoesNotOpenItsOtherPorts() throws {
         let h = Harness()
         let c = h.client()
