@@ -103,7 +103,10 @@ run() {
     'BEGIN { per = (r > 0 ? c / hz / (2 * r) * 100000 : 0); n = l; sub(/Total lost packets /, "", n); sub(/ .*/, "", n)
              printf "%-7s %-16s %s | %s | %d UDP receive-buffer drops (%s) | %.2f s CPU | %.3f s CPU per 100,000 relayed\n",
                     s, m, t, l, drops, w, c / hz, per
-             printf "%s %s %.4f %s\n", s, m, per, (n == "" ? "?" : n) >> out }'
+             # A run uclient gave up on (it can lose a race with its own reused local ports: 437,
+             # then a ChannelBind the leftover allocation refuses) relayed nothing: not a figure.
+             if (r > 0) printf "%s %s %.4f %s\n", s, m, per, (n == "" ? "?" : n) >> out
+             else printf "%s %s failed\n", s, m >> out }'
 }
 
 for mode in $MODES; do
@@ -118,9 +121,10 @@ done
 echo
 echo "medians over $REPEATS runs, $CLIENTS clients x $MESSAGES messages of $SIZE bytes, ${INTERVAL} ms interval:"
 for mode in $MODES; do
-  median() { awk -v s="$1" -v m="$2" '$1 == s && $2 == m { print $3 }' "$work/results" | sort -g |
+  median() { awk -v s="$1" -v m="$2" '$1 == s && $2 == m && $3 != "failed" { print $3 }' "$work/results" | sort -g |
              awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-  lost() { awk -v s="$1" -v m="$2" '$1 == s && $2 == m { t += $4 } END { print t }' "$work/results"; }
+  lost() { awk -v s="$1" -v m="$2" '$1 == s && $2 == m { if ($3 == "failed") f++; else t += $4 }
+                END { printf "%d%s", t, (f ? " (" f " failed run" (f > 1 ? "s" : "") " not counted)" : "") }' "$work/results"; }
   a=$(median confab "$mode") b=$(median coturn "$mode")
   awk -v m="$mode" -v a="$a" -v b="$b" -v la="$(lost confab "$mode")" -v lb="$(lost coturn "$mode")" \
     'BEGIN { printf "%-16s confab %.3f  coturn %.3f  s CPU / 100k relayed  ratio %.2f  lost: confab %s coturn %s\n",
