@@ -19,6 +19,29 @@ struct ForwardingStateTests {
                             now: 3 * Self.ms) == .send(sequence: 102, timestamp: 12000))
     }
 
+    /// The keyframe's first packet was lost upstream and arrives repaired after the rest of its
+    /// frame, which the gate had dropped: opening there would hand the subscriber a keyframe with
+    /// holes nothing can fill, so the gate waits for (and asks for) the next keyframe instead.
+    @Test func aKeyframeStartArrivingAfterItsOwnFrameWasDroppedDoesNotOpenTheGate() {
+        var state = ForwardingState(isVideo: true)
+        for sequence: UInt16 in [65534, 65535, 0] {  // the keyframe's later packets (across the wrap)
+            #expect(state.admit(sequence: sequence, timestamp: 9000, layer: 0, layerCount: 1, isKeyframe: false,
+                                now: 1 * Self.ms) == .dropNeedingKeyframe)
+        }
+        #expect(state.admit(sequence: 65533, timestamp: 9000, layer: 0, layerCount: 1, isKeyframe: true,
+                            now: 2 * Self.ms) == .dropNeedingKeyframe, "the repaired start of that keyframe")
+        #expect(state.admit(sequence: 1, timestamp: 12000, layer: 0, layerCount: 1, isKeyframe: false,
+                            now: 3 * Self.ms) == .dropNeedingKeyframe)
+        // The next keyframe, in order, opens it.
+        #expect(state.admit(sequence: 2, timestamp: 15000, layer: 0, layerCount: 1, isKeyframe: true,
+                            now: 4 * Self.ms) == .send(sequence: 2, timestamp: 15000))
+        // Once open, a late packet (a repair) goes through as usual.
+        #expect(state.admit(sequence: 4, timestamp: 15000, layer: 0, layerCount: 1, isKeyframe: false,
+                            now: 5 * Self.ms) == .send(sequence: 4, timestamp: 15000))
+        #expect(state.admit(sequence: 3, timestamp: 15000, layer: 0, layerCount: 1, isKeyframe: false,
+                            now: 6 * Self.ms) == .send(sequence: 3, timestamp: 15000))
+    }
+
     @Test func audioNeedsNoKeyframe() {
         var state = ForwardingState(isVideo: false, clockRate: 48000)
         #expect(state.admit(sequence: 7, timestamp: 960, layer: 0, layerCount: 1, isKeyframe: true,

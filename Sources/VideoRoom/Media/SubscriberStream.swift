@@ -27,6 +27,12 @@ struct ForwardingState: Sendable {
     /// When each simulcast layer last arrived (0 = never): a layer that stopped is replaced by
     /// the best one still arriving (a browser drops its top layer when bandwidth is short).
     var layerArrivals = SIMD4<UInt64>(repeating: 0)
+    /// The newest packet the keyframe gate dropped (of the layer it waits for). A keyframe start
+    /// older than it — a repair or a reordered packet, arriving after later packets of its own frame
+    /// were dropped — cannot open the gate: the subscriber would get a keyframe with holes nothing
+    /// can fill (those packets were never sent to it), and a decoder that does not ask for another
+    /// keyframe (aiortc's) stays broken until the publisher happens to send one.
+    var newestGated: (layer: Int, sequence: UInt16)?
     /// A layer silent for this long counts as stopped (Janus's default `fallback` is 250 ms).
     static let layerTimeout: UInt64 = 500_000_000
 
@@ -65,7 +71,9 @@ struct ForwardingState: Sendable {
             // Another layer (or the first packet after a (re)start): switch only to the wanted
             // one, and only at one of its keyframes; the current layer goes on meanwhile.
             guard layer == wanted else { return .drop }
-            guard isKeyframe else { return .dropNeedingKeyframe }
+            guard isKeyframe, !isOlderThanGated(sequence, layer: layer) else {
+                return gate(sequence, layer: layer)
+            }
             if lastArrival != 0 {
                 let elapsedMilliseconds = (now &- lastArrival) / 1_000_000
                 self.sequence.switchSource()
@@ -74,9 +82,11 @@ struct ForwardingState: Sendable {
             }
             currentLayer = layer
             waitingForKeyframe = false
+            newestGated = nil
         } else if waitingForKeyframe {
-            guard isKeyframe else { return .dropNeedingKeyframe }
+            guard isKeyframe, !isOlderThanGated(sequence, layer: layer) else { return gate(sequence, layer: layer) }
             waitingForKeyframe = false
+            newestGated = nil
         }
         if let temporalLayer, !admitTemporal(temporalLayer, layerSync: layerSync, isKeyframe: isKeyframe) {
             // Dropped on purpose: later packets close the gap, so the receiver sees no loss.
@@ -88,6 +98,18 @@ struct ForwardingState: Sendable {
         let outTimestamp = self.timestamp.rewrite(timestamp)
         timestampOffset = outTimestamp &- timestamp
         return .send(sequence: outSequence, timestamp: outTimestamp)
+    }
+
+    /// Drops a packet at the keyframe gate, remembering the newest one dropped.
+    private mutating func gate(_ sequence: UInt16, layer: Int) -> Verdict {
+        if !isOlderThanGated(sequence, layer: layer) { newestGated = (layer, sequence) }
+        return .dropNeedingKeyframe
+    }
+
+    /// Whether `sequence` comes before the newest packet of `layer` the gate dropped (RFC 1982 order).
+    private func isOlderThanGated(_ sequence: UInt16, layer: Int) -> Bool {
+        guard let gated = newestGated, gated.layer == layer else { return false }
+        return Int16(bitPattern: gated.sequence &- sequence) > 0
     }
 
     /// Whether a packet of VP8 temporal layer `tid` goes out: down at once, up at a keyframe or a
@@ -115,6 +137,7 @@ struct ForwardingState: Sendable {
     mutating func restart(isVideo: Bool) {
         waitingForKeyframe = isVideo
         timestampOffset = nil
+        newestGated = nil
         currentLayer = nil
         layerArrivals = SIMD4(repeating: 0)
     }
@@ -143,12 +166,17 @@ final class SubscriberStream: Sendable {
     /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
     private let position = Atomic<Int>(-1)
     /// The shard that owns the subscriber's PeerConnection now (0 before there is one).
-    var shardIndex: Int { connectionBox.withLock { $0?.shardIndex } ?? 0 }
+    var shardIndex: Int { forwarding.withLock { $0.connection?.shardIndex } ?? 0 }
     /// Started and not paused (and `send` not turned off).
     let active = Atomic<Bool>(false)
     let sendEnabled = Atomic<Bool>(true)
-    private let connectionBox = Mutex<PeerConnection?>(nil)
-    private let state: Mutex<ForwardingState>
+    /// The subscriber's PeerConnection (nil before the answer) and the per-packet decisions, behind
+    /// one lock: a forwarded packet takes it once, for both.
+    private struct Forwarding {
+        var connection: PeerConnection?
+        var state: ForwardingState
+    }
+    private let forwarding: Mutex<Forwarding>
     /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
     private let retransmission = OutboundRetransmission()
 
@@ -160,12 +188,12 @@ final class SubscriberStream: Sendable {
         self.local = local
         isVideo = feedStream.kind == .video
         videoCodec = VideoCodec(encodingName: feedStream.media.codec.name)
-        state = Mutex(ForwardingState(isVideo: isVideo, clockRate: feedStream.media.codec.clockRate))
+        forwarding = Mutex(Forwarding(state: ForwardingState(isVideo: isVideo, clockRate: feedStream.media.codec.clockRate)))
     }
 
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
-        connectionBox.withLock { $0 = connection }
+        forwarding.withLock { $0.connection = connection }
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
         // A renegotiation that keeps the RTX keeps its sequence going.
         retransmission.negotiated(negotiated)
@@ -176,14 +204,14 @@ final class SubscriberStream: Sendable {
         let on = on && !removed.load(ordering: .relaxed)
         let was = active.exchange(on, ordering: .acquiringAndReleasing)
         guard on, !was else { return }
-        state.withLock { $0.restart(isVideo: isVideo) }
+        forwarding.withLock { $0.state.restart(isVideo: isVideo) }
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
     }
 
     /// The publisher stream was not relayed for a while (its `send` was off): the next packets
     /// start a new source (from a keyframe), numbering continues without a gap to NACK.
     func restartSource() {
-        state.withLock { $0.restart(isVideo: isVideo) }
+        forwarding.withLock { $0.state.restart(isVideo: isVideo) }
     }
 
     /// `switch`: another publisher's stream of the same kind and codec feeds this m-line from its
@@ -196,9 +224,9 @@ final class SubscriberStream: Sendable {
         guard new.feed !== old.feed || new.stream.position != old.stream.position else { return true }
         old.feed.remove(self)
         source.withLock { $0 = new }
-        state.withLock { state in
-            state.restart(isVideo: isVideo)
-            state.clockRate = new.stream.media.codec.clockRate
+        forwarding.withLock { forwarding in
+            forwarding.state.restart(isVideo: isVideo)
+            forwarding.state.clockRate = new.stream.media.codec.clockRate
         }
         if position.load(ordering: .acquiring) >= 0, !removed.load(ordering: .relaxed) { new.feed.add(self) }
         if isVideo, active.load(ordering: .relaxed) { new.feed.requestKeyframe(position: new.stream.position, context: nil) }
@@ -206,11 +234,11 @@ final class SubscriberStream: Sendable {
     }
 
     func setTemporal(_ layer: Int) {
-        state.withLock { $0.targetTemporal = layer }
+        forwarding.withLock { $0.state.targetTemporal = layer }
     }
 
     func setSubstream(_ layer: Int) {
-        state.withLock { $0.targetLayer = layer }
+        forwarding.withLock { $0.state.targetLayer = layer }
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
     }
 
@@ -220,20 +248,23 @@ final class SubscriberStream: Sendable {
         // RTX is not forwarded: the subscriber's losses are repaired from Confab, not the publisher.
         guard !route.isRTX, active.load(ordering: .relaxed), sendEnabled.load(ordering: .relaxed) else { return }
         let index = position.load(ordering: .acquiring)
-        guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
+        guard index >= 0 else { return }
         let keyframe = !isVideo || Self.isKeyframe(packet, codec: videoCodec)
         let vp8 = videoCodec == .vp8 ? Self.vp8Descriptor(packet) : nil
         let temporal = vp8.flatMap(Self.temporalLayer)
         let (sequence, timestamp) = Self.readHeader(packet)
         let now = MonotonicClock.nanoseconds()
-        let (verdict, pictureFields) = state.withLock { state -> (ForwardingState.Verdict, VP8PictureRewriter.Fields?) in
-            let verdict = state.admit(sequence: sequence, timestamp: timestamp, layer: route.layer,
-                                      layerCount: route.layerCount, isKeyframe: keyframe,
-                                      temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
-                                      now: now)
-            guard case .send = verdict, let vp8 else { return (verdict, nil) }
-            return (verdict, state.pictures.rewrite(vp8))
+        typealias Decision = (PeerConnection, ForwardingState.Verdict, VP8PictureRewriter.Fields?)
+        let decision = forwarding.withLock { forwarding -> Decision? in
+            guard let connection = forwarding.connection else { return nil }
+            let verdict = forwarding.state.admit(
+                sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
+                isKeyframe: keyframe, temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
+                now: now)
+            guard case .send = verdict, let vp8 else { return (connection, verdict, nil) }
+            return (connection, verdict, forwarding.state.pictures.rewrite(vp8))
         }
+        guard let (connection, verdict, pictureFields) = decision else { return }
         switch verdict {
         case .drop:
             return
@@ -255,14 +286,14 @@ final class SubscriberStream: Sendable {
     /// (its SSRC, its timeline): what the receiver needs to synchronise audio and video.
     func relaySenderReport(_ report: RTCPSenderReport, layer: Int, context: MediaSendContext) {
         guard active.load(ordering: .relaxed), position.load(ordering: .acquiring) >= 0,
-              let connection = connectionBox.withLock({ $0 }) else { return }
+              let connection = forwarding.withLock({ $0.connection }) else { return }
         // Sent from the subscriber's own shard, like its media (a message about once a second).
         guard context.shardIndex == connection.shardIndex else {
             connection.perform { [self] context in relaySenderReport(report, layer: layer, context: context) }
             return
         }
-        let offset = state.withLock { state -> UInt32? in
-            state.currentLayer == layer ? state.timestampOffset : nil
+        let offset = forwarding.withLock { forwarding -> UInt32? in
+            forwarding.state.currentLayer == layer ? forwarding.state.timestampOffset : nil
         }
         guard let offset else { return }
         let translated = RTCPSenderReport(
@@ -280,7 +311,7 @@ final class SubscriberStream: Sendable {
     /// stream's RTX SSRC when the subscriber negotiated it (RFC 4588), else as the packet itself.
     func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
         let index = position.load(ordering: .acquiring)
-        guard index >= 0, let connection = connectionBox.withLock({ $0 }) else { return }
+        guard index >= 0, let connection = forwarding.withLock({ $0.connection }) else { return }
         retransmission.answer(packet, on: connection, stream: index, context: context)
     }
 
