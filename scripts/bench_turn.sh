@@ -29,7 +29,9 @@ flags() {
   esac
 }
 
-turnutils_peer -L 127.0.0.1 -p 3480 >/dev/null 2>&1 &
+# The echo peer gets a bigger receive buffer (scripts/bench/peer_rcvbuf.c says why).
+cc -shared -fPIC -O2 -o "$work/peer_rcvbuf.so" "$(dirname "$0")/bench/peer_rcvbuf.c" -ldl
+LD_PRELOAD="$work/peer_rcvbuf.so" turnutils_peer -L 127.0.0.1 -p 3480 >/dev/null 2>&1 &
 cat > "$work/confab.cfg" <<CFG
 http: { bind = "127.0.0.1"; port = 18088; };
 websockets: { bind = "127.0.0.1"; port = 18188; };

@@ -26,8 +26,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Placed on a shard on purpose (beside the connections it exchanges media with): stays there.
     private let pinned: Bool
     private let settled = Atomic<Bool>(false)
-    // weak: the plugin owns the connection, not the other way round.
-    private let delegateBox: Mutex<WeakDelegate>
+    // weak: the plugin owns the connection, not the other way round. A `weak let` is read
+    // without a lock (the runtime's weak reference load), once per received packet.
+    private weak let delegateReference: PeerConnectionDelegate?
 
     private let receiver: Mutex<ReceiveState>
     private let sender: Mutex<SendState>
@@ -44,7 +45,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         self.engine = engine
         self.owner = Atomic(shard)
         self.pinned = pinned
-        self.delegateBox = Mutex(WeakDelegate(delegate))
+        self.delegateReference = delegate
         let consent = engine.configuration.consentTimeout.components
         let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
         var receive = ReceiveState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos))
@@ -81,7 +82,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
     public var localCredentials: ICECredentials { receiver.withLock { $0.ice.local } }
     public var streams: [MediaStream] { streamTable.withLock { $0 } }
-    var delegate: PeerConnectionDelegate? { delegateBox.withLock { $0.value } }
+    var delegate: PeerConnectionDelegate? { delegateReference }
 
     // MARK: - Negotiation
 
@@ -516,12 +517,6 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         stats.localCandidates = transport?.localCandidates
         return stats
     }
-}
-
-/// Holds the delegate weakly inside a Mutex (a plain weak var would not be Sendable).
-struct WeakDelegate {
-    weak var value: PeerConnectionDelegate?
-    init(_ value: PeerConnectionDelegate) { self.value = value }
 }
 
 struct DTLSStep {
