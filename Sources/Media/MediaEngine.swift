@@ -161,6 +161,10 @@ public final class MediaEngine: Sendable {
 
     public var connectionCount: Int { registry.withLock { $0.all.count } }
 
+    /// How many reader threads (shards) read the shared port: the indices `MediaSendContext.shardIndex`
+    /// takes run from 0 to this, exclusive.
+    public var readerCount: Int { shards.count }
+
     func register(_ connection: PeerConnection, credentials: ICECredentials) {
         registry.withLock { $0.byUfrag[credentials.ufrag] = (connection, credentials) }
     }

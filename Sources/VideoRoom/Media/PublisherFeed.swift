@@ -137,7 +137,8 @@ final class PublisherFeed: MediaSink, Sendable {
     /// Set right after init (the session needs the feed as its sink).
     private let session = Mutex<WebRTCSession?>(nil)
     private let published = Mutex<[PublishedStream]>([])
-    private let fanOut = Mutex<FanOut>(.empty)
+    /// Read by the publisher's reader thread once per packet, without a lock.
+    private let fanOut: ShardSnapshot<FanOut>
     /// Monotonic nanoseconds of the last keyframe request per stream position.
     private let lastKeyframeRequest = Mutex<[UInt64]>([])
     private let lastREMB = Atomic<UInt64>(0)
@@ -160,11 +161,11 @@ final class PublisherFeed: MediaSink, Sendable {
         var averager: AudioLevelAverager
     }
     private let talk = Mutex<TalkDetection?>(nil)
-    /// rtp_forward targets; copied (a reference count, no allocation) once per packet.
-    private let forwarderTable = Mutex<[RTPForwarder]>([])
-    /// The .mjr recorders while recording (see PublisherFeed+Recording.swift); copied (a
-    /// reference count) once per packet.
-    let recorders = Mutex<RecorderSet>(.none)
+    /// rtp_forward targets; read once per packet, without a lock.
+    private let forwarderTable: ShardSnapshot<[RTPForwarder]>
+    /// The .mjr recorders while recording (see PublisherFeed+Recording.swift); read once per
+    /// packet, without a lock.
+    let recorders: ShardSnapshot<RecorderSet>
     /// Gaps in the publisher's video (streams that negotiated NACK), asked for with NACKs; RTX
     /// repairs restored. Set up when the publisher negotiates.
     private let upstreamLosses = InboundLossRecovery()
@@ -180,6 +181,9 @@ final class PublisherFeed: MediaSink, Sendable {
         self.handle = handle
         self.bitrate = Atomic(bitrate)
         self.events = events
+        fanOut = ShardSnapshot(.empty, shards: engine.readerCount)
+        forwarderTable = ShardSnapshot([], shards: engine.readerCount)
+        recorders = ShardSnapshot(.none, shards: engine.readerCount)
         session.withLock { $0 = WebRTCSession(handle: handle, engine: engine, sink: self) }
     }
 
@@ -214,12 +218,12 @@ final class PublisherFeed: MediaSink, Sendable {
         stopRecording()
         published.withLock { $0 = [] }
         upstreamLosses.stop()
-        let forwards = forwarderTable.withLock { table in
+        let forwards = forwarderTable.update { table in
             defer { table = [] }
             return table
         }
         for forwarder in forwards { forwarder.feedback?.stop() }
-        let old = fanOut.withLock { fanOut -> FanOut in
+        let old = fanOut.update { fanOut -> FanOut in
             defer { fanOut = .empty }
             return fanOut
         }
@@ -228,21 +232,21 @@ final class PublisherFeed: MediaSink, Sendable {
 
     /// How many subscriber streams stream `position` feeds (Admin API).
     func subscriberCount(position: Int) -> Int {
-        let table = fanOut.withLock { $0 }
+        let table = fanOut.current
         return table.targets.indices.contains(position) ? table.targets[position].count : 0
     }
 
     // MARK: - RTP forwarders
 
-    var forwarders: [RTPForwarder] { forwarderTable.withLock { $0 } }
+    var forwarders: [RTPForwarder] { forwarderTable.current }
 
     func addForwarder(_ forwarder: RTPForwarder) {
-        forwarderTable.withLock { $0.append(forwarder) }
+        forwarderTable.update { $0.append(forwarder) }
     }
 
     /// Removes forwarder `id`; false when there is none.
     func removeForwarder(_ id: UInt32) -> Bool {
-        let removed = forwarderTable.withLock { table -> RTPForwarder? in
+        let removed = forwarderTable.update { table -> RTPForwarder? in
             guard let index = table.firstIndex(where: { $0.id == id }) else { return nil }
             return table.remove(at: index)
         }
@@ -255,7 +259,7 @@ final class PublisherFeed: MediaSink, Sendable {
     /// SRTP-protected for SRTP forwarders.
     private func forwardPlain(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
         guard !route.isRTX else { return }
-        let table = forwarderTable.withLock { $0 }
+        let table = forwarderTable.read(on: context.shardIndex)
         for forwarder in table where forwarder.position == route.stream
             && (forwarder.simulcast != nil || forwarder.layer == route.layer) {
             // A constant, so the non-escaping edit closure below captures it without a box.
@@ -314,7 +318,7 @@ final class PublisherFeed: MediaSink, Sendable {
 
     private func changeFanOut(_ change: (inout [[SubscriberStream]]) -> Void) {
         let count = lastKeyframeRequest.withLock { $0.count }
-        fanOut.withLock { fanOut in
+        fanOut.update { fanOut in
             var targets = fanOut.targets
             if targets.count < count { targets += Array(repeating: [], count: count - targets.count) }
             var switches = fanOut.switches
@@ -331,7 +335,7 @@ final class PublisherFeed: MediaSink, Sendable {
     /// subscribers can decode again at once. False when there is no such stream.
     @discardableResult
     func setRelaying(_ on: Bool, position: Int) -> Bool {
-        let table = fanOut.withLock { $0 }
+        let table = fanOut.current
         guard table.switches.indices.contains(position) else { return false }
         let relaySwitch = table.switches[position]
         guard on != relaySwitch.isOn.load(ordering: .acquiring) else { return true }
@@ -348,7 +352,7 @@ final class PublisherFeed: MediaSink, Sendable {
 
     /// Whether stream `position` is relayed to subscribers.
     func isRelaying(position: Int) -> Bool {
-        let table = fanOut.withLock { $0 }
+        let table = fanOut.current
         return !table.switches.indices.contains(position) || table.switches[position].isOn.load(ordering: .relaxed)
     }
 
@@ -367,8 +371,8 @@ final class PublisherFeed: MediaSink, Sendable {
         }
         let packet = UnsafeRawBufferPointer(received)
         forwardPlain(packet, route: route, context: context)
-        record(packet, route: route)
-        let table = fanOut.withLock { $0 }
+        record(packet, route: route, shard: context.shardIndex)
+        let table = fanOut.read(on: context.shardIndex)
         guard table.groups.indices.contains(route.stream),
               table.switches[route.stream].isOn.load(ordering: .relaxed) else { return }
         for group in table.groups[route.stream] {
@@ -416,7 +420,7 @@ final class PublisherFeed: MediaSink, Sendable {
             guard packet.packetType == RTCPPacketType.senderReport, let report = RTCPSenderReport(packet),
                   let route = session.connection?.inboundSources.first(where: { $0.ssrc == report.ssrc })?.route,
                   !route.isRTX else { continue }
-            let table = fanOut.withLock { $0 }
+            let table = fanOut.read(on: context.shardIndex)
             guard table.targets.indices.contains(route.stream) else { continue }
             for target in table.targets[route.stream] {
                 target.relaySenderReport(report, layer: route.layer, context: context)

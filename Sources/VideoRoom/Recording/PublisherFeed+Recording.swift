@@ -13,7 +13,7 @@ final class RecorderSet: Sendable {
 
 /// Recording a publisher's streams (control path, except `record`, which the reader threads call).
 extension PublisherFeed {
-    var isRecording: Bool { !recorders.withLock { $0 }.all.isEmpty }
+    var isRecording: Bool { !recorders.current.all.isEmpty }
 
     /// Starts recording each published stream to `<directory>/<baseName>-<audio|video>-<mindex>.mjr`
     /// (streams whose codec janus-pp-rec cannot convert are skipped). Already recording: nothing
@@ -38,14 +38,14 @@ extension PublisherFeed {
         }
         let set = RecorderSet(byPosition)
         for recorder in set.all { RecordingWriter.shared.add(recorder) }
-        recorders.withLock { $0 = set }
+        recorders.update { $0 = set }
         return (set.all.map(\.path), errors)
     }
 
     /// Stops recording; the writer thread finishes the files. Returns the recorders that were open.
     @discardableResult
     func stopRecording() -> [StreamRecorder] {
-        let old = recorders.withLock { set -> RecorderSet in
+        let old = recorders.update { set -> RecorderSet in
             defer { set = .none }
             return set
         }
@@ -58,10 +58,11 @@ extension PublisherFeed {
     static let audioRecordingSlots = 256
     static let videoRecordingSlots = 1024
 
-    /// The packet into the stream's recorder, if recording (simulcast: the lowest layer, as rtp_forward).
-    func record(_ packet: UnsafeRawBufferPointer, route: InboundRoute) {
+    /// The packet into the stream's recorder, if recording (simulcast: the lowest layer, as
+    /// rtp_forward). `shard`: the calling reader thread's (`MediaSendContext.shardIndex`).
+    func record(_ packet: UnsafeRawBufferPointer, route: InboundRoute, shard: Int?) {
         guard !route.isRTX, route.layer == 0 else { return }
-        let set = recorders.withLock { $0 }
+        let set = recorders.read(on: shard)
         guard set.byPosition.indices.contains(route.stream), let recorder = set.byPosition[route.stream] else { return }
         recorder.record(packet, now: MonotonicClock.nanoseconds())
     }
