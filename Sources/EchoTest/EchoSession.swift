@@ -16,7 +16,7 @@ final class EchoSession: Sendable {
 
     init(handle: PluginHandle, engine: MediaEngine) {
         self.handle = handle
-        media = EchoMedia(handle: handle)
+        media = EchoMedia(handle: handle, shards: engine.readerCount)
         webrtc = WebRTCSession(handle: handle, engine: engine, sink: media)
     }
 
@@ -71,13 +71,15 @@ final class EchoMedia: MediaSink, Sendable {
     /// Gaps in what the browser sends, on the streams that negotiated NACK.
     private let upstreamLosses = InboundLossRecovery()
     /// What was echoed on each stream (by position), to answer the browser's NACKs; kept across
-    /// renegotiations for the positions that stay.
-    private let retransmissions = Mutex<[OutboundRetransmission]>([])
+    /// renegotiations for the positions that stay. Read per packet without a lock.
+    private let retransmissions: ShardSnapshot<[OutboundRetransmission]>
 
     static let done: JSON = ["echotest": "event", "result": "done"]
 
-    init(handle: PluginHandle) {
+    /// `shards`: how many reader threads the media engine has.
+    init(handle: PluginHandle, shards: Int) {
         self.handle = handle
+        retransmissions = ShardSnapshot([], shards: shards)
     }
 
     var videoOn: Bool { videoEnabled.load(ordering: .relaxed) }
@@ -93,7 +95,7 @@ final class EchoMedia: MediaSink, Sendable {
     func negotiated(_ streams: [MediaStream]) {
         upstreamLosses.follow(streamCount: streams.count, positions: streams.indices.lazy
             .filter { streams[$0].receives && streams[$0].feedback.contains(.nack) })
-        let table = retransmissions.withLock { table -> [OutboundRetransmission] in
+        let table = retransmissions.update { table -> [OutboundRetransmission] in
             while table.count < streams.count { table.append(OutboundRetransmission()) }
             table.removeLast(table.count - streams.count)
             return table
@@ -119,11 +121,12 @@ final class EchoMedia: MediaSink, Sendable {
                                                    context: context) else { return }
         let enabled = route.isVideo ? videoEnabled.load(ordering: .relaxed) : audioEnabled.load(ordering: .relaxed)
         guard enabled, route.layer == echoedLayer(route), let connection = session.connection else { return }
-        let repair = retransmissions.withLock { $0.indices.contains(route.stream) ? $0[route.stream] : nil }
+        let table = retransmissions.read(on: context.shardIndex)
+        let repair = table.indices.contains(route.stream) ? table[route.stream] : nil
         let now = MonotonicClock.nanoseconds()
         // Echoed as media even when it came as RTX: the loss recovery restored it to the packet it repairs.
         connection.sendRTP(UnsafeRawBufferPointer(packet), stream: route.stream, context: context) { header in
-            // A leaf lock (nothing is locked while holding it): the packet as the browser gets it.
+            // The packet as the browser gets it.
             repair?.keep(UnsafeRawBufferPointer(header.buffer), now: now)
         }
     }
@@ -150,7 +153,7 @@ final class EchoMedia: MediaSink, Sendable {
     func session(_ session: WebRTCSession, didHangUpWithReason reason: String) {
         // A new PeerConnection starts afresh: nothing of this one's packets is to be repaired.
         upstreamLosses.stop()
-        retransmissions.withLock { $0 = [] }
+        retransmissions.update { $0 = [] }
         handle.pushEvent(transaction: nil, data: Self.done)
     }
 
@@ -167,7 +170,8 @@ final class EchoMedia: MediaSink, Sendable {
             let b = packet.bytes
             let mediaSSRC = UInt32(b[8]) << 24 | UInt32(b[9]) << 16 | UInt32(b[10]) << 8 | UInt32(b[11])
             guard let position = connection.streams.firstIndex(where: { $0.localSSRC == mediaSSRC }),
-                  let repair = retransmissions.withLock({ $0.indices.contains(position) ? $0[position] : nil })
+                  case let table = retransmissions.read(on: context.shardIndex),
+                  let repair = table.indices.contains(position) ? table[position] : nil
             else { continue }
             repair.answer(packet, on: connection, stream: position, context: context)
         }

@@ -6,6 +6,11 @@
 // be resent (a receiver whose first loss went unrepaired would freeze until its keyframe request,
 // seconds in Chromium). Janus's core does this for every handle; here VideoRoom subscribers and
 // EchoTest share it.
+//
+// `keep` and `answer` run on the thread that owns the connection the stream is sent on (its
+// packets and its receiver's RTCP are handled there), so the kept packets need no lock; the
+// negotiation (`negotiated`, any thread) only touches atomics and the RTX sender's lock, which
+// is taken per repair, not per packet.
 
 import Net
 import RTP
@@ -61,14 +66,14 @@ public final class OutboundRetransmission: Sendable {
     }
 
     /// Keeps one packet as the receiver gets it (rewritten, not yet protected): call it from
-    /// `PeerConnection.sendRTP`'s rewrite closure. A leaf lock: nothing is taken while holding it.
+    /// `PeerConnection.sendRTP`'s rewrite closure, on the connection's owning thread.
     public func keep(_ packet: UnsafeRawBufferPointer, now: UInt64) {
         guard keeping.load(ordering: .relaxed) else { return }
         sent.store(packet, now: now)
     }
 
     /// Resends what the generic NACK `nack` lists: `send(packet, isRTX)` gets each repair. Each
-    /// packet is copied out of the buffer first, so its lock is never held while sending. The
+    /// packet is copied out of the buffer first (sending may keep what it sends). The
     /// first NACK grows the buffer to its full size.
     public func answer(_ nack: RTCPPacketView, now: UInt64, send: (UnsafeRawBufferPointer, Bool) -> Void) {
         sent.growToFullSize()

@@ -75,9 +75,23 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     }
 
     /// Runs `task` on the owning shard's thread, with that thread's send context (any thread;
-    /// control-path changes and rare media-path messages, not per packet).
+    /// control-path changes and rare media-path messages, not per packet). A task queued before
+    /// the connection moved (`settle`) follows it to the new owner, so a task always runs where
+    /// the connection's packets are handled, never beside them.
     public func perform(_ task: @escaping @Sendable (MediaSendContext) -> Void) {
-        shard.execute(task)
+        let target = shard
+        target.execute { [self] context in
+            // The owner only changes on the owner's own thread (settle), so while this runs on
+            // the owner it stays the owner.
+            guard shardIndex == target.index else { return perform(task) }
+            task(context)
+        }
+    }
+
+    /// Whether the calling thread, whose send context is `context`, is this connection's owner:
+    /// only the owner may touch state that is confined to it.
+    public func isOwned(by context: MediaSendContext) -> Bool {
+        context.shardIndex == shardIndex
     }
     public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
     public var localCredentials: ICECredentials { receiver.withLock { $0.ice.local } }

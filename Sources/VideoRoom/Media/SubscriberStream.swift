@@ -166,52 +166,99 @@ final class SubscriberStream: Sendable {
     /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
     private let position = Atomic<Int>(-1)
     /// The shard that owns the subscriber's PeerConnection now (0 before there is one).
-    var shardIndex: Int { forwarding.withLock { $0.connection?.shardIndex } ?? 0 }
+    var shardIndex: Int { lane.current?.connection.shardIndex ?? 0 }
     /// Started and not paused (and `send` not turned off).
     let active = Atomic<Bool>(false)
     let sendEnabled = Atomic<Bool>(true)
-    /// The subscriber's PeerConnection (nil before the answer) and the per-packet decisions, behind
-    /// one lock: a forwarded packet takes it once, for both.
-    private struct Forwarding {
-        var connection: PeerConnection?
-        var state: ForwardingState
-    }
-    private let forwarding: Mutex<Forwarding>
-    /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
-    private let retransmission = OutboundRetransmission()
 
+    /// The subscriber's PeerConnection and what forwarding to it keeps per packet: the rewriting
+    /// and gating state and the packets kept for NACKs. Confined to the thread of the shard that
+    /// owns the connection, so a forwarded packet takes no lock for it.
+    final class Lane: @unchecked Sendable {
+        // @unchecked Sendable: `state`, `appliedRestarts` and the retransmission ring are only
+        // touched on the thread of the shard that owns `connection`: `forward`, `relaySenderReport`
+        // and `answerNACK` check `connection.isOwned(by:)` first, and a connection's owner only
+        // changes on the old owner's own thread (PeerConnection.settle), so no two threads ever
+        // pass that check for one lane at the same time. The control path only reads `connection`
+        // and tells the retransmission what was negotiated (atomics and its own lock).
+        let connection: PeerConnection
+        var state: ForwardingState
+        /// The `restarts` count this state has caught up with.
+        var appliedRestarts: UInt64
+        /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
+        let retransmission = OutboundRetransmission()
+
+        init(connection: PeerConnection, state: ForwardingState, appliedRestarts: UInt64) {
+            self.connection = connection
+            self.state = state
+            self.appliedRestarts = appliedRestarts
+        }
+    }
+    /// Nil before the first answer; a new lane (fresh state) when the subscription gets a new
+    /// PeerConnection. Read per packet from the shard's own copy, without a lock.
+    private let lane: ShardSnapshot<Lane?>
+    // What the control path asks of the forwarding state, applied by the owning thread before its
+    // next packet (`catchUp`): the state itself is never written from anywhere else.
+    private let targetLayer = Atomic<Int>(2)
+    private let targetTemporal = Atomic<Int>(2)
+    private let clockRate: Atomic<UInt32>
+    /// Bumped for each restart (resume, `switch`, relaying back on): a lane behind it restarts.
+    private let restarts = Atomic<UInt64>(0)
+
+    /// `shards`: how many reader threads the media engine has.
     init(mid: String, mLineIndex: Int, feed: PublisherFeed, feedStream: PublishedStream, feedDisplay: String?,
-         local: LocalStream) {
+         local: LocalStream, shards: Int) {
         self.mid = mid
         self.mLineIndex = mLineIndex
         source = Mutex(Source(feed: feed, stream: feedStream, display: feedDisplay))
         self.local = local
         isVideo = feedStream.kind == .video
         videoCodec = VideoCodec(encodingName: feedStream.media.codec.name)
-        forwarding = Mutex(Forwarding(state: ForwardingState(isVideo: isVideo, clockRate: feedStream.media.codec.clockRate)))
+        clockRate = Atomic(feedStream.media.codec.clockRate)
+        lane = ShardSnapshot(nil, shards: shards)
     }
 
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
-        forwarding.withLock { $0.connection = connection }
+        let current = lane.update { lane -> Lane in
+            if let lane, lane.connection === connection { return lane }
+            let fresh = Lane(connection: connection,
+                             state: ForwardingState(isVideo: isVideo, clockRate: clockRate.load(ordering: .relaxed)),
+                             appliedRestarts: restarts.load(ordering: .acquiring))
+            lane = fresh
+            return fresh
+        }
         let negotiated = connection.streams.indices.contains(position) ? connection.streams[position] : nil
         // A renegotiation that keeps the RTX keeps its sequence going.
-        retransmission.negotiated(negotiated)
+        current.retransmission.negotiated(negotiated)
         self.position.store(position, ordering: .releasing)
     }
 
     func setActive(_ on: Bool) {
         let on = on && !removed.load(ordering: .relaxed)
+        // The restart is asked for before the first packet can pass.
+        if on, !active.load(ordering: .acquiring) { restartSource() }
         let was = active.exchange(on, ordering: .acquiringAndReleasing)
         guard on, !was else { return }
-        forwarding.withLock { $0.state.restart(isVideo: isVideo) }
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
     }
 
     /// The publisher stream was not relayed for a while (its `send` was off): the next packets
     /// start a new source (from a keyframe), numbering continues without a gap to NACK.
     func restartSource() {
-        forwarding.withLock { $0.state.restart(isVideo: isVideo) }
+        restarts.add(1, ordering: .releasing)
+    }
+
+    /// Brings the lane's state up to what the control path asked for (on the owning thread).
+    private func catchUp(_ lane: Lane) {
+        let requested = restarts.load(ordering: .acquiring)
+        if requested != lane.appliedRestarts {
+            lane.appliedRestarts = requested
+            lane.state.restart(isVideo: isVideo)
+            lane.state.clockRate = clockRate.load(ordering: .relaxed)
+        }
+        lane.state.targetLayer = targetLayer.load(ordering: .relaxed)
+        lane.state.targetTemporal = targetTemporal.load(ordering: .relaxed)
     }
 
     /// `switch`: another publisher's stream of the same kind and codec feeds this m-line from its
@@ -224,25 +271,23 @@ final class SubscriberStream: Sendable {
         guard new.feed !== old.feed || new.stream.position != old.stream.position else { return true }
         old.feed.remove(self)
         source.withLock { $0 = new }
-        forwarding.withLock { forwarding in
-            forwarding.state.restart(isVideo: isVideo)
-            forwarding.state.clockRate = new.stream.media.codec.clockRate
-        }
+        clockRate.store(new.stream.media.codec.clockRate, ordering: .relaxed)
+        restartSource()
         if position.load(ordering: .acquiring) >= 0, !removed.load(ordering: .relaxed) { new.feed.add(self) }
         if isVideo, active.load(ordering: .relaxed) { new.feed.requestKeyframe(position: new.stream.position, context: nil) }
         return true
     }
 
     func setTemporal(_ layer: Int) {
-        forwarding.withLock { $0.state.targetTemporal = layer }
+        targetTemporal.store(layer, ordering: .relaxed)
     }
 
     func setSubstream(_ layer: Int) {
-        forwarding.withLock { $0.state.targetLayer = layer }
+        targetLayer.store(layer, ordering: .relaxed)
         if isVideo { feed.requestKeyframe(position: feedPosition, context: nil) }
     }
 
-    // MARK: - Forwarding (the publisher's reader thread)
+    // MARK: - Forwarding (the subscriber connection's reader thread)
 
     func forward(_ packet: UnsafeRawBufferPointer, route: InboundRoute, context: MediaSendContext) {
         // RTX is not forwarded: the subscriber's losses are repaired from Confab, not the publisher.
@@ -254,17 +299,17 @@ final class SubscriberStream: Sendable {
         let temporal = vp8.flatMap(Self.temporalLayer)
         let (sequence, timestamp) = Self.readHeader(packet)
         let now = MonotonicClock.nanoseconds()
-        typealias Decision = (PeerConnection, ForwardingState.Verdict, VP8PictureRewriter.Fields?)
-        let decision = forwarding.withLock { forwarding -> Decision? in
-            guard let connection = forwarding.connection else { return nil }
-            let verdict = forwarding.state.admit(
-                sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
-                isKeyframe: keyframe, temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
-                now: now)
-            guard case .send = verdict, let vp8 else { return (connection, verdict, nil) }
-            return (connection, verdict, forwarding.state.pictures.rewrite(vp8))
-        }
-        guard let (connection, verdict, pictureFields) = decision else { return }
+        // A packet handed here before the fan-out learnt that the connection moved: not ours.
+        guard let lane = lane.read(on: context.shardIndex), lane.connection.isOwned(by: context) else { return }
+        catchUp(lane)
+        let verdict = lane.state.admit(
+            sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
+            isKeyframe: keyframe, temporalLayer: temporal.map { Int($0.id) }, layerSync: temporal?.sync ?? false,
+            now: now)
+        var pictureFields: VP8PictureRewriter.Fields?
+        if case .send = verdict, let vp8 { pictureFields = lane.state.pictures.rewrite(vp8) }
+        let connection = lane.connection
+        let retransmission = lane.retransmission
         switch verdict {
         case .drop:
             return
@@ -276,7 +321,7 @@ final class SubscriberStream: Sendable {
                 header.timestamp = outTimestamp
                 // The copy has the same layout, so the descriptor's offsets hold.
                 if let pictureFields, let vp8 { pictureFields.write(into: header.payload, descriptor: vp8) }
-                // A leaf lock (nothing is locked while holding it): the packet as the subscriber gets it.
+                // The packet as the subscriber gets it.
                 retransmission.keep(UnsafeRawBufferPointer(header.buffer), now: now)
             }
         }
@@ -286,16 +331,15 @@ final class SubscriberStream: Sendable {
     /// (its SSRC, its timeline): what the receiver needs to synchronise audio and video.
     func relaySenderReport(_ report: RTCPSenderReport, layer: Int, context: MediaSendContext) {
         guard active.load(ordering: .relaxed), position.load(ordering: .acquiring) >= 0,
-              let connection = forwarding.withLock({ $0.connection }) else { return }
-        // Sent from the subscriber's own shard, like its media (a message about once a second).
-        guard context.shardIndex == connection.shardIndex else {
+              let lane = lane.current else { return }
+        let connection = lane.connection
+        // Sent from the subscriber's own shard, like its media (a message about once a second);
+        // there the lane's state may be read.
+        guard connection.isOwned(by: context) else {
             connection.perform { [self] context in relaySenderReport(report, layer: layer, context: context) }
             return
         }
-        let offset = forwarding.withLock { forwarding -> UInt32? in
-            forwarding.state.currentLayer == layer ? forwarding.state.timestampOffset : nil
-        }
-        guard let offset else { return }
+        guard lane.state.currentLayer == layer, let offset = lane.state.timestampOffset else { return }
         let translated = RTCPSenderReport(
             ssrc: local.ssrc, ntpTimestamp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp &+ offset,
             packetCount: report.packetCount, octetCount: report.octetCount)
@@ -311,8 +355,9 @@ final class SubscriberStream: Sendable {
     /// stream's RTX SSRC when the subscriber negotiated it (RFC 4588), else as the packet itself.
     func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
         let index = position.load(ordering: .acquiring)
-        guard index >= 0, let connection = forwarding.withLock({ $0.connection }) else { return }
-        retransmission.answer(packet, on: connection, stream: index, context: context)
+        guard index >= 0, let lane = lane.read(on: context.shardIndex), lane.connection.isOwned(by: context)
+        else { return }
+        lane.retransmission.answer(packet, on: lane.connection, stream: index, context: context)
     }
 
     static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {

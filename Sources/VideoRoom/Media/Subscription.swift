@@ -19,12 +19,15 @@ final class Subscription: MediaSink, Sendable {
     /// An answer was applied at least once (Admin API's `answered`).
     let answered = Atomic<Bool>(false)
     private let hungUp: @Sendable (Subscription, String) -> Void
+    /// The media engine's reader threads (each subscriber stream keeps a copy per thread).
+    private let shardCount: Int
 
     init(roomID: UInt64, handle: PluginHandle, engine: MediaEngine,
          hungUp: @escaping @Sendable (Subscription, String) -> Void) {
         self.roomID = roomID
         self.handle = handle
         self.hungUp = hungUp
+        shardCount = engine.readerCount
         session.withLock { $0 = WebRTCSession(handle: handle, engine: engine, sink: self) }
     }
 
@@ -50,7 +53,7 @@ final class Subscription: MediaSink, Sendable {
             streamID: "confab-\(feed.participantID)",
             trackID: "\(stream.kind)-\(feed.participantID)-\(stream.media.mid)-\(UInt32.random(in: 1...UInt32.max))")
         return SubscriberStream(mid: String(mLineIndex), mLineIndex: mLineIndex, feed: feed, feedStream: stream,
-                                feedDisplay: display, local: local)
+                                feedDisplay: display, local: local, shards: shardCount)
     }
 
     /// One `update` (`subscribe`/`unsubscribe`): streams to add, selectors of streams to drop.
