@@ -7,12 +7,12 @@
 
 import Net
 import RTP
-import Synchronization
 
 public final class InboundLossRecovery: Sendable {
     /// Per stream position and simulcast layer (index `position * layersPerStream + layer`); nil
-    /// where NACK was not negotiated. Replaced at negotiation, then changed in place only.
-    private let trackers = Mutex<[LossTracker?]>([])
+    /// where NACK was not negotiated. Replaced at negotiation (any thread), changed in place by
+    /// `received`, which runs on the thread that owns the connection the packets arrive on.
+    private let trackers = OwnerConfined<[LossTracker?]>([])
     public static let layersPerStream = 4
     /// Sequence numbers one NACK asks for at most.
     public static let nackBatch = 32
@@ -26,15 +26,15 @@ public final class InboundLossRecovery: Sendable {
         for position in positions where position >= 0 && position < streamCount {
             for layer in 0..<Self.layersPerStream { table[position * Self.layersPerStream + layer] = LossTracker() }
         }
-        trackers.withLock { $0 = table }
+        trackers.reset(to: table)
     }
 
     /// Follows no stream any more.
     public func stop() {
-        trackers.withLock { $0 = [] }
+        trackers.reset(to: [])
     }
 
-    /// One received RTP packet. Returns the packet to pass on (an RTX repair restored in place
+    /// One received RTP packet (on the thread that owns its connection). Returns the packet to pass on (an RTX repair restored in place
     /// to the media SSRC, payload type and sequence number), or nil to drop it: RTX that repairs
     /// nothing (a duplicate, or a sender's bandwidth probe) and any RTX on a stream not followed.
     /// `nack(mediaSSRC, lost)` gets the sequence numbers due to be asked for now, if any.
@@ -44,7 +44,7 @@ public final class InboundLossRecovery: Sendable {
         let index = route.stream * Self.layersPerStream + min(route.layer, Self.layersPerStream - 1)
         if route.isRTX {
             guard let original = RTX.originalSequenceNumber(of: UnsafeRawBufferPointer(packet)) else { return nil }
-            let media = trackers.withLock { table -> (ssrc: UInt32, payloadType: UInt8)? in
+            let media = trackers.withValue { table -> (ssrc: UInt32, payloadType: UInt8)? in
                 guard table.indices.contains(index), table[index] != nil, table[index]!.repair(original) else { return nil }
                 return (table[index]!.ssrc, table[index]!.payloadType)
             }
@@ -55,7 +55,7 @@ public final class InboundLossRecovery: Sendable {
         let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
         let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Self.nackBatch) { lost in
-            let count = trackers.withLock { table -> Int in
+            let count = trackers.withValue { table -> Int in
                 guard table.indices.contains(index), table[index] != nil else { return 0 }
                 table[index]!.received(sequence: sequence, ssrc: ssrc, payloadType: packet[1] & 0x7F, now: now)
                 return table[index]!.hasGaps ? table[index]!.due(now: now, into: lost) : 0

@@ -68,3 +68,28 @@ struct ShardSnapshotTests {
         #expect(wentBack.load(ordering: .relaxed) == 0)
     }
 }
+
+/// `OwnerConfined`: the owner's changes persist between uses until the control path starts the
+/// state over, and the owner sees that at its next use, whatever thread published it.
+struct OwnerConfinedTests {
+    @Test func theOwnersChangesLastUntilTheControlPathResetsTheState() {
+        let state = OwnerConfined(0)
+        state.withValue { $0 += 5 }
+        #expect(state.withValue { $0 } == 5)
+        state.reset(to: 100)
+        #expect(state.withValue { value -> Int in value += 1; return value } == 101)
+        #expect(state.withValue { $0 } == 101)
+    }
+
+    @Test func aResetFromAnotherThreadIsSeenAtTheNextUse() {
+        let state = OwnerConfined([1])
+        #expect(state.withValue { $0 } == [1])
+        let published = DispatchSemaphore(value: 0)
+        spawnThread(name: "control") {
+            state.reset(to: [7, 8])
+            published.signal()
+        }
+        published.wait()
+        #expect(state.withValue { value -> [Int] in value.append(9); return value } == [7, 8, 9])
+    }
+}

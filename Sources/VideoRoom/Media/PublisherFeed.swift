@@ -160,7 +160,8 @@ final class PublisherFeed: MediaSink, Sendable {
         let extensionID: UInt8
         var averager: AudioLevelAverager
     }
-    private let talk = Mutex<TalkDetection?>(nil)
+    /// Set up by the negotiation, run by the publisher connection's owning thread per audio packet.
+    private let talk = OwnerConfined<TalkDetection?>(nil)
     /// rtp_forward targets; read once per packet, without a lock.
     private let forwarderTable: ShardSnapshot<[RTPForwarder]>
     /// The .mjr recorders while recording (see PublisherFeed+Recording.swift); read once per
@@ -206,10 +207,11 @@ final class PublisherFeed: MediaSink, Sendable {
             .filter { $0.kind == .video && $0.media.codec.feedback.contains(.nack) }.map(\.position))
         changeFanOut { _ in }   // a relay switch for every position
         let audio = streams.first { $0.kind == .audio && $0.media.extensions.audioLevel != nil }
-        talk.withLock { talk in
-            guard let talkDetection, let audio, let id = audio.media.extensions.audioLevel else { talk = nil; return }
-            talk = TalkDetection(stream: audio, extensionID: id, averager: AudioLevelAverager(
-                threshold: UInt8(clamping: talkDetection.threshold), packetsPerWindow: max(1, talkDetection.packets)))
+        if let talkDetection, let audio, let id = audio.media.extensions.audioLevel {
+            talk.reset(to: TalkDetection(stream: audio, extensionID: id, averager: AudioLevelAverager(
+                threshold: UInt8(clamping: talkDetection.threshold), packetsPerWindow: max(1, talkDetection.packets))))
+        } else {
+            talk.reset(to: nil)
         }
     }
 
@@ -390,7 +392,7 @@ final class PublisherFeed: MediaSink, Sendable {
     /// Feeds the packet's audio level to the talk detector; a change of state is reported (rare:
     /// at most once per window of packets).
     private func detectTalking(_ packet: UnsafeMutableRawBufferPointer, route: InboundRoute) {
-        let change = talk.withLock { talk -> (PublishedStream, AudioLevelAverager.Event)? in
+        let change = talk.withValue { talk -> (PublishedStream, AudioLevelAverager.Event)? in
             guard var detection = talk, detection.stream.position == route.stream,
                   let level = RTPHeaderView(packet)?.audioLevel(id: detection.extensionID) else { return nil }
             let event = detection.averager.add(level)
