@@ -116,11 +116,11 @@ final class EchoMedia: MediaSink, Sendable {
     // MARK: - MediaSink (reader threads)
 
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
-                 route: InboundRoute, context: MediaSendContext) {
-        guard let packet = upstreamLosses.received(packet, route: route, connection: { session.connection },
+                 route: InboundRoute, on connection: PeerConnection, context: MediaSendContext) {
+        guard let packet = upstreamLosses.received(packet, route: route, connection: { connection },
                                                    context: context) else { return }
         let enabled = route.isVideo ? videoEnabled.load(ordering: .relaxed) : audioEnabled.load(ordering: .relaxed)
-        guard enabled, route.layer == echoedLayer(route), let connection = session.connection else { return }
+        guard enabled, route.layer == echoedLayer(route) else { return }
         let table = retransmissions.read(on: context.shardIndex)
         let repair = table.indices.contains(route.stream) ? table[route.stream] : nil
         let now = MonotonicClock.nanoseconds()

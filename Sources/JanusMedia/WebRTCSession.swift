@@ -12,8 +12,9 @@ import Synchronization
 /// What a plugin does with its handle's media (called on reader threads; see
 /// `PeerConnectionDelegate` for the rules).
 public protocol MediaSink: AnyObject, Sendable {
+    /// `connection`: the session's PeerConnection the packet arrived on (no lookup per packet).
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
-                 route: InboundRoute, context: MediaSendContext)
+                 route: InboundRoute, on connection: PeerConnection, context: MediaSendContext)
     func session(_ session: WebRTCSession, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,
                  context: MediaSendContext)
     /// The PeerConnection is up (after `webrtcup` went out).
@@ -317,7 +318,7 @@ public final class WebRTCSession: PeerConnectionDelegate, Sendable, CustomString
 
     public func peerConnection(_ connection: PeerConnection, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
                                route: InboundRoute, context: MediaSendContext) {
-        sink?.session(self, didReceiveRTP: packet, route: route, context: context)
+        sink?.session(self, didReceiveRTP: packet, route: route, on: connection, context: context)
     }
 
     public func peerConnection(_ connection: PeerConnection, didReceiveRTCP compound: UnsafeMutableRawBufferPointer,

@@ -361,11 +361,14 @@ final class PublisherFeed: MediaSink, Sendable {
     // MARK: - MediaSink (reader threads)
 
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
-                 route: InboundRoute, context: MediaSendContext) {
+                 route: InboundRoute, on connection: PeerConnection, context: MediaSendContext) {
         var received = packet
         var route = route
         if route.isVideo {
-            guard let repaired = repairUpstream(received, route: route, context: context) else { return }
+            // Losses between the publisher and Confab are asked for with NACKs; an RTX repair comes
+            // back restored in place, RTX that repairs nothing is dropped.
+            guard let repaired = upstreamLosses.received(received, route: route, connection: { connection },
+                                                         context: context) else { return }
             received = repaired
             route.isRTX = false
         } else {
@@ -380,13 +383,6 @@ final class PublisherFeed: MediaSink, Sendable {
         for group in table.groups[route.stream] {
             group.forward(packet, route: route, context: context)
         }
-    }
-
-    /// Losses between the publisher and Confab (see InboundLossRecovery): returns the packet to
-    /// forward (an RTX repair restored in place), nil to drop it.
-    private func repairUpstream(_ packet: UnsafeMutableRawBufferPointer, route: InboundRoute,
-                                context: MediaSendContext) -> UnsafeMutableRawBufferPointer? {
-        upstreamLosses.received(packet, route: route, connection: { webrtc.connection }, context: context)
     }
 
     /// Feeds the packet's audio level to the talk detector; a change of state is reported (rare:

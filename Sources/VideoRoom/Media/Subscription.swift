@@ -235,7 +235,7 @@ final class Subscription: MediaSink, Sendable {
     // MARK: - MediaSink (reader threads)
 
     func session(_ session: WebRTCSession, didReceiveRTP packet: UnsafeMutableRawBufferPointer,
-                 route: InboundRoute, context: MediaSendContext) {
+                 route: InboundRoute, on connection: PeerConnection, context: MediaSendContext) {
         // Subscribers only receive; anything they send is ignored.
     }
 
