@@ -10,10 +10,11 @@ import Synchronization
 public final class OwnerConfined<Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `working` and `applied` are only touched in `withValue`, which runs on
     // the owning thread only (see above); `plan` is behind its Mutex, `planNumber` is atomic.
-    private var working: Value
-    private var applied: UInt64 = 0
+    // `withValue` is @inlinable so that it is specialised for its Value where it is called.
+    @usableFromInline var working: Value
+    @usableFromInline var applied: UInt64 = 0
     private let plan: Mutex<(value: Value, number: UInt64)>
-    private let planNumber = Atomic<UInt64>(0)
+    @usableFromInline let planNumber = Atomic<UInt64>(0)
 
     public init(_ value: Value) {
         working = value
@@ -29,10 +30,14 @@ public final class OwnerConfined<Value: Sendable>: @unchecked Sendable {
     }
 
     /// The state, to read and change (the owning thread only).
+    @inlinable
     public func withValue<Result>(_ body: (inout Value) -> Result) -> Result {
-        if planNumber.load(ordering: .acquiring) != applied {
-            (working, applied) = plan.withLock { $0 }
-        }
+        if planNumber.load(ordering: .acquiring) != applied { takeUpPlan() }
         return body(&working)
+    }
+
+    @usableFromInline
+    func takeUpPlan() {
+        (working, applied) = plan.withLock { $0 }
     }
 }

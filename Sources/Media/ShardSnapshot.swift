@@ -15,19 +15,27 @@ public final class ShardSnapshot<Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: copy `i` is only read and written by shard `i`'s thread (`read(on:)`
     // with that thread's own shard index, which `MediaSendContext.shardIndex` gives); `published`
     // is behind its Mutex and `generation` is atomic; `copies` itself never changes after init.
-    private struct Copy {
-        var generation: UInt64
-        var value: Value
+    // The read path is @inlinable so that it is specialised for its Value where it is called (in
+    // another module, an unspecialised generic read copied the value through runtime witnesses,
+    // which cost more than the lock it replaces).
+    @usableFromInline struct Copy {
+        @usableFromInline var generation: UInt64
+        @usableFromInline var value: Value
+        @usableFromInline init(generation: UInt64, value: Value) {
+            self.generation = generation
+            self.value = value
+        }
     }
     private let published: Mutex<Copy>
-    private let generation = Atomic<UInt64>(0)
-    private let copies: UnsafeMutableBufferPointer<Copy?>
+    @usableFromInline let generation = Atomic<UInt64>(0)
+    @usableFromInline let copies: UnsafeMutableBufferPointer<Copy>
 
     /// `shards`: how many reader threads may read it (`MediaEngine.readerCount`).
     public init(_ value: Value, shards: Int) {
         published = Mutex(Copy(generation: 0, value: value))
         copies = .allocate(capacity: max(shards, 0))
-        copies.initialize(repeating: nil)
+        // Every copy starts as what is published, generation 0.
+        copies.initialize(repeating: Copy(generation: 0, value: value))
     }
 
     deinit {
@@ -37,13 +45,24 @@ public final class ShardSnapshot<Value: Sendable>: @unchecked Sendable {
 
     /// The value as last published. `shard`: the calling thread's own shard index (from its send
     /// context), or nil off the shards (control paths), which read under the lock.
+    @inlinable
     public func read(on shard: Int?) -> Value {
-        guard let shard, copies.indices.contains(shard) else { return current }
-        let latest = generation.load(ordering: .acquiring)
-        if let copy = copies[shard], copy.generation == latest { return copy.value }
-        let fresh = published.withLock { $0 }
-        copies[shard] = fresh
-        return fresh.value
+        withValue(on: shard) { $0 }
+    }
+
+    /// `body` with the value as last published, borrowed from the calling shard's copy (no
+    /// reference count for it). `shard` as for `read(on:)`.
+    @inlinable
+    public func withValue<Result>(on shard: Int?, _ body: (borrowing Value) -> Result) -> Result {
+        guard let shard, shard >= 0, shard < copies.count else { return body(current) }
+        if copies[shard].generation != generation.load(ordering: .acquiring) { refresh(shard) }
+        return body(copies[shard].value)
+    }
+
+    /// Shard `shard`'s copy is behind: takes the published one (under the lock).
+    @usableFromInline
+    func refresh(_ shard: Int) {
+        copies[shard] = published.withLock { $0 }
     }
 
     /// The value as last published, read under the lock (any thread).

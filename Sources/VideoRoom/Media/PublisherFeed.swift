@@ -377,11 +377,12 @@ final class PublisherFeed: MediaSink, Sendable {
         let packet = UnsafeRawBufferPointer(received)
         forwardPlain(packet, route: route, context: context)
         record(packet, route: route, shard: context.shardIndex)
-        let table = fanOut.read(on: context.shardIndex)
-        guard table.groups.indices.contains(route.stream),
-              table.switches[route.stream].isOn.load(ordering: .relaxed) else { return }
-        for group in table.groups[route.stream] {
-            group.forward(packet, route: route, context: context)
+        fanOut.withValue(on: context.shardIndex) { table in
+            guard table.groups.indices.contains(route.stream),
+                  table.switches[route.stream].isOn.load(ordering: .relaxed) else { return }
+            for group in table.groups[route.stream] {
+                group.forward(packet, route: route, context: context)
+            }
         }
     }
 

@@ -166,7 +166,7 @@ final class SubscriberStream: Sendable {
     /// Position in the subscriber's PeerConnection streams once the answer is in (-1 before).
     private let position = Atomic<Int>(-1)
     /// The shard that owns the subscriber's PeerConnection now (0 before there is one).
-    var shardIndex: Int { lane.current?.connection.shardIndex ?? 0 }
+    var shardIndex: Int { lane.current.connection?.shardIndex ?? 0 }
     /// Started and not paused (and `send` not turned off).
     let active = Atomic<Bool>(false)
     let sendEnabled = Atomic<Bool>(true)
@@ -181,22 +181,24 @@ final class SubscriberStream: Sendable {
         // changes on the old owner's own thread (PeerConnection.settle), so no two threads ever
         // pass that check for one lane at the same time. The control path only reads `connection`
         // and tells the retransmission what was negotiated (atomics and its own lock).
-        let connection: PeerConnection
+        /// Nil in the lane a stream starts with, before its first answer.
+        let connection: PeerConnection?
         var state: ForwardingState
         /// The `restarts` count this state has caught up with.
         var appliedRestarts: UInt64
         /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
         let retransmission = OutboundRetransmission()
 
-        init(connection: PeerConnection, state: ForwardingState, appliedRestarts: UInt64) {
+        init(connection: PeerConnection?, state: ForwardingState, appliedRestarts: UInt64) {
             self.connection = connection
             self.state = state
             self.appliedRestarts = appliedRestarts
         }
     }
-    /// Nil before the first answer; a new lane (fresh state) when the subscription gets a new
-    /// PeerConnection. Read per packet from the shard's own copy, without a lock.
-    private let lane: ShardSnapshot<Lane?>
+    /// Without a connection before the first answer; a new lane (fresh state) when the
+    /// subscription gets a new PeerConnection. Read per packet from the shard's own copy, without
+    /// a lock or a reference count.
+    private let lane: ShardSnapshot<Lane>
     // What the control path asks of the forwarding state, applied by the owning thread before its
     // next packet (`catchUp`): the state itself is never written from anywhere else.
     private let targetLayer = Atomic<Int>(2)
@@ -215,13 +217,14 @@ final class SubscriberStream: Sendable {
         isVideo = feedStream.kind == .video
         videoCodec = VideoCodec(encodingName: feedStream.media.codec.name)
         clockRate = Atomic(feedStream.media.codec.clockRate)
-        lane = ShardSnapshot(nil, shards: shards)
+        lane = ShardSnapshot(Lane(connection: nil, state: ForwardingState(isVideo: isVideo), appliedRestarts: 0),
+                             shards: shards)
     }
 
     /// The negotiated m-line: where to send, on which PeerConnection.
     func attach(to connection: PeerConnection, position: Int) {
         let current = lane.update { lane -> Lane in
-            if let lane, lane.connection === connection { return lane }
+            if lane.connection === connection { return lane }
             let fresh = Lane(connection: connection,
                              state: ForwardingState(isVideo: isVideo, clockRate: clockRate.load(ordering: .relaxed)),
                              appliedRestarts: restarts.load(ordering: .acquiring))
@@ -299,8 +302,20 @@ final class SubscriberStream: Sendable {
         let temporal = vp8.flatMap(Self.temporalLayer)
         let (sequence, timestamp) = Self.readHeader(packet)
         let now = MonotonicClock.nanoseconds()
-        // A packet handed here before the fan-out learnt that the connection moved: not ours.
-        guard let lane = lane.read(on: context.shardIndex), lane.connection.isOwned(by: context) else { return }
+        lane.withValue(on: context.shardIndex) { lane in
+            // A packet handed here before the fan-out learnt that the connection moved: not ours.
+            guard let connection = lane.connection, connection.isOwned(by: context) else { return }
+            forward(packet, position: index, route: route, keyframe: keyframe, vp8: vp8, temporal: temporal,
+                    sequence: sequence, timestamp: timestamp, now: now, lane: lane, connection: connection,
+                    context: context)
+        }
+    }
+
+    /// `forward` on the lane's owning thread.
+    private func forward(_ packet: UnsafeRawBufferPointer, position index: Int, route: InboundRoute, keyframe: Bool,
+                         vp8: VP8PayloadDescriptor?, temporal: (id: UInt8, sync: Bool)?, sequence: UInt16,
+                         timestamp: UInt32, now: UInt64, lane: Lane, connection: PeerConnection,
+                         context: MediaSendContext) {
         catchUp(lane)
         let verdict = lane.state.admit(
             sequence: sequence, timestamp: timestamp, layer: route.layer, layerCount: route.layerCount,
@@ -308,8 +323,6 @@ final class SubscriberStream: Sendable {
             now: now)
         var pictureFields: VP8PictureRewriter.Fields?
         if case .send = verdict, let vp8 { pictureFields = lane.state.pictures.rewrite(vp8) }
-        let connection = lane.connection
-        let retransmission = lane.retransmission
         switch verdict {
         case .drop:
             return
@@ -322,7 +335,7 @@ final class SubscriberStream: Sendable {
                 // The copy has the same layout, so the descriptor's offsets hold.
                 if let pictureFields, let vp8 { pictureFields.write(into: header.payload, descriptor: vp8) }
                 // The packet as the subscriber gets it.
-                retransmission.keep(UnsafeRawBufferPointer(header.buffer), now: now)
+                lane.retransmission.keep(UnsafeRawBufferPointer(header.buffer), now: now)
             }
         }
     }
@@ -331,8 +344,7 @@ final class SubscriberStream: Sendable {
     /// (its SSRC, its timeline): what the receiver needs to synchronise audio and video.
     func relaySenderReport(_ report: RTCPSenderReport, layer: Int, context: MediaSendContext) {
         guard active.load(ordering: .relaxed), position.load(ordering: .acquiring) >= 0,
-              let lane = lane.current else { return }
-        let connection = lane.connection
+              case let lane = lane.current, let connection = lane.connection else { return }
         // Sent from the subscriber's own shard, like its media (a message about once a second);
         // there the lane's state may be read.
         guard connection.isOwned(by: context) else {
@@ -355,9 +367,9 @@ final class SubscriberStream: Sendable {
     /// stream's RTX SSRC when the subscriber negotiated it (RFC 4588), else as the packet itself.
     func answerNACK(_ packet: RTCPPacketView, context: MediaSendContext) {
         let index = position.load(ordering: .acquiring)
-        guard index >= 0, let lane = lane.read(on: context.shardIndex), lane.connection.isOwned(by: context)
-        else { return }
-        lane.retransmission.answer(packet, on: lane.connection, stream: index, context: context)
+        let lane = lane.read(on: context.shardIndex)
+        guard index >= 0, let connection = lane.connection, connection.isOwned(by: context) else { return }
+        lane.retransmission.answer(packet, on: connection, stream: index, context: context)
     }
 
     static func readHeader(_ packet: UnsafeRawBufferPointer) -> (UInt16, UInt32) {
