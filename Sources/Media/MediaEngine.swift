@@ -60,6 +60,7 @@ public final class MediaEngine: Sendable {
     /// Bumped whenever an address→connection binding disappears, so readers drop their caches.
     let routingGeneration = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(true)
+    private let stopping = Atomic<Bool>(false)
     private let nextID = Atomic<UInt64>(1)
     private let stoppedThreads = Atomic<Int>(0)
 
@@ -130,9 +131,12 @@ public final class MediaEngine: Sendable {
 
     /// Closes every connection and stops the threads (they notice within one poll interval).
     public func stop() {
-        guard running.exchange(false, ordering: .relaxed) else { return }
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
         configuration.relayHandover?.detach()
+        // Closed while the shards still run: what a closing connection leaves to its owner's
+        // thread (releasing a full-ICE transport) gets done (and a shard runs what is left as it stops).
         for connection in registry.withLock({ Array($0.all.values) }) { connection.close(reason: "Shutting down") }
+        running.store(false, ordering: .relaxed)
         for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < shards.count {
             usleepMilliseconds(10)
         }

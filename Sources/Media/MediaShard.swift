@@ -51,6 +51,8 @@ final class MediaShard: @unchecked Sendable {
     /// rare media-path messages (sender reports), never one per packet.
     private let tasks = Mutex<[@Sendable (MediaSendContext) -> Void]>([])
     private let hasTasks = Atomic<Bool>(false)
+    /// The shard's thread (pthread_self), once `run` has started; 0 before.
+    private let thread = Atomic<UInt>(0)
     private var owned: [PeerConnection] = []
     private let batch = ReceiveBatch(capacity: 64)
     private var inlet: MediaInlet!
@@ -89,7 +91,14 @@ final class MediaShard: @unchecked Sendable {
         for task in queued { task(inlet.context) }
     }
 
+    /// Whether the caller runs on this shard's thread.
+    var isCurrentThread: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
+
     func run() {
+        thread.store(UInt(pthread_self()), ordering: .relaxed)
+        // What was asked of the shard before it stopped (a closing connection releasing its
+        // transport) still runs.
+        defer { runTasks() }
         var descriptors = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: handoff.descriptor, events: Int16(POLLIN), revents: 0)]
         var nextTick = MonotonicClock.nanoseconds() + Self.tickIntervalNanos
@@ -148,7 +157,7 @@ final class MediaShard: @unchecked Sendable {
         owned += newcomers
         // Closed, or moved to the shard its checks arrive at (PeerConnection.settle).
         owned.removeAll { $0.isClosed || $0.shardIndex != index }
-        for connection in owned { connection.tick(now: now) }
+        for connection in owned { connection.tick(now: now, context: inlet.context) }
     }
 }
 

@@ -2,10 +2,14 @@
 // `ICETransport`) + DTLS-SRTP + the negotiated streams, with the per-packet work of receiving (unprotect, route) and sending (rewrite SSRC,
 // protect into the reader's send batch).
 //
-// Concurrency: the receive side (ICE, DTLS, inbound SRTP, routes) and the send side (outbound
-// SRTP, destination) sit behind two Mutexes, so one subscriber's sends from several publishers'
-// reader threads serialise on the send side only. Locks are held for the CPU work on one
-// packet, never across a system call or a delegate callback.
+// Concurrency: the link (ICE agent, DTLS endpoint, full-ICE transport) sits behind a Mutex that
+// connectivity checks, handshake datagrams, timers and the control path take — never a media
+// packet. The media path (inbound and outbound SRTP, routes, counters) belongs to the thread of
+// the shard that owns the connection: packets are received there (MediaShard hands over what
+// another reader read), plugins send there (they check `isOwned(by:)`, or go through `perform`),
+// timers run there, and the control path's changes reach it through `perform`. So a received
+// and a forwarded packet take no lock in here. The owner changes only on its own thread
+// (`settle`), so the media path never has two users at once.
 
 import DTLS
 import ICE
@@ -14,6 +18,7 @@ import RTP
 import SDP
 import SRTP
 import STUN
+import Dispatch
 import Synchronization
 
 public final class PeerConnection: Sendable, CustomStringConvertible {
@@ -30,14 +35,27 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     // without a lock (the runtime's weak reference load), once per received packet.
     private weak let delegateReference: PeerConnectionDelegate?
 
-    private let receiver: Mutex<ReceiveState>
-    private let sender: Mutex<SendState>
+    private let link: Mutex<LinkState>
+    private let media = MediaPath()
+    /// `inboundSources` for other threads: the owner publishes its routes when they change
+    /// (negotiation, an SSRC learnt from its first packet).
+    private let publishedRoutes = Mutex<[(ssrc: UInt32, route: InboundRoute)]>([])
     private let closedFlag = Atomic<Bool>(false)
     /// Checks naming this connection's ufrag that a reader refused before handing them over
     /// (wrong MESSAGE-INTEGRITY and the like); the agent counts those that reached it.
     let checksRefusedOnArrival = Atomic<Int>(0)
-    /// Negotiated streams, replaced wholesale on renegotiation (read per packet by index).
+    /// Negotiated streams, replaced wholesale on renegotiation, for the control path (the media
+    /// path has its own copy).
     private let streamTable: Mutex<[MediaStream]>
+
+    /// The receive and send sides of the media path.
+    private final class MediaPath: @unchecked Sendable {
+        // @unchecked Sendable: only touched on the thread of the shard that owns the connection
+        // (see the note at the top of the file); the class gives that thread a place to mutate
+        // without a lock.
+        var receive = ReceiveState()
+        var send = SendState()
+    }
 
     init(id: UInt64, label: String, engine: MediaEngine, shard: Int, pinned: Bool, delegate: PeerConnectionDelegate) {
         self.id = id
@@ -48,10 +66,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         self.delegateReference = delegate
         let consent = engine.configuration.consentTimeout.components
         let consentNanos = UInt64(consent.seconds) * 1_000_000_000 + UInt64(consent.attoseconds / 1_000_000_000)
-        var receive = ReceiveState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos))
-        if engine.configuration.transportFactory != nil { receive.transportState = .new }
-        self.receiver = Mutex(receive)
-        self.sender = Mutex(SendState())
+        var link = LinkState(ice: ICELiteAgent(consentTimeoutNanos: consentNanos))
+        if engine.configuration.transportFactory != nil { link.transportState = .new }
+        self.link = Mutex(link)
         self.streamTable = Mutex([])
     }
 
@@ -94,7 +111,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         context.shardIndex == shardIndex
     }
     public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
-    public var localCredentials: ICECredentials { receiver.withLock { $0.ice.local } }
+    public var localCredentials: ICECredentials { link.withLock { $0.ice.local } }
     public var streams: [MediaStream] { streamTable.withLock { $0 } }
     var delegate: PeerConnectionDelegate? { delegateReference }
 
@@ -105,7 +122,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public func applyRemoteICE(ufrag: String) -> ICECredentials {
         if usesFullICE {
             // The ICE-lite agent only keeps the credentials here; the transport does the ICE.
-            let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
+            let (old, current) = link.withLock { state -> (ICECredentials, ICECredentials) in
                 let old = state.ice.local
                 if let known = state.ice.remoteUfrag, known != ufrag {
                     return (old, state.ice.restart(remoteUfrag: ufrag, now: MonotonicClock.nanoseconds()))
@@ -116,7 +133,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             if old != current { transport?.restart(credentials: current) }
             return current
         }
-        let (old, current) = receiver.withLock { state -> (ICECredentials, ICECredentials) in
+        let (old, current) = link.withLock { state -> (ICECredentials, ICECredentials) in
             let old = state.ice.local
             if let known = state.ice.remoteUfrag, known != ufrag {
                 return (old, state.ice.restart(remoteUfrag: ufrag, now: MonotonicClock.nanoseconds()))
@@ -133,7 +150,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public func configure(remoteFingerprint: DTLSFingerprint, dtlsRole: DTLSEndpoint.Role,
                           streams: [MediaStream]) throws(MediaError) {
         guard !isClosed else { throw .closed }
-        try receiver.withLock { state throws(MediaError) in
+        try link.withLock { state throws(MediaError) in
             if let dtls = state.dtls {
                 guard dtls.remoteFingerprint == remoteFingerprint else {
                     throw .negotiation("the DTLS fingerprint changed during renegotiation")
@@ -146,14 +163,19 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
                     throw .dtlsSetup("\(error)")
                 }
             }
-            state.rebuildRoutes(for: streams)
-        }
-        startDTLSClientIfConnected()
-        sender.withLock { state in
-            if state.perStream.count != streams.count { state.perStream = Array(repeating: PacketCount(), count: streams.count) }
-            state.outgoing = streams.map(OutgoingSSRCs.init)
         }
         streamTable.withLock { $0 = streams }
+        // Media that arrives before the owner has taken the streams up is routed by the previous
+        // ones (or dropped, before the first): none can, before DTLS has completed.
+        perform { [self] _ in
+            media.receive.rebuildRoutes(for: streams)
+            publishRoutes()
+            if media.send.perStream.count != streams.count {
+                media.send.perStream = Array(repeating: PacketCount(), count: streams.count)
+            }
+            media.send.outgoing = streams.map(OutgoingSSRCs.init)
+        }
+        startDTLSClientIfConnected()
     }
 
     /// Prepares the local ICE credentials before the first answer (the ufrag is registered for
@@ -172,7 +194,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// delegate one by one (`peerConnection(_:didGatherLocalCandidate:)`), then the end.
     public var tricklesLocalCandidates: Bool { engine.configuration.transportFactory?.tricklesLocalCandidates ?? false }
 
-    var transport: (any ICETransport)? { sender.withLock { $0.transport } }
+    var transport: (any ICETransport)? { link.withLock { $0.transport } }
 
     /// The candidates for a local description: the shared port's host candidates (ICE-lite), or
     /// those gathered by this connection's transport, which is made on first use — controlling
@@ -187,13 +209,17 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         } catch {
             throw .transport("\(error)")
         }
-        let winner = sender.withLock { state -> any ICETransport in
+        let winner = link.withLock { state -> any ICETransport in
             if let existing = state.transport { return existing }
             state.transport = created
             return created
         }
         // Lost a race with another negotiation, or with close(): nothing else will free it.
-        if winner !== created || isClosed { created.close() }
+        if winner !== created || isClosed {
+            created.close()
+        } else {
+            perform { [self] _ in if !isClosed { media.send.transport = created } }
+        }
         return winner.localCandidates
     }
 
@@ -216,13 +242,13 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     /// The DTLS client (Confab when the browser answered `passive`) starts once ICE works.
     private func startDTLSClientIfConnected() {
-        guard let outlet = sender.withLock({ $0.outlet }) else { return }
-        let started: [[UInt8]] = receiver.withLock { state in
-            guard state.transportState == .connected, let dtls = state.dtls, dtls.role == .client,
-                  dtls.state == .idle else { return [] }
+        let (started, outlet): ([[UInt8]], Outlet?) = link.withLock { state in
+            guard state.transportState == .connected, let outlet = state.outlet, let dtls = state.dtls,
+                  dtls.role == .client, dtls.state == .idle else { return ([], nil) }
             dtls.start()
-            return dtls.drainOutbound()
+            return (dtls.drainOutbound(), outlet)
         }
+        guard let outlet else { return }
         for datagram in started { transmit(datagram, outlet: outlet) }
     }
 
@@ -262,8 +288,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     func handleBindingRequest(_ request: STUNMessage, from source: TransportAddress, context: MediaSendContext,
                               arrivedAt arrival: Int? = nil) {
         let now = MonotonicClock.nanoseconds()
-        let (outcome, activeClient) = receiver.withLock { state in
+        let (outcome, activeClient) = link.withLock { state in
             let outcome = state.ice.handle(request: request, from: source, now: now)
+            if case .selected(let address) = outcome.event { state.destination = address }
             // A DTLS client starts its handshake once ICE has a pair (we are client only when
             // the browser answered `passive`).
             var started: [[UInt8]] = []
@@ -280,21 +307,23 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             engine.bind(source, to: self)
         }
         if let response = outcome.response { context.enqueue(response, to: source) }
-        if outcome.rejection == nil, let arrival { settle(arrivedAt: arrival) }
         if case .selected(let address) = outcome.event {
             engine.logger.debug("\(self): ICE selected \(address)")
-            sender.withLock { $0.destination = address }
+            media.send.destination = address
         }
+        // Last use of the media path here: after `settle` it may belong to another thread.
+        if outcome.rejection == nil, let arrival { settle(arrivedAt: arrival) }
         for datagram in activeClient { context.enqueue(datagram, to: source) }
     }
 
     func handleDTLS(_ datagram: UnsafeRawBufferPointer, from source: TransportAddress, context: MediaSendContext) {
-        let result = receiver.withLock { state -> DTLSStep in
+        let result = link.withLock { state -> DTLSStep in
             guard let dtls = state.dtls else { return DTLSStep(dropped: true) }
             let wasConnected = dtls.isConnected
             let dropped = dtls.droppedDatagrams
             dtls.receive(datagram: datagram)
-            var step = DTLSStep(outbound: dtls.drainOutbound(), dropped: dtls.droppedDatagrams != dropped)
+            var step = DTLSStep(outbound: dtls.drainOutbound(), dropped: dtls.droppedDatagrams != dropped,
+                                outlet: state.outlet)
             switch dtls.state {
             case .connected where !wasConnected:
                 step.keys = dtls.keyingMaterial
@@ -308,7 +337,7 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             return step
         }
         if result.dropped { MediaCounters.bump(engine.counters.dtlsDropped) }
-        switch sender.withLock({ $0.outlet }) ?? .address(source) {
+        switch result.outlet ?? .address(source) {
         case .address(let destination):
             for datagram in result.outbound { context.enqueue(datagram, to: destination) }
         case let outlet:
@@ -322,8 +351,9 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         do {
             let inbound = try SRTPSession(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
             let outbound = try SRTPSession(profile: keys.profile, masterKey: keys.local, direction: .outbound)
-            receiver.withLock { $0.srtp = inbound }
-            sender.withLock { $0.srtp = outbound }
+            // On the owner: DTLS datagrams are handled there.
+            media.receive.srtp = inbound
+            media.send.srtp = outbound
         } catch {
             close(reason: "SRTP setup failed: \(error)")
             return
@@ -340,7 +370,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
             return
         }
         let now = MonotonicClock.nanoseconds()
-        let result = receiver.withLock { state in state.unprotectRTP(slot, length: length, now: now) }
+        let result = media.receive.unprotectRTP(slot, length: length, now: now)
+        if media.receive.routesChanged { publishRoutes() }
         guard let (plainLength, route, started) = result else { return dropSRTP() }
         if let started { notifyReceiving(stream: started, receiving: true) }
         delegate?.peerConnection(self, didReceiveRTP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
@@ -348,143 +379,112 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     }
 
     private func handleSRTCP(_ slot: UnsafeMutableRawBufferPointer, length: Int, context: MediaSendContext) {
-        let plainLength: Int? = receiver.withLock { state in
-            guard let srtp = state.srtp else { return nil }
-            return try? srtp.unprotectRTCP(slot, length: length)
-        }
+        let plainLength: Int? = media.receive.srtp.flatMap { try? $0.unprotectRTCP(slot, length: length) }
         guard let plainLength,
               RTCPCompound.isValid(UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])) else { return dropSRTP() }
         let plain = UnsafeRawBufferPointer(rebasing: slot[0..<plainLength])
         let now = MonotonicClock.nanoseconds()
         let threshold = engine.configuration.slowlinkThreshold
-        let localSSRCs = threshold > 0 ? localSSRCPositions : [:]
-        receiver.withLock { state in
-            state.rtcpPacketsReceived += 1
-            state.feedbackReceived.count(plain)
-            state.recordSenderReports(plain, now: now)
-            if threshold > 0 { state.recordNACKs(plain, localSSRCs: localSSRCs) }
-        }
+        media.receive.rtcpPacketsReceived += 1
+        media.receive.feedbackReceived.count(plain)
+        media.receive.recordSenderReports(plain, now: now)
+        if threshold > 0 { media.receive.recordNACKs(plain) }
         delegate?.peerConnection(self, didReceiveRTCP: UnsafeMutableRawBufferPointer(rebasing: slot[0..<plainLength]),
                                  context: context)
     }
 
     private func dropSRTP() {
         MediaCounters.bump(engine.counters.srtpDropped)
-        receiver.withLock { $0.packetsDropped += 1 }
+        media.receive.packetsDropped += 1
     }
 
-    // MARK: - Send path
+    // MARK: - Send path (the owner's thread)
 
     /// Sends an RTP packet on `stream` (its SSRC is replaced by the stream's local SSRC, or the
     /// local RTX SSRC when `rtx`), protected into `context`'s batch. Dropped silently before
-    /// DTLS completes or when the stream does not send.
+    /// DTLS completes or when the stream does not send. Only on the owner's thread (`context`
+    /// must be the owner's; anything else is counted as a send failure and dropped).
     public func sendRTP(_ packet: UnsafeRawBufferPointer, stream index: Int, rtx: Bool = false,
                         context: MediaSendContext, rewrite: (RTPHeaderView) -> Void = { _ in }) {
         guard packet.count >= 12, packet.count + SRTPSession.maxRTPTrailer <= datagramSlotSize else { return }
+        guard isOwned(by: context) else { return MediaCounters.bump(engine.counters.sendFailures) }
+        guard let srtp = media.send.srtp, let outlet = media.send.outlet, media.send.outgoing.indices.contains(index),
+              let ssrc = rtx ? media.send.outgoing[index].rtx : media.send.outgoing[index].media else { return }
         let slot = context.reserve()
-        let sent: (Int, Outlet)? = sender.withLock { state in
-            guard let srtp = state.srtp, let outlet = state.outlet, state.outgoing.indices.contains(index),
-                  let ssrc = rtx ? state.outgoing[index].rtx : state.outgoing[index].media else { return nil }
-            slot.copyMemory(from: packet)
-            let view = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
-            guard let header = RTPHeaderView(view) else { return nil }
-            header.ssrc = ssrc
-            rewrite(header)
-            guard let length = try? srtp.protect(rtp: slot, length: packet.count) else { return nil }
-            state.packetsSent += 1
-            state.bytesSent += packet.count
-            if state.perStream.indices.contains(index) {
-                state.perStream[index].packets += 1
-                state.perStream[index].bytes += packet.count
-            }
-            return (length, outlet)
+        slot.copyMemory(from: packet)
+        let view = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
+        guard let header = RTPHeaderView(view) else { return }
+        header.ssrc = ssrc
+        rewrite(header)
+        guard let length = try? srtp.protect(rtp: slot, length: packet.count) else { return }
+        media.send.packetsSent += 1
+        media.send.bytesSent += packet.count
+        if media.send.perStream.indices.contains(index) {
+            media.send.perStream[index].packets += 1
+            media.send.perStream[index].bytes += packet.count
         }
-        if let (length, outlet) = sent { deliver(slot, length: length, outlet: outlet, context: context) }
+        deliver(slot, length: length, outlet: outlet, context: context)
     }
 
-    /// Sends a compound RTCP packet (already carrying the SSRCs the browser knows).
+    /// Sends a compound RTCP packet (already carrying the SSRCs the browser knows). From the
+    /// owner's thread it goes into `context`'s batch; from anywhere else (signalling, a timer,
+    /// another shard's reader: keyframe requests, REMB) a copy is sent from the owner's thread.
     public func sendRTCP(_ compound: UnsafeRawBufferPointer, context: MediaSendContext?) {
         guard compound.count >= 8, compound.count + SRTPSession.maxRTCPTrailer <= datagramSlotSize else { return }
-        if let context {
-            let slot = context.reserve()
-            if let (length, outlet) = protectRTCP(compound, into: slot) {
-                deliver(slot, length: length, outlet: outlet, context: context)
-            }
+        guard let context, isOwned(by: context) else {
+            let copy = Array(compound)
+            perform { [self] context in copy.withUnsafeBytes { sendRTCP($0, context: context) } }
             return
         }
-        // Off the media path (timers, signalling): a one-off buffer and a direct send.
-        var buffer = [UInt8](repeating: 0, count: datagramSlotSize)
-        let result = buffer.withUnsafeMutableBytes { protectRTCP(compound, into: $0) }
-        if let (length, outlet) = result {
-            buffer.withUnsafeBytes { transmit(UnsafeRawBufferPointer(rebasing: $0[0..<length]), outlet: outlet) }
-        }
-    }
-
-    private func protectRTCP(_ compound: UnsafeRawBufferPointer, into slot: UnsafeMutableRawBufferPointer) -> (Int, Outlet)? {
-        sender.withLock { state in
-            guard let srtp = state.srtp, let outlet = state.outlet else { return nil }
-            state.feedbackSent.count(compound)
-            slot.copyMemory(from: compound)
-            guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return nil }
-            state.rtcpPacketsSent += 1
-            return (length, outlet)
-        }
+        guard let srtp = media.send.srtp, let outlet = media.send.outlet else { return }
+        let slot = context.reserve()
+        media.send.feedbackSent.count(compound)
+        slot.copyMemory(from: compound)
+        guard let length = try? srtp.protectRTCP(slot, length: compound.count) else { return }
+        media.send.rtcpPacketsSent += 1
+        deliver(slot, length: length, outlet: outlet, context: context)
     }
 
     /// Every incoming SSRC seen or announced so far and where it goes (control paths only: it
     /// copies the table).
     public var inboundSources: [(ssrc: UInt32, route: InboundRoute)] {
-        receiver.withLock { state in state.routes.map { ($0.key, $0.value) } }
+        publishedRoutes.withLock { $0 }
+    }
+
+    /// The owner's routes, for `inboundSources` (when they changed: rarely).
+    private func publishRoutes() {
+        media.receive.routesChanged = false
+        let routes = media.receive.routes.map { (ssrc: $0.key, route: $0.value) }
+        publishedRoutes.withLock { $0 = routes }
     }
 
     // MARK: - Timers (the owning shard's thread)
 
-    /// DTLS retransmissions, consent expiry, media-stopped detection.
-    func tick(now: UInt64) {
+    /// DTLS retransmissions, consent expiry, media-stopped detection, receiver reports,
+    /// transport-wide CC feedback, slow links.
+    func tick(now: UInt64, context: MediaSendContext) {
         guard !isClosed else { return }
-        let reporter = reportSenderSSRC
-        let step = receiver.withLock { state in
-            var step = state.tick(now: now)
-            step.receiverReport = state.receiverReport(now: now, senderSSRC: reporter)
-            step.transportFeedback = state.transportFeedbackPackets(now: now, senderSSRC: reporter)
-            step.slowLinks = state.slowLinks(now: now, threshold: engine.configuration.slowlinkThreshold)
-            return step
+        let step = link.withLock { state in (state.tick(now: now), state.outlet) }
+        let (linkStep, outlet) = step
+        let sender = media.receive.reportSenderSSRC
+        let report = media.receive.receiverReport(now: now, senderSSRC: sender)
+        let feedback = media.receive.transportFeedbackPackets(now: now, senderSSRC: sender)
+        let slowLinks = media.receive.slowLinks(now: now, threshold: engine.configuration.slowlinkThreshold)
+        let stopped = media.receive.stoppedStreams(now: now)
+        for (position, uplink, lost) in slowLinks where media.receive.streams.indices.contains(position) {
+            delegate?.peerConnection(self, stream: media.receive.streams[position].stream, slowLink: uplink, lost: lost)
         }
-        for (position, uplink, lost) in step.slowLinks {
-            if let stream = streamTable.withLock({ $0.indices.contains(position) ? $0[position] : nil }) {
-                delegate?.peerConnection(self, stream: stream, slowLink: uplink, lost: lost)
-            }
-        }
-        if let report = step.receiverReport { report.withUnsafeBytes { sendRTCP($0, context: nil) } }
-        for feedback in step.transportFeedback { feedback.withUnsafeBytes { sendRTCP($0, context: nil) } }
-        if !step.outbound.isEmpty, let outlet = sender.withLock({ $0.outlet }) {
-            for datagram in step.outbound { transmit(datagram, outlet: outlet) }
-        }
-        for stream in step.stoppedStreams { notifyReceiving(stream: stream, receiving: false) }
-        if let reason = step.closeReason { close(reason: reason) }
+        if let report { report.withUnsafeBytes { sendRTCP($0, context: context) } }
+        for packet in feedback { packet.withUnsafeBytes { sendRTCP($0, context: context) } }
+        if let outlet { for datagram in linkStep.outbound { transmit(datagram, outlet: outlet) } }
+        for stream in stopped { notifyReceiving(stream: stream, receiving: false) }
+        if let reason = linkStep.closeReason { close(reason: reason) }
     }
 
-    /// Our sending SSRCs (media and RTX) → stream position, for attributing the browser's NACKs.
-    private var localSSRCPositions: [UInt32: Int] {
-        streamTable.withLock { streams in
-            var positions: [UInt32: Int] = [:]
-            for (position, stream) in streams.enumerated() {
-                positions[stream.localSSRC] = position
-                if let rtx = stream.localRTXSSRC { positions[rtx] = position }
-            }
-            return positions
-        }
-    }
-
-    /// The SSRC our receiver reports come from: the first stream's local SSRC, which the browser
-    /// knows from our SDP when we send; any SSRC is valid for a pure receiver (RFC 3550 §6.4.2).
-    private var reportSenderSSRC: UInt32 {
-        streamTable.withLock { $0.first?.localSSRC ?? 1 }
-    }
-
+    /// The `media` event for stream `index` (the owner's thread).
     private func notifyReceiving(stream index: Int, receiving: Bool) {
-        let stream = streamTable.withLock { $0.indices.contains(index) ? $0[index] : nil }
-        if let stream { delegate?.peerConnection(self, stream: stream, receiving: receiving) }
+        guard media.receive.streams.indices.contains(index) else { return }
+        delegate?.peerConnection(self, stream: media.receive.streams[index].stream, receiving: receiving)
     }
 
     // MARK: - Closing
@@ -494,20 +494,26 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
         guard closedFlag.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return
         }
-        let farewell: [[UInt8]] = receiver.withLock { state in
+        let (farewell, outlet, transport) = link.withLock { state -> ([[UInt8]], Outlet?, (any ICETransport)?) in
             state.ice.close()
-            guard let dtls = state.dtls else { return [] }
+            let outlet = state.outlet
+            let transport = state.transport
+            state.transport = nil
+            guard let dtls = state.dtls else { return ([], outlet, transport) }
             dtls.close()
-            return dtls.drainOutbound()
+            return (dtls.drainOutbound(), outlet, transport)
         }
-        if let outlet = sender.withLock({ $0.outlet }) {
+        if let outlet {
             for datagram in farewell { transmit(datagram, outlet: outlet) }
         }
-        // The transport's agent, sockets and sources are freed on its own thread.
-        sender.withLock { state in
-            defer { state.transport = nil }
-            return state.transport
-        }?.close()
+        if let transport {
+            // Released from the owner's thread, the only one that sends media through it; the
+            // transport frees its agent, sockets and sources on its own thread.
+            perform { [self] _ in
+                media.send.transport = nil
+                transport.close()
+            }
+        }
         engine.unregister(self)
         engine.logger.debug("\(self): closed: \(reason)")
         delegate?.peerConnection(self, didCloseWithReason: reason)
@@ -515,21 +521,37 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
 
     // MARK: - Introspection
 
+    /// A snapshot for the Admin API (control path). The media path's counters are read on the
+    /// owner's thread: the caller waits for it (a shard runs such tasks within one loop, well
+    /// under a millisecond unless it is saturated; after a second without an answer, e.g. on a
+    /// stopped engine, the link's part alone is returned).
     public var statistics: PeerConnectionStatistics {
-        var stats = receiver.withLock { $0.statistics }
-        stats.checksRejected += checksRefusedOnArrival.load(ordering: .relaxed)
-        sender.withLock { state in
-            stats.selectedAddress = state.destination
-            stats.selectedPair = state.transport?.selectedPair
-            stats.packetsSent = state.packetsSent
-            stats.bytesSent = state.bytesSent
-            stats.rtcpPacketsSent = state.rtcpPacketsSent
-            stats.feedbackSent = state.feedbackSent
-            stats.outbound = state.perStream
+        var stats = PeerConnectionStatistics()
+        if shard.isCurrentThread {
+            fillMediaStatistics(&stats)
+        } else {
+            let answer = Mutex<PeerConnectionStatistics?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            perform { [self] _ in
+                var media = PeerConnectionStatistics()
+                fillMediaStatistics(&media)
+                answer.withLock { $0 = media }
+                done.signal()
+            }
+            if done.wait(timeout: .now() + .seconds(1)) == .success, let media = answer.withLock({ $0 }) {
+                stats = media
+            }
         }
+        link.withLock { $0.fill(&stats) }
+        stats.checksRejected += checksRefusedOnArrival.load(ordering: .relaxed)
         stats.streams = streams
-        stats.localCandidates = transport?.localCandidates
         return stats
+    }
+
+    /// The owner's thread only.
+    private func fillMediaStatistics(_ stats: inout PeerConnectionStatistics) {
+        media.receive.fill(&stats)
+        media.send.fill(&stats)
     }
 }
 
@@ -539,6 +561,8 @@ struct DTLSStep {
     var dropped = false
     var keys: SRTPKeyingMaterial?
     var closeReason: String?
+    /// Where the handshake's answers go (nil before ICE selected a pair: back to the source).
+    var outlet: Outlet?
 }
 
 public enum MediaError: Error, Sendable, CustomStringConvertible {
@@ -561,13 +585,13 @@ public enum MediaError: Error, Sendable, CustomStringConvertible {
 
 extension PeerConnection: ICETransportOwner {
     public func transportDidConnect(_ transport: any ICETransport) {
-        receiver.withLock { $0.transportState = .connected }
+        link.withLock { $0.transportState = .connected }
         engine.logger.debug("\(self): ICE connected \(transport.selectedPair ?? "")")
         startDTLSClientIfConnected()
     }
 
     public func transport(_ transport: any ICETransport, didFailWithReason reason: String) {
-        receiver.withLock { $0.transportState = .failed }
+        link.withLock { $0.transportState = .failed }
         close(reason: reason)
     }
 

@@ -1,4 +1,6 @@
-// The mutable halves of a PeerConnection, each owned by one of its Mutexes.
+// The mutable parts of a PeerConnection: the link (ICE, DTLS), behind a Mutex, and the media
+// path (inbound and outbound SRTP, routes, counters), confined to the thread that owns the
+// connection.
 
 import DTLS
 import ICE
@@ -7,20 +9,92 @@ import RTP
 import SDP
 import SRTP
 
-/// Receive side: ICE, DTLS, inbound SRTP, how SSRCs map to streams, what arrives.
+/// ICE and DTLS: touched by connectivity checks, handshake datagrams, timers and the control
+/// path, never by a media packet.
 ///
-/// @unchecked Sendable: it holds non-thread-safe objects (OpenSSL's SSL, libsrtp's context), and
-/// lives only inside `PeerConnection.receiver`'s Mutex, which serialises every access; the
-/// conformance lets region checking accept packet buffers passed in under that lock.
-struct ReceiveState: @unchecked Sendable {
+/// @unchecked Sendable: it holds non-thread-safe objects (OpenSSL's SSL) and lives only inside
+/// `PeerConnection.link`'s Mutex, which serialises every access.
+struct LinkState: @unchecked Sendable {
     var ice: ICELiteAgent
     /// Full ICE: the transport's state (the ICE-lite agent above is then unused); nil = ICE-lite.
     var transportState: ICEState?
     var dtls: DTLSEndpoint?
+    /// Full ICE: the connection's own transport, made on first use.
+    var transport: (any ICETransport)?
+    /// ICE-lite: the selected address (the media path keeps its own copy).
+    var destination: TransportAddress?
+    let createdNanos = MonotonicClock.nanoseconds()
+
+    /// Where handshake and farewell datagrams go (control path and timers).
+    var outlet: Outlet? {
+        if let transport { return .transport(transport) }
+        return destination.map { .address($0) }
+    }
+
+    /// A handshake that has not finished 30 s after the connection was created has failed.
+    static let dtlsTimeoutNanos: UInt64 = 30_000_000_000
+
+    /// Timer work; returns what the PeerConnection must do outside the lock.
+    mutating func tick(now: UInt64) -> TickStep {
+        var step = TickStep()
+        if let dtls {
+            if let timeout = dtls.retransmissionTimeout, timeout <= .zero {
+                dtls.handleTimeout()
+                step.outbound = dtls.drainOutbound()
+            }
+            // DTLSError texts already say "DTLS ...".
+            if case .failed(let error) = dtls.state { step.closeReason = "\(error)" }
+            if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos,
+               (transportState ?? ice.state) == .connected {
+                step.closeReason = "DTLS handshake timed out"
+            }
+        }
+        if let transportState {
+            // The transport reports failure and consent loss itself; this catches a peer that
+            // never sent a usable candidate.
+            if transportState != .connected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
+                step.closeReason = "ICE failed: no working candidate pair"
+            }
+        } else {
+            if ice.state != .new, ice.consentExpired(now: now) { step.closeReason = "ICE consent lost" }
+            if ice.state == .new, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
+                step.closeReason = "ICE failed: no connectivity check arrived"
+            }
+        }
+        return step
+    }
+
+    /// The link's part of the Admin API's statistics.
+    func fill(_ stats: inout PeerConnectionStatistics) {
+        stats.iceState = (transportState ?? ice.state).rawValue
+        stats.localUfrag = ice.local.ufrag
+        stats.remoteUfrag = ice.remoteUfrag
+        stats.checksAnswered = ice.checksAnswered
+        stats.checksRejected = ice.checksRejected
+        stats.dtlsState = dtls.map { "\($0.state)" } ?? "none"
+        stats.dtlsRole = dtls.map { $0.role == .client ? "client" : "server" }
+        stats.selectedAddress = destination
+        stats.selectedPair = transport?.selectedPair
+        stats.localCandidates = transport?.localCandidates
+    }
+}
+
+/// Receive side of the media path: inbound SRTP, how SSRCs map to streams, what arrives.
+///
+/// @unchecked Sendable: it holds non-thread-safe objects (libsrtp's context) and is only touched
+/// on the thread of the shard that owns the connection (`PeerConnection.MediaPath`).
+struct ReceiveState: @unchecked Sendable {
     var srtp: SRTPSession?
     /// SSRC → stream, learned from the SDP and from the first packets of unannounced SSRCs.
     var routes: [UInt32: InboundRoute] = [:]
+    /// `routes` changed since the connection last published them for the control path.
+    var routesChanged = false
     var streams: [InboundStreamState] = []
+    /// Our sending SSRCs (media and RTX) → stream position, for attributing the browser's NACKs.
+    var localSSRCPositions: [UInt32: Int] = [:]
+    /// The SSRC our receiver reports come from: the first stream's local SSRC, which the browser
+    /// knows from our SDP when we send; any SSRC is valid for a pure receiver (RFC 3550 §6.4.2).
+    var reportSenderSSRC: UInt32 = 1
     /// RFC 3550 reception statistics per incoming media SSRC (RTX excluded), for our RRs.
     var reception: [UInt32: ReceiverStatistics] = [:]
     var lastReportNanos: UInt64 = 0
@@ -40,26 +114,26 @@ struct ReceiveState: @unchecked Sendable {
     var rtcpPacketsReceived = 0
     var feedbackReceived = FeedbackCounts()
     var packetsDropped = 0
-    let createdNanos = MonotonicClock.nanoseconds()
 
     /// Browsers can invent SSRCs (probing, simulcast); a cap keeps a hostile peer from growing
     /// the route table without bound.
     static let maxRoutes = 64
     /// Janus's no-media timer: a stream counts as stopped after 1 s without packets.
     static let mediaTimeoutNanos: UInt64 = 1_000_000_000
-    /// A handshake that has not finished 30 s after the connection was created has failed.
-    static let dtlsTimeoutNanos: UInt64 = 30_000_000_000
     /// Receiver reports once a second, as browsers and Janus send them.
     static let reportIntervalNanos: UInt64 = 1_000_000_000
     /// Transport-wide CC feedback this often (libwebrtc's receivers use 100 ms too).
     public static let transportFeedbackIntervalNanos: UInt64 = 100_000_000
 
-    init(ice: ICELiteAgent) {
-        self.ice = ice
-    }
-
     mutating func rebuildRoutes(for negotiated: [MediaStream]) {
         routes.removeAll(keepingCapacity: true)
+        routesChanged = true
+        localSSRCPositions = [:]
+        for (position, stream) in negotiated.enumerated() {
+            localSSRCPositions[stream.localSSRC] = position
+            if let rtx = stream.localRTXSSRC { localSSRCPositions[rtx] = position }
+        }
+        reportSenderSSRC = negotiated.first?.localSSRC ?? 1
         streams = negotiated.map { InboundStreamState(stream: $0) }
         lostAtLastCheck = Array(repeating: 0, count: negotiated.count)
         nackedSinceCheck = Array(repeating: 0, count: negotiated.count)
@@ -125,6 +199,7 @@ struct ReceiveState: @unchecked Sendable {
             let route = InboundRoute(stream: position, isVideo: stream.kind == .video, isRTX: isRTX, layer: layer,
                                      layerCount: max(1, stream.remoteRids.count))
             routes[header.ssrc] = route
+            routesChanged = true
             if !isRTX { reception[header.ssrc] = ReceiverStatistics(ssrc: header.ssrc, clockRate: stream.clockRate) }
             return route
         }
@@ -146,14 +221,14 @@ struct ReceiveState: @unchecked Sendable {
     }
 
     /// Counts the packets the browser NACKs, per stream of ours (by local SSRC).
-    mutating func recordNACKs(_ compound: UnsafeRawBufferPointer, localSSRCs: [UInt32: Int]) {
+    mutating func recordNACKs(_ compound: UnsafeRawBufferPointer) {
         var iterator = RTCPCompoundIterator(compound)
         while let packet = iterator.next() {
             guard packet.packetType == RTCPPacketType.transportFeedback, packet.format == RTCPFeedbackFormat.nack,
                   packet.bytes.count >= 12 else { continue }
             var media: UInt32 = 0
             for i in 8..<12 { media = media << 8 | UInt32(packet.bytes[i]) }
-            guard let position = localSSRCs[media], nackedSinceCheck.indices.contains(position) else { continue }
+            guard let position = localSSRCPositions[media], nackedSinceCheck.indices.contains(position) else { continue }
             var lost = 0
             _ = RTCPNack.forEachLost(in: packet) { _ in lost += 1 }
             nackedSinceCheck[position] += lost
@@ -213,50 +288,19 @@ struct ReceiveState: @unchecked Sendable {
         return packets
     }
 
-    /// Timer work; returns what the PeerConnection must do outside the lock.
-    mutating func tick(now: UInt64) -> TickStep {
-        var step = TickStep()
-        if let dtls {
-            if let timeout = dtls.retransmissionTimeout, timeout <= .zero {
-                dtls.handleTimeout()
-                step.outbound = dtls.drainOutbound()
-            }
-            // DTLSError texts already say "DTLS ...".
-            if case .failed(let error) = dtls.state { step.closeReason = "\(error)" }
-            if !dtls.isConnected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos,
-               (transportState ?? ice.state) == .connected {
-                step.closeReason = "DTLS handshake timed out"
-            }
-        }
-        if let transportState {
-            // The transport reports failure and consent loss itself; this catches a peer that
-            // never sent a usable candidate.
-            if transportState != .connected, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
-                step.closeReason = "ICE failed: no working candidate pair"
-            }
-        } else {
-            if ice.state != .new, ice.consentExpired(now: now) { step.closeReason = "ICE consent lost" }
-            if ice.state == .new, elapsed(since: createdNanos, now) > Self.dtlsTimeoutNanos * 2 {
-                step.closeReason = "ICE failed: no connectivity check arrived"
-            }
-        }
+    /// Streams that stopped receiving (no packet for a second), by position.
+    mutating func stoppedStreams(now: UInt64) -> [Int] {
+        var stopped: [Int] = []
         for index in streams.indices where streams[index].receiving
             && elapsed(since: streams[index].lastPacketNanos, now) > Self.mediaTimeoutNanos {
             streams[index].receiving = false
-            step.stoppedStreams.append(index)
+            stopped.append(index)
         }
-        return step
+        return stopped
     }
 
-    var statistics: PeerConnectionStatistics {
-        var stats = PeerConnectionStatistics()
-        stats.iceState = (transportState ?? ice.state).rawValue
-        stats.localUfrag = ice.local.ufrag
-        stats.remoteUfrag = ice.remoteUfrag
-        stats.checksAnswered = ice.checksAnswered
-        stats.checksRejected = ice.checksRejected
-        stats.dtlsState = dtls.map { "\($0.state)" } ?? "none"
-        stats.dtlsRole = dtls.map { $0.role == .client ? "client" : "server" }
+    /// The receive side's part of the Admin API's statistics.
+    func fill(_ stats: inout PeerConnectionStatistics) {
         stats.srtpProfile = srtp?.profile.name
         stats.packetsReceived = packetsReceived
         stats.bytesReceived = bytesReceived
@@ -270,7 +314,6 @@ struct ReceiveState: @unchecked Sendable {
             routes.filter { $0.value.stream == index }.map { ($0.key, $0.value.isRTX) }.sorted { $0.0 < $1.0 }
                 .map { RemoteSSRC(ssrc: $0.0, isRTX: $0.1) }
         }
-        return stats
     }
 }
 
@@ -297,13 +340,14 @@ struct TickStep {
     var closeReason: String?
 }
 
-/// Send side: outbound SRTP and where to send.
+/// Send side of the media path: outbound SRTP and where to send.
 ///
-/// @unchecked Sendable: like `ReceiveState`, only ever touched inside `PeerConnection.sender`'s Mutex.
+/// @unchecked Sendable: like `ReceiveState`, only touched on the owning shard's thread.
 struct SendState: @unchecked Sendable {
     var srtp: SRTPSession?
     var destination: TransportAddress?
-    /// Full ICE: the connection's own transport (preferred over `destination`).
+    /// Full ICE: the connection's own transport (preferred over `destination`); the owner's copy
+    /// of `LinkState.transport`.
     var transport: (any ICETransport)?
     var packetsSent = 0
     var bytesSent = 0
@@ -312,12 +356,21 @@ struct SendState: @unchecked Sendable {
     /// Per stream (by position), sized when the streams are configured.
     var perStream: [PacketCount] = []
     /// What each stream (by position) sends with, copied from the streams when they are configured,
-    /// so that a forwarded packet takes this one lock and not the stream table's too.
+    /// so that a forwarded packet needs no look at the stream table.
     var outgoing: [OutgoingSSRCs] = []
 
     var outlet: Outlet? {
         if let transport { return .transport(transport) }
         return destination.map { .address($0) }
+    }
+
+    /// The send side's part of the Admin API's statistics.
+    func fill(_ stats: inout PeerConnectionStatistics) {
+        stats.packetsSent = packetsSent
+        stats.bytesSent = bytesSent
+        stats.rtcpPacketsSent = rtcpPacketsSent
+        stats.feedbackSent = feedbackSent
+        stats.outbound = perStream
     }
 }
 

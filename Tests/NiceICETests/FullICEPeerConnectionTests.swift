@@ -79,11 +79,12 @@ struct FullICEPeerConnectionTests {
         #expect(confab.statistics.selectedPair?.contains("127.0.0.1") == true)
 
         // The peer sends RTP; Confab's delegate echoes it back through its agent.
-        let context = engine.makeSendContext()
-        for sequence in UInt16(1)...20 {
-            rtpPacket(sequence: sequence, ssrc: 0xB0).withUnsafeBytes { peer.sendRTP($0, stream: 0, context: context) }
+        // From the peer connection's owning thread, as plugins send.
+        peer.perform { context in
+            for sequence in UInt16(1)...20 {
+                rtpPacket(sequence: sequence, ssrc: 0xB0).withUnsafeBytes { peer.sendRTP($0, stream: 0, context: context) }
+            }
         }
-        context.flush()
         #expect(waitUntil { browser.seen.withLock { $0.rtp.count } >= 18 },
                 "echoed \(browser.seen.withLock { $0.rtp.count }) of 20")
         #expect(server.seen.withLock { $0.rtp.count } >= 18)
