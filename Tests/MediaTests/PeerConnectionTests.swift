@@ -141,6 +141,43 @@ extension [UInt8] {
         #expect(sender == Call.localSSRC)
     }
 
+    /// The media path belongs to the connection's owning shard: RTCP from any other thread (here
+    /// the test's, as signalling would) is sent from there, RTP from a thread that does not own the
+    /// connection is refused, and the control path still reads the owner's counters and routes.
+    @Test func theMediaPathIsUsedOnlyFromTheOwningThread() throws {
+        let call = try Call()
+        defer { call.engine.stop() }
+        #expect(try call.echo(count: 10, first: 1).count >= 9)
+        // Routes are published for the control path by the owner.
+        #expect(call.waitUntil { call.connection.inboundSources.map(\.ssrc) == [Call.remoteSSRC] })
+
+        // A PLI from this thread: a copy goes out from the owner.
+        var pli = [UInt8](repeating: 0, count: 12)
+        pli[0] = 0x81; pli[1] = 206; pli[3] = 2
+        for i in 0..<4 { pli[4 + i] = UInt8(truncatingIfNeeded: Call.localSSRC >> (24 - 8 * UInt32(i))) }
+        for i in 0..<4 { pli[8 + i] = UInt8(truncatingIfNeeded: Call.remoteSSRC >> (24 - 8 * UInt32(i))) }
+        let plisBefore = call.connection.statistics.feedbackSent.plis
+        pli.withUnsafeBytes { call.connection.sendRTCP($0, context: nil) }
+        let deadline = Date().addingTimeInterval(3)
+        while !call.client.rtcpReceived.contains(where: { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 }),
+              Date() < deadline {
+            _ = call.client.receiveRTP(milliseconds: 100)
+        }
+        #expect(call.client.rtcpReceived.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 })
+        #expect(call.connection.statistics.feedbackSent.plis == plisBefore + 1)
+
+        // RTP with a send context that is not the owner's is dropped and counted.
+        let sentBefore = call.connection.statistics.packetsSent
+        let failuresBefore = call.engine.counters.sendFailures.load(ordering: .relaxed)
+        let foreign = call.engine.makeSendContext()
+        let packet = [UInt8](repeating: 0, count: 20).enumerated().map { $0.offset == 0 ? 0x80 : $0.element }
+        packet.withUnsafeBytes { call.connection.sendRTP($0, stream: 0, context: foreign) }
+        foreign.flush()
+        #expect(call.engine.counters.sendFailures.load(ordering: .relaxed) == failuresBefore + 1)
+        #expect(call.connection.statistics.packetsSent == sentBefore)
+        #expect(call.client.receiveRTP(milliseconds: 200).isEmpty)
+    }
+
     @Test func slowLinksAreReportedBothWaysAboveTheThreshold() throws {
         let call = try Call(slowlinkThreshold: 4)
         defer { call.engine.stop() }
