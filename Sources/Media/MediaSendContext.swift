@@ -20,7 +20,8 @@ public final class MediaSendContext {
     /// unowned(unsafe): the shard owns its context; no reference count per packet.
     private unowned(unsafe) let shard: MediaShard?
     /// Shards handed something since the last `flush`, to wake once each.
-    private var handedOver: [MediaShard] = []
+    /// (One thread, so without the runtime's exclusivity checks.)
+    @exclusivity(unchecked) private var handedOver: [MediaShard] = []
 
     init(socket: UDPSocket, counters: MediaCounters, relayHandover: RelayHandover? = nil, capacity: Int = 64,
          shard: MediaShard? = nil) {

@@ -53,9 +53,10 @@ final class MediaShard: @unchecked Sendable {
     private let hasTasks = Atomic<Bool>(false)
     /// The shard's thread (pthread_self), once `run` has started; 0 before.
     private let thread = Atomic<UInt>(0)
-    private var owned: [PeerConnection] = []
+    // The shard's thread only, so without the runtime's exclusivity checks (per packet).
+    @exclusivity(unchecked) private var owned: [PeerConnection] = []
     private let batch = ReceiveBatch(capacity: 64)
-    private var inlet: MediaInlet!
+    @exclusivity(unchecked) private var inlet: MediaInlet!
     /// DTLS retransmissions, consent, receiver reports and transport-wide CC are checked this often.
     static let tickIntervalNanos: UInt64 = 20_000_000
 
@@ -190,8 +191,9 @@ final class MediaInlet {
     /// The shard this inlet reads for; nil (the TURN loop's inlet) hands every datagram over.
     /// unowned(unsafe): the shard owns its inlet, so it outlives it; no reference count per packet.
     private unowned(unsafe) let home: MediaShard?
-    private var cache: [TransportAddress: PeerConnection] = [:]
-    private var cacheGeneration: UInt64 = 0
+    // One thread, so without the runtime's exclusivity checks (per packet).
+    @exclusivity(unchecked) private var cache: [TransportAddress: PeerConnection] = [:]
+    @exclusivity(unchecked) private var cacheGeneration: UInt64 = 0
 
     init(engine: MediaEngine, context: MediaSendContext, home: MediaShard?) {
         self.engine = engine

@@ -11,8 +11,9 @@ public final class OwnerConfined<Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `working` and `applied` are only touched in `withValue`, which runs on
     // the owning thread only (see above); `plan` is behind its Mutex, `planNumber` is atomic.
     // `withValue` is @inlinable so that it is specialised for its Value where it is called.
-    @usableFromInline var working: Value
-    @usableFromInline var applied: UInt64 = 0
+    // One thread, so the runtime's exclusivity checks (per packet) are left out.
+    @exclusivity(unchecked) @usableFromInline var working: Value
+    @exclusivity(unchecked) @usableFromInline var applied: UInt64 = 0
     private let plan: Mutex<(value: Value, number: UInt64)>
     @usableFromInline let planNumber = Atomic<UInt64>(0)
 

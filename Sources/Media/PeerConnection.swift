@@ -52,9 +52,10 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     private final class MediaPath: @unchecked Sendable {
         // @unchecked Sendable: only touched on the thread of the shard that owns the connection
         // (see the note at the top of the file); the class gives that thread a place to mutate
-        // without a lock.
-        var receive = ReceiveState()
-        var send = SendState()
+        // without a lock. For the same reason the runtime's exclusivity checks (a begin/end
+        // access pair per use, several per packet) are left out.
+        @exclusivity(unchecked) var receive = ReceiveState()
+        @exclusivity(unchecked) var send = SendState()
     }
 
     init(id: UInt64, label: String, engine: MediaEngine, shard: Int, pinned: Bool, delegate: PeerConnectionDelegate) {

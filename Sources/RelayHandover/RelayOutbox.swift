@@ -10,10 +10,11 @@ public final class RelayOutbox {
     let handover: RelayHandover
     /// Destination → its route, or nil for an address in the relay port range that is not relayed
     /// (browsers' own ephemeral ports often are): both answers are cached until the table changes.
-    private var cache: [TransportAddress: RelayRoute?] = [:]
-    private var cacheGeneration: UInt64 = 0
-    private var batches: [ClientSocket: SendBatch] = [:]
-    private var dirty = false
+    /// (One thread, so these skip the runtime's exclusivity checks, which would run per packet.)
+    @exclusivity(unchecked) private var cache: [TransportAddress: RelayRoute?] = [:]
+    @exclusivity(unchecked) private var cacheGeneration: UInt64 = 0
+    @exclusivity(unchecked) private var batches: [ClientSocket: SendBatch] = [:]
+    @exclusivity(unchecked) private var dirty = false
 
     public init(handover: RelayHandover) {
         self.handover = handover

@@ -183,9 +183,10 @@ final class SubscriberStream: Sendable {
         // and tells the retransmission what was negotiated (atomics and its own lock).
         /// Nil in the lane a stream starts with, before its first answer.
         let connection: PeerConnection?
-        var state: ForwardingState
+        // One thread (above), so the runtime's exclusivity checks (per packet) are left out.
+        @exclusivity(unchecked) var state: ForwardingState
         /// The `restarts` count this state has caught up with.
-        var appliedRestarts: UInt64
+        @exclusivity(unchecked) var appliedRestarts: UInt64
         /// What was sent, to answer the subscriber's NACKs (RTX when the subscriber's answer kept it).
         let retransmission = OutboundRetransmission()
 
