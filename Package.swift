@@ -6,6 +6,13 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
 }
 
+/// Where Debian puts libnice's and GLib's headers (`pkg-config --cflags nice`; both multiarch
+/// directories, so that the same manifest builds on amd64 and arm64). Only headers: libnice is
+/// loaded at run time (CNice), so the pkg-config link flags must not reach the executable.
+let niceHeaderFlags = ["/usr/include/nice", "/usr/include/glib-2.0", "/usr/lib/x86_64-linux-gnu/glib-2.0/include",
+                       "/usr/lib/aarch64-linux-gnu/glib-2.0/include"].flatMap { ["-isystem", $0] }
+let niceHeaderSwiftFlags = niceHeaderFlags.flatMap { ["-Xcc", $0] }
+
 let package = Package(
     name: "confab",
     platforms: [.macOS(.v14)],
@@ -28,7 +35,9 @@ let package = Package(
     targets: [
         // C libraries from Debian, one system-library target each.
         systemLibrary("CLibConfig", pkgConfig: "libconfig", apt: "libconfig-dev"),
-        systemLibrary("CNice", pkgConfig: "nice", apt: "libnice-dev"),
+        // libnice's and GLib's headers, and its functions loaded with dlopen when full ICE is
+        // configured (so ICE-lite never maps libnice and its ~40 libraries); see CNice.h.
+        .target(name: "CNice", cSettings: [.unsafeFlags(niceHeaderFlags)], linkerSettings: [.linkedLibrary("dl")]),
         systemLibrary("CSRTP", pkgConfig: "libsrtp2", apt: "libsrtp2-dev"),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
         systemLibrary("COpus", pkgConfig: "opus", apt: "libopus-dev"),
@@ -69,7 +78,7 @@ let package = Package(
         .target(name: "NiceICE", dependencies: [
             "CNice", "ICE", "Media", "Net", "SDP",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.unsafeFlags(niceHeaderSwiftFlags)]),
         // Joins a Janus plugin handle to its PeerConnection: jsep answers, webrtcup/media/hangup events.
         .target(name: "JanusMedia", dependencies: [
             "JanusAPI", "Media", "SDP", "DTLS",
@@ -159,7 +168,7 @@ let package = Package(
             "TLS", "COpenSSL",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
+        ], swiftSettings: [.unsafeFlags(niceHeaderSwiftFlags)]),
         .testTarget(name: "TURNTests", dependencies: [
             "TURN", "STUN", "Net", "TLS", "RelayHandover",
             .product(name: "Logging", package: "swift-log"),
@@ -174,7 +183,8 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "PeerClient", "ICE", "Net", "DTLS", "SDP", "RTP",
                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NiceICETests", dependencies: ["NiceICE", "Media", "ICE", "Net", "SDP", "DTLS", "STUN", "TURN",
-                                                         .product(name: "Logging", package: "swift-log")]),
+                                                         .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: [.unsafeFlags(niceHeaderSwiftFlags)]),
         .testTarget(name: "JanusAPITests", dependencies: ["JanusAPI"]),
         .testTarget(name: "VideoRoomTests", dependencies: ["VideoRoom", "JanusAPI"]),
         .testTarget(name: "EchoTestTests", dependencies: ["EchoTest", "RTP"]),

@@ -78,6 +78,18 @@ def test_echotest_answer_follows_the_ice_mode(mode_srv):
     assert all(mode_srv.is_media_port(p) for p in ports), (ports, mode_srv.udp_port)
 
 
+def test_libnice_is_loaded_only_for_full_ice(mode_srv):
+    """libnice (and GLib, GnuTLS, libsoup... behind it) is dlopen-ed when full ICE is configured:
+    an ICE-lite server, the default, never maps it (its memory and start-up work are saved)."""
+    maps = open(f"/proc/{mode_srv.proc.pid}/maps").read()
+    mapped = {line.split()[-1].rsplit("/", 1)[-1] for line in maps.splitlines() if "/" in line}
+    nice = [name for name in mapped if name.startswith(("libnice.", "libglib-2.0.", "libgnutls."))]
+    if mode_srv.options.ice_mode == "full":
+        assert any(name.startswith("libnice.") for name in nice), sorted(mapped)
+    else:
+        assert nice == [], nice
+
+
 def test_echotest_chromium_janusjs(mode_srv, driver, echo_page):  # noqa: F811
     """janus.js trickles Chromium's candidates (`trickle` requests, then `completed`)."""
     b = eb.EchoBrowser(driver, echo_page)

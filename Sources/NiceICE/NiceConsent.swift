@@ -15,9 +15,9 @@ extension NiceTransport {
     /// `data` (the retained transport). Returned with a reference the transport gives back when
     /// its agent is freed.
     func startConsentTimer(_ data: UnsafeMutableRawPointer) -> UnsafeMutablePointer<GSource> {
-        let source = g_timeout_source_new(1000)!
-        g_source_set_callback(source, niceConsentTick, data, nil)
-        g_source_attach(source, worker.context)
+        let source = cn_g_timeout_source_new(1000)!
+        cn_g_source_set_callback(source, niceConsentTick, data, nil)
+        cn_g_source_attach(source, worker.context)
         return source
     }
 

@@ -59,7 +59,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         let configuration = factory.configuration
         // No NICE_AGENT_OPTION_CONSENT_FRESHNESS: its expiry is a fixed 10 s (see the top).
         let options = NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue
-        guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245,
+        guard let agent = cn_nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245,
                                               NiceAgentOption(rawValue: options)) else {
             throw NiceError.agent("nice_agent_new_full failed")
         }
@@ -77,35 +77,35 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         }
         for address in configuration.localAddresses {
             var niceAddress = NiceAddress()
-            nice_address_init(&niceAddress)
-            if nice_address_set_from_string(&niceAddress, address.ip) != 0 {
-                _ = nice_agent_add_local_address(agent, &niceAddress)
+            cn_nice_address_init(&niceAddress)
+            if cn_nice_address_set_from_string(&niceAddress, address.ip) != 0 {
+                _ = cn_nice_agent_add_local_address(agent, &niceAddress)
             }
         }
-        streamID = nice_agent_add_stream(agent, 1)
+        streamID = cn_nice_agent_add_stream(agent, 1)
         factory.liveAgents.add(1, ordering: .relaxed)
         guard streamID != 0 else {
             confab_nice_unref(agent)
             factory.liveAgents.subtract(1, ordering: .relaxed)
             throw NiceError.agent("nice_agent_add_stream failed")
         }
-        nice_agent_set_port_range(agent, streamID, Self.component, guint(configuration.portRange.lowerBound),
+        cn_nice_agent_set_port_range(agent, streamID, Self.component, guint(configuration.portRange.lowerBound),
                                   guint(configuration.portRange.upperBound))
-        _ = nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
+        _ = cn_nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
         if let turn = configuration.turnServer {
-            _ = nice_agent_set_relay_info(agent, streamID, Self.component, turn.ip, guint(turn.port),
+            _ = cn_nice_agent_set_relay_info(agent, streamID, Self.component, turn.ip, guint(turn.port),
                                           configuration.turnUser, configuration.turnPassword, NICE_RELAY_TYPE_TURN_UDP)
         }
 
         let data = Unmanaged.passRetained(self).toOpaque()
         userData = data
-        _ = nice_agent_attach_recv(agent, streamID, Self.component, worker.context, niceReceive, data)
+        _ = cn_nice_agent_attach_recv(agent, streamID, Self.component, worker.context, niceReceive, data)
         _ = confab_nice_on_state(agent, niceStateChanged, data)
         _ = confab_nice_on_gathering_done(agent, niceGatheringDone, data)
         _ = confab_nice_on_selected_pair(agent, niceSelectedPair, data)
         if factory.tricklesLocalCandidates { _ = confab_nice_on_new_candidate(agent, niceNewCandidate, data) }
         consentTimer = startConsentTimer(data)
-        guard nice_agent_gather_candidates(agent, streamID) != 0 else {
+        guard cn_nice_agent_gather_candidates(agent, streamID) != 0 else {
             close()
             throw NiceError.agent("gathering failed (no usable local address or port in \(configuration.portRange))")
         }
@@ -123,23 +123,23 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
 
     var localCandidates: [Candidate] {
         var candidates: [Candidate] = []
-        let list = nice_agent_get_local_candidates(agent, streamID, Self.component)
+        let list = cn_nice_agent_get_local_candidates(agent, streamID, Self.component)
         var node = list
         while let current = node {
             if let raw = current.pointee.data {
                 let candidate = raw.assumingMemoryBound(to: NiceCandidate.self)
                 if let parsed = sdpCandidate(candidate) { candidates.append(parsed) }
-                nice_candidate_free(candidate)
+                cn_nice_candidate_free(candidate)
             }
             node = current.pointee.next
         }
-        g_slist_free(list)
+        cn_g_slist_free(list)
         return mapped(candidates)
     }
 
     private func sdpCandidate(_ candidate: UnsafeMutablePointer<NiceCandidate>) -> Candidate? {
-        guard let text = nice_agent_generate_local_candidate_sdp(agent, candidate) else { return nil }
-        defer { g_free(text) }
+        guard let text = cn_nice_agent_generate_local_candidate_sdp(agent, candidate) else { return nil }
+        defer { cn_g_free(text) }
         // libnice writes "UDP"; Janus (and browsers) write the transport in lower case.
         guard var candidate = try? Candidate(parsing: String(cString: text)) else { return nil }
         candidate.transport = candidate.transport.lowercased()
@@ -187,9 +187,9 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
             }
             return (state.pendingCandidates, state.pendingComplete)
         }
-        _ = nice_agent_set_remote_credentials(agent, streamID, ufrag, pwd)
+        _ = cn_nice_agent_set_remote_credentials(agent, streamID, ufrag, pwd)
         if !pending.isEmpty { apply(pending) }
-        if complete { nice_agent_peer_candidate_gathering_done(agent, streamID) }
+        if complete { cn_nice_agent_peer_candidate_gathering_done(agent, streamID) }
     }
 
     func addRemoteCandidates(_ candidates: [Candidate]) {
@@ -207,7 +207,7 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
             if !state.remoteCredentialsSet { state.pendingComplete = true }
             return state.remoteCredentialsSet
         }
-        if now { nice_agent_peer_candidate_gathering_done(agent, streamID) }
+        if now { cn_nice_agent_peer_candidate_gathering_done(agent, streamID) }
     }
 
     /// Candidates libnice can parse (mDNS `.local` names are skipped), TCP ones only with ICE-TCP.
@@ -216,20 +216,20 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
         let tcp = factory.configuration.iceTCP
         for candidate in candidates where candidate.component == 1
             && (candidate.transport.lowercased() == "udp" || (tcp && candidate.transport.lowercased() == "tcp")) {
-            guard let parsed = nice_agent_parse_remote_candidate_sdp(agent, streamID,
+            guard let parsed = cn_nice_agent_parse_remote_candidate_sdp(agent, streamID,
                                                                     "a=candidate:\(candidate.attributeValue)") else {
                 continue
             }
-            list = g_slist_append(list, parsed)
+            list = cn_g_slist_append(list, parsed)
         }
         guard let list else { return }
-        _ = nice_agent_set_remote_candidates(agent, streamID, Self.component, list)
+        _ = cn_nice_agent_set_remote_candidates(agent, streamID, Self.component, list)
         var node: UnsafeMutablePointer<GSList>? = list
         while let current = node {
-            nice_candidate_free(current.pointee.data?.assumingMemoryBound(to: NiceCandidate.self))
+            cn_nice_candidate_free(current.pointee.data?.assumingMemoryBound(to: NiceCandidate.self))
             node = current.pointee.next
         }
-        g_slist_free(list)
+        cn_g_slist_free(list)
     }
 
     func restart(credentials: ICECredentials) {
@@ -242,15 +242,15 @@ final class NiceTransport: ICETransport, @unchecked Sendable {
             return true
         }
         guard open else { return }
-        _ = nice_agent_restart_stream(agent, streamID)
-        _ = nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
+        _ = cn_nice_agent_restart_stream(agent, streamID)
+        _ = cn_nice_agent_set_local_credentials(agent, streamID, credentials.ufrag, credentials.pwd)
     }
 
     // MARK: - Data
 
     func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
         guard let base = datagram.baseAddress else { return false }
-        let sent = nice_agent_send(agent, streamID, Self.component, guint(datagram.count),
+        let sent = cn_nice_agent_send(agent, streamID, Self.component, guint(datagram.count),
                                    base.assumingMemoryBound(to: gchar.self))
         return sent == Int32(datagram.count)
     }
@@ -367,11 +367,11 @@ struct AgentHandle: @unchecked Sendable {
     let consentTimer: UnsafeMutablePointer<GSource>
 
     func free() {
-        g_source_destroy(consentTimer)
-        g_source_unref(consentTimer)
-        _ = nice_agent_attach_recv(agent, streamID, NiceTransport.component, context, nil, nil)
+        cn_g_source_destroy(consentTimer)
+        cn_g_source_unref(consentTimer)
+        _ = cn_nice_agent_attach_recv(agent, streamID, NiceTransport.component, context, nil, nil)
         confab_nice_disconnect_all(agent, userData)
-        nice_agent_remove_stream(agent, streamID)
+        cn_nice_agent_remove_stream(agent, streamID)
         confab_nice_unref(agent)
         Unmanaged<NiceTransport>.fromOpaque(userData).release()
     }

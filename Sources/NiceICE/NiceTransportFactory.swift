@@ -44,11 +44,14 @@ public struct NiceConfiguration: Sendable {
 public enum NiceError: Error, CustomStringConvertible {
     case notStarted
     case agent(String)
+    /// libnice could not be loaded (it is loaded when full ICE is configured, not before).
+    case library(String)
 
     public var description: String {
         switch self {
         case .notStarted: "the libnice threads are not running"
         case .agent(let reason): "libnice: \(reason)"
+        case .library(let reason): "full ICE: \(reason)"
         }
     }
 }
@@ -67,7 +70,12 @@ public final class NiceTransportFactory: ICETransportFactory {
     public var tricklesLocalCandidates: Bool { configuration.fullTrickle }
     public var agentCount: Int { liveAgents.load(ordering: .acquiring) }
 
-    public init(configuration: NiceConfiguration, logger: Logger) {
+    /// Loads libnice (ICE-lite never does), so it throws when the library is missing.
+    public init(configuration: NiceConfiguration, logger: Logger) throws(NiceError) {
+        var message = [CChar](repeating: 0, count: 512)
+        guard cnice_load(&message, message.count) == 0 else {
+            throw .library(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
         self.configuration = configuration
         self.logger = logger
     }

@@ -19,15 +19,15 @@ final class NiceWorker: @unchecked Sendable {
 
     init(index: Int) {
         self.index = index
-        context = g_main_context_new()
-        loop = g_main_loop_new(context, 0)
+        context = cn_g_main_context_new()
+        loop = cn_g_main_loop_new(context, 0)
     }
 
     func start(engine: MediaEngine) {
         let thread = Thread { [self] in
-            g_main_context_push_thread_default(context)
-            g_main_loop_run(loop)
-            g_main_context_pop_thread_default(context)
+            cn_g_main_context_push_thread_default(context)
+            cn_g_main_loop_run(loop)
+            cn_g_main_context_pop_thread_default(context)
             finished.store(true, ordering: .releasing)
         }
         thread.name = "confab-nice\(index)"
@@ -36,7 +36,7 @@ final class NiceWorker: @unchecked Sendable {
 
     /// Quits the loop and waits (up to a second) for the thread to leave it.
     func stop() {
-        g_main_loop_quit(loop)
+        cn_g_main_loop_quit(loop)
         for _ in 0..<100 where !finished.load(ordering: .acquiring) { usleep(10_000) }
     }
 
@@ -44,14 +44,14 @@ final class NiceWorker: @unchecked Sendable {
     /// caller's stack, so an agent can be freed from within one of its own callbacks.
     func schedule(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ScheduledWork(body)).toOpaque()
-        let source = g_idle_source_new()
-        g_source_set_callback(source, { raw in
+        let source = cn_g_idle_source_new()
+        cn_g_source_set_callback(source, { raw in
             let work = Unmanaged<ScheduledWork>.fromOpaque(raw!).takeRetainedValue()
             work.body()
             return 0  // G_SOURCE_REMOVE
         }, box, nil)
-        g_source_attach(source, context)
-        g_source_unref(source)
+        cn_g_source_attach(source, context)
+        cn_g_source_unref(source)
     }
 }
 

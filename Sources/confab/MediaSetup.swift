@@ -33,7 +33,7 @@ enum MediaSetup {
                                                preferIPv6Socket: media.ipv6)
         configuration.slowlinkThreshold = media.slowlinkThreshold
         if media.iceMode == .full {
-            configuration.transportFactory = niceFactory(media, publicAddress: mappedAddress, logger: logger)
+            configuration.transportFactory = try niceFactory(media, publicAddress: mappedAddress, logger: logger)
         } else if settings.turn.enabled {
             // Confab's own TURN relays to this engine's port in process (ICE-lite: one port, one engine).
             let relayPorts = UInt16(settings.turn.relayPortRange.lower)...UInt16(settings.turn.relayPortRange.upper)
@@ -44,7 +44,7 @@ enum MediaSetup {
 
     /// Full ICE: libnice agents gathering on the allowed interface addresses (the same rules as
     /// ICE-lite's host candidates, loopback included when allowed), ports from `rtp_port_range`.
-    static func niceFactory(_ media: Settings.Media, publicAddress: TransportAddress?, logger: Logger) -> NiceTransportFactory {
+    static func niceFactory(_ media: Settings.Media, publicAddress: TransportAddress?, logger: Logger) throws -> NiceTransportFactory {
         let local = HostCandidatePolicy(allow: media.interfaces, ignore: media.ignoreInterfaces, ipv6: media.ipv6)
             .select(from: NetworkInterfaces.list())
         var nice = NiceConfiguration(
@@ -57,7 +57,7 @@ enum MediaSetup {
         nice.turnPassword = media.turnPassword
         nice.fullTrickle = media.fullTrickle
         nice.iceTCP = media.iceTCP
-        return NiceTransportFactory(configuration: nice, logger: logger)
+        return try NiceTransportFactory(configuration: nice, logger: logger)
     }
 
     /// A STUN/TURN server's `host:port` (validated by Settings), resolved once at start-up; one

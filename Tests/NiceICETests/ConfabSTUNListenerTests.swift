@@ -25,7 +25,7 @@ struct ConfabSTUNListenerTests {
         var nice = NiceConfiguration(portRange: 27000...27999, localAddresses: [loopback])
         nice.threads = 1
         nice.stunServer = TransportAddress(ip: "127.0.0.1", port: UInt16(port))
-        let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
+        let factory = try NiceTransportFactory(configuration: nice, logger: quietLogger())
         var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                                preferIPv6Socket: false)
         configuration.transportFactory = factory

@@ -30,7 +30,7 @@ func makeEngine(ports: ClosedRange<UInt16> = 21000...21999,
     nice.threads = 2
     nice.fullTrickle = fullTrickle
     nice.iceTCP = iceTCP
-    let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
+    let factory = try NiceTransportFactory(configuration: nice, logger: quietLogger())
     var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                            preferIPv6Socket: false)
     configuration.consentTimeout = consentTimeout

@@ -100,7 +100,7 @@ struct ServerReflexiveTests {
         var nice = NiceConfiguration(portRange: 26000...26999, localAddresses: [loopback])
         nice.threads = 1
         nice.stunServer = TransportAddress(ip: "127.0.0.1", port: stun.port)
-        let factory = NiceTransportFactory(configuration: nice, logger: quietLogger())
+        let factory = try NiceTransportFactory(configuration: nice, logger: quietLogger())
         var configuration = MediaConfiguration(udpPort: 0, readerThreads: 1, announcedAddresses: [loopback],
                                                preferIPv6Socket: false)
         configuration.transportFactory = factory
