@@ -106,6 +106,8 @@ def test_dockerfile_runtime_stage_covers_every_shared_library():
     assert binary.exists(), binary
     packages = _runtime_packages()
     assert {"libsrtp2-1", "libssl3", "libconfig9"} <= set(packages), packages
+    # Not in `ldd`: full ICE (media.ice_mode = "full") loads libnice with dlopen at start-up.
+    assert "libnice10" in packages, "full ICE needs libnice10 in the runtime stage (loaded at run time)"
     available = _closure(packages) | {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}  # in debian:bookworm-slim
     ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
     missing = []

@@ -2,7 +2,12 @@
 // (a cloud VM, a container with published ports). An IP is taken as it is; "auto" means the
 // address the host of `general.public_url` resolves to, so one setting serves both.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 import Net
 
 public enum PublicAddress {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Janus's Admin API: server status and tuning, sessions and handles, stored tokens.
 extension Gateway {

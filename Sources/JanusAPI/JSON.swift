@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON value. Janus messages are free-form objects whose plugin bodies the core never
 /// interprets, so the core keeps them as values rather than decoding them into fixed types.

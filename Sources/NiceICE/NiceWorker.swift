@@ -4,7 +4,7 @@
 // of PeerConnections.
 
 import CNice
-import Foundation
+import Glibc
 import Media
 import Net
 import Synchronization
@@ -24,14 +24,12 @@ final class NiceWorker: @unchecked Sendable {
     }
 
     func start(engine: MediaEngine) {
-        let thread = Thread { [self] in
+        spawnThread(name: "confab-nice\(index)") { [self] in
             cn_g_main_context_push_thread_default(context)
             cn_g_main_loop_run(loop)
             cn_g_main_context_pop_thread_default(context)
             finished.store(true, ordering: .releasing)
         }
-        thread.name = "confab-nice\(index)"
-        thread.start()
     }
 
     /// Quits the loop and waits (up to a second) for the thread to leave it.

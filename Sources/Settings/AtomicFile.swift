@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Replaces a file so that a crash or power cut leaves either the old contents or the new, never a
 /// half-written file: the text goes to a temporary file in the same directory (so `rename` stays on
@@ -28,7 +33,7 @@ public enum AtomicFile {
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let count = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { written = false; return }
                 offset += count

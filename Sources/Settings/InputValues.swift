@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Typed readers: each returns the value or a failure worded "<key> must be ..., got ...".
 /// Environment overrides arrive as text, so readers of numbers and names also parse `.string` from there.
@@ -66,7 +70,7 @@ extension Input {
     func portRange() throws(Failure) -> Settings.PortRange {
         let text = try string()
         let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            .map { Int($0.trimmingWhitespace) }
         guard ends.count == 2, let lower = ends[0], let upper = ends[1] else {
             throw failure("must look like \"20000-40000\", got \(text.debugDescription)")
         }
@@ -83,7 +87,7 @@ extension Input {
         switch value {
         case .string(let text) where splitCommas:
             elements = text.split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.trimmingWhitespace }
                 .filter { !$0.isEmpty }
                 .enumerated()
                 .map { Input(key: "\(key)[\($0.offset)]", value: .string($0.element), origin: origin) }
@@ -104,7 +108,7 @@ extension Input {
     /// A comma-separated codec list, each one of `known`; stored normalized ("opus,g722").
     func codecs(_ known: [String]) throws(Failure) -> String {
         let text = try string()
-        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let names = text.split(separator: ",").map { $0.trimmingWhitespace.lowercased() }
         guard !names.isEmpty, names.allSatisfy(known.contains) else {
             throw failure("must be a comma-separated list of \(known.joined(separator: ", ")), got \(text.debugDescription)")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The rooms file: VideoRoom rooms made permanent through the API (`create`, `edit` and `destroy`
 /// with `"permanent": true`). Confab keeps them apart from confab.cfg so it never rewrites the

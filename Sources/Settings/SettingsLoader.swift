@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads `confab.cfg` (libconfig syntax) into `Settings`, then applies `CONFAB_*` environment overrides.
 /// Every problem is reported as `file:line: message`, all of them at once.

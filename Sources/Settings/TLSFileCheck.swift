@@ -1,5 +1,10 @@
 internal import COpenSSL
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Checks a PEM certificate and private key pair at load time, so a TLS listener that could not
 /// start is reported as `file:line: key` like any other setting (the listener loads them again).
@@ -40,8 +45,9 @@ enum TLSFileCheck {
 
     /// A file BIO, or nil when the path is not a readable regular file.
     private static func openPEM(_ path: String) -> OpaquePointer? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+        // stat(2) follows symbolic links (certificate directories are often made of them).
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
               FileManager.default.isReadableFile(atPath: path) else { return nil }
         return BIO_new_file(path, "r")
     }

@@ -5,7 +5,11 @@
 
 internal import COpenSSL
 internal import OpenSSLSupport
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why a certificate/key pair cannot serve TLS; `key` names the file to blame.
 public struct TLSContextError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -99,10 +103,10 @@ public final class TLSServerContext: @unchecked Sendable {
 
     private static func checkReadable(_ path: String, _ key: TLSContextError.Key, what: String) throws(TLSContextError) {
         guard !path.isEmpty else { throw TLSContextError(key: key, message: "no \(what) file given") }
+        // Opened, not only checked with access(2): that is what OpenSSL will do.
         guard FileManager.default.isReadableFile(atPath: path),
-              let handle = FileHandle(forReadingAtPath: path) else {
+              (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)) != nil else {
             throw TLSContextError(key: key, message: "cannot read the \(what) file \(path)")
         }
-        try? handle.close()
     }
 }

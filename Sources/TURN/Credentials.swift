@@ -1,5 +1,9 @@
 import COpenSSL
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import STUN
 
 /// TURN REST API credentials (draft-uberti-behave-turn-rest): `username = "<expiry>:<user>"`,

@@ -29,7 +29,7 @@ struct JanusWebSocket: Sendable {
     func shouldUpgrade(_ request: Request) -> RouterShouldUpgrade {
         let offered = request.headers[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace }
         if offered.isEmpty { return .upgrade([:]) }
         guard offered.contains(kind.subprotocol) else { return .dontUpgrade }
         return .upgrade([.secWebSocketProtocol: kind.subprotocol])

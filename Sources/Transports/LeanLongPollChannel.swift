@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HummingbirdCore
 import HummingbirdWebSocket
 import JanusAPI
@@ -259,7 +263,7 @@ enum LeanRequestHead {
         for line in lines {
             guard let colon = line.firstIndex(of: ":"), line.first != " ", line.first != "\t" else { return .other }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingWhitespace
             switch name {
             case "content-length" where value != "0": return .other
             case "transfer-encoding", "upgrade", "expect": return .other

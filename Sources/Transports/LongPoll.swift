@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import JanusAPI
 
 /// `GET <path>/<session>?maxev=N&apisecret=..&token=..`: the parts of a Janus long poll both
@@ -22,7 +26,7 @@ struct LongPoll {
             for pair in parts[1].split(separator: "&") {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let value = keyValue.count == 2 ? String(keyValue[1]) : ""
-                query[String(keyValue[0])] = value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
+                query[String(keyValue[0])] = Self.percentDecoded(value.replacing("+", with: " ")) ?? value
             }
         }
         self.init(sessionID: id, query: query)
@@ -54,5 +58,35 @@ struct LongPoll {
     func body(for events: [JSON]) -> JSON {
         if events.isEmpty { return ["janus": "keepalive"] }
         return maxEvents > 1 ? .array(events) : events[0]
+    }
+}
+
+extension LongPoll {
+    /// `%XX` escapes decoded (RFC 3986); nil for a malformed escape or bytes that are not UTF-8,
+    /// as Foundation's `removingPercentEncoding` answers.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

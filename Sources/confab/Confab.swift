@@ -1,6 +1,11 @@
 import ArgumentParser
 import EchoTest
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 import JanusAPI
 import Logging
 import Media
@@ -28,7 +33,7 @@ struct Confab: AsyncParsableCommand {
         if let checkConfig {
             let settings = try loadSettings(path: checkConfig)
             _ = try loadRoomsFile(settings, settingsPath: checkConfig)
-            FileHandle.standardError.write(Data("\(checkConfig): settings are valid\n".utf8))
+            writeToStandardError("\(checkConfig): settings are valid\n")
             return
         }
         let settingsPath = config ?? (FileManager.default.fileExists(atPath: "confab.cfg") ? "confab.cfg" : nil)
@@ -85,7 +90,7 @@ struct Confab: AsyncParsableCommand {
             if let path { return try SettingsLoader.load(path: path) }
             return try SettingsLoader.defaults()
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            writeToStandardError("\(error)\n")
             throw ExitCode(2)
         }
     }
@@ -97,7 +102,7 @@ struct Confab: AsyncParsableCommand {
         do {
             return (path, try RoomsFile.load(path: path))
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            writeToStandardError("\(error)\n")
             throw ExitCode(2)
         }
     }
@@ -156,5 +161,17 @@ struct GatewayTimers: Service {
         gateway.shutdown()
         // Ending the sessions closed every recording; let the writer thread finish the files.
         await VideoRoomPlugin.finishRecordings(timeout: .seconds(3))
+    }
+}
+
+/// A line for the terminal (settings errors, `--check-config`), before or beside logging.
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Settings
 import VideoRoom
 
@@ -35,7 +39,7 @@ extension RoomOptions {
     }
 
     private static func codecList(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingWhitespace }.filter { !$0.isEmpty }
     }
 }
 

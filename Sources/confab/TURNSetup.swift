@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 import JanusAPI
 import Logging
 import Media
@@ -89,7 +94,7 @@ enum TURNSetup {
                 tls = try TLSServerContext(certificatePath: turn.tlsCertificate, privateKeyPath: turn.tlsKey)
             } catch {
                 let key = error.key == .certificate ? "turn.tls_certificate" : "turn.tls_key"
-                FileHandle.standardError.write(Data("\(key): \(error.message)\n".utf8))
+                writeToStandardError("\(key): \(error.message)\n")
                 exit(2)
             }
         }

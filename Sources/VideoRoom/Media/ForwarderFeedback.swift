@@ -3,7 +3,7 @@
 // pipeline that starts late or loses a packet gets a decodable picture again. Forwards with
 // feedback are rare (a few per server), so each has its own small thread polling its socket.
 
-import Foundation
+import Glibc
 import Logging
 import Net
 import RTP
@@ -25,13 +25,11 @@ final class ForwarderFeedback: Sendable {
         // An empty RTP-version header: not valid RTCP, so the recipient ignores it.
         _ = socket.send([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], to: remote)
         // The thread keeps this object alive until stop().
-        let thread = Thread { [self] in
+        spawnThread(name: "fwd-rtcp") { [self] in
             listen(keyframeWanted: keyframeWanted)
             socket.close()
             logger.debug("rtp forwarder feedback port closed", metadata: ["port": "\(socket.localPort)"])
         }
-        thread.name = "fwd-rtcp"
-        thread.start()
     }
 
     var localPort: UInt16 { socket.localPort }
