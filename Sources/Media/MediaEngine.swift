@@ -137,6 +137,7 @@ public final class MediaEngine: Sendable {
         // thread (releasing a full-ICE transport) gets done (and a shard runs what is left as it stops).
         for connection in registry.withLock({ Array($0.all.values) }) { connection.close(reason: "Shutting down") }
         running.store(false, ordering: .relaxed)
+        for shard in shards { shard.handoff.signal() }  // idle shards sleep up to a second
         for _ in 0..<200 where stoppedThreads.load(ordering: .relaxed) < shards.count {
             usleepMilliseconds(10)
         }

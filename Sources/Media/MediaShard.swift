@@ -47,6 +47,8 @@ final class MediaShard: @unchecked Sendable {
     let handoff = DatagramHandoff<HandoffItem>(capacity: 512)
     /// Connections made since the last tick, adopted by the shard's thread at the next one.
     private let arrivals = Mutex<[PeerConnection]>([])
+    /// `arrivals` has connections the thread has not taken up yet.
+    private let hasArrivals = Atomic<Bool>(false)
     /// Work other threads asked to run here (`PeerConnection.perform`): control-path changes and
     /// rare media-path messages (sender reports), never one per packet.
     private let tasks = Mutex<[@Sendable (MediaSendContext) -> Void]>([])
@@ -59,6 +61,8 @@ final class MediaShard: @unchecked Sendable {
     @exclusivity(unchecked) private var inlet: MediaInlet!
     /// DTLS retransmissions, consent, receiver reports and transport-wide CC are checked this often.
     static let tickIntervalNanos: UInt64 = 20_000_000
+    /// How long a shard without connections sleeps in poll(2) when nothing wakes it.
+    static let idlePollMilliseconds: Int32 = 1000
 
     init(index: Int, engine: MediaEngine, socket: UDPSocket) {
         self.index = index
@@ -74,6 +78,9 @@ final class MediaShard: @unchecked Sendable {
     /// `connection` belongs to this shard from now on (any thread).
     func adopt(_ connection: PeerConnection) {
         arrivals.withLock { $0.append(connection) }
+        hasArrivals.store(true, ordering: .releasing)
+        // An idle shard sleeps long (see `run`): it takes the connection up now.
+        handoff.signal()
     }
 
     /// Runs `task` on the shard's thread with its send context, soon (any thread).
@@ -106,8 +113,11 @@ final class MediaShard: @unchecked Sendable {
         while engine.isRunning {
             let now = MonotonicClock.nanoseconds()
             // Rounded up: rounding down asked poll(2) for 0 ms through the tick's last millisecond,
-            // so an idle reader spun through about one millisecond in every twenty.
-            let timeout = nextTick > now ? Int32((nextTick - now + 999_999) / 1_000_000) : 0
+            // so an idle reader spun through about one millisecond in every twenty. A shard that
+            // owns no connection has no timer to run: it sleeps until a datagram, a hand-over, a
+            // task, a new connection or the engine's stop wakes it (a second at most).
+            let timeout = owned.isEmpty ? Self.idlePollMilliseconds
+                : nextTick > now ? Int32((nextTick - now + 999_999) / 1_000_000) : 0
             if poll(&descriptors, 2, timeout) > 0 {
                 if descriptors[1].revents != 0 { handoff.acknowledgeWakeup() }
                 if descriptors[0].revents != 0 { readSocket() }
@@ -122,7 +132,7 @@ final class MediaShard: @unchecked Sendable {
             }
             runTasks()
             let after = MonotonicClock.nanoseconds()
-            if after >= nextTick {
+            if after >= nextTick || hasArrivals.load(ordering: .acquiring) {
                 tick(now: after)
                 nextTick = after + Self.tickIntervalNanos
             }
@@ -150,6 +160,7 @@ final class MediaShard: @unchecked Sendable {
 
     /// The owned connections' timers; closed ones are let go.
     private func tick(now: UInt64) {
+        hasArrivals.store(false, ordering: .relaxed)
         let newcomers = arrivals.withLock { arrivals -> [PeerConnection] in
             guard !arrivals.isEmpty else { return [] }
             defer { arrivals.removeAll() }
