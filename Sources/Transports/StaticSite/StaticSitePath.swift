@@ -54,7 +54,7 @@ enum StaticSitePath {
         while index < raw.endIndex {
             var byte = raw[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < raw.endIndex, let high = hexValue(raw[index + 1]), let low = hexValue(raw[index + 2])
+                guard index + 2 < raw.endIndex, let high = PercentEncoding.hexValue(raw[index + 1]), let low = PercentEncoding.hexValue(raw[index + 2])
                 else { return .failure(.init(reason: "bad percent-encoding")) }
                 byte = high << 4 | low
                 index += 3
@@ -73,15 +73,6 @@ enum StaticSitePath {
             return .failure(.init(reason: "invalid UTF-8"))
         }
         return .success(segment)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 
