@@ -166,6 +166,7 @@ let package = Package(
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "CLinux"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport", "COpenSSL"]),
         .testTarget(name: "TLSTests", dependencies: [
             "TLS", "COpenSSL",
