@@ -36,11 +36,24 @@ final class SegmentedSender {
     private let datagramCount: UnsafeMutablePointer<Int>
     private let controls: UnsafeMutableRawPointer
 
-    /// Off once the kernel said it cannot segment on this path at all (EIO: no checksum offload, IPsec).
-    @exclusivity(unchecked) private(set) var enabled = true
-    /// Segments longer than this are not coalesced: lowered when a route's MTU refuses a size (EINVAL),
-    /// so a path with a small MTU costs one refused call per size, not one per flush.
-    @exclusivity(unchecked) private(set) var maxSegmentSize = 1472
+    /// Whether this kernel knows UDP_SEGMENT (Linux 4.18+; not gVisor and the like): asked once, of a
+    /// throwaway socket, so an older kernel never sees a segmented message.
+    static let kernelSupportsSegmentation: Bool = {
+        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { close(probe) }
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(probe, solUDP, udpSegment, &value, &length) == 0
+    }()
+
+    /// Off when the kernel lacks UDP_SEGMENT, or once it said it cannot segment on this path at all
+    /// (EIO: no checksum offload, IPsec).
+    @exclusivity(unchecked) private(set) var enabled = SegmentedSender.kernelSupportsSegmentation
+    /// Segments longer than this are not coalesced: 1,500-byte Ethernet less IPv6 and UDP headers at
+    /// first, lowered when a route's smaller MTU refuses a size (EINVAL), so such a path costs one
+    /// refused call per size, not one per flush.
+    @exclusivity(unchecked) private(set) var maxSegmentSize = 1452
 
     init(capacity: Int) {
         self.capacity = capacity

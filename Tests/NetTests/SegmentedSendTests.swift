@@ -64,6 +64,11 @@ private func queue(_ batch: MixedSendBatch, _ bytes: [UInt8], from sender: Loopb
 }
 
 @Suite struct SegmentedSendTests {
+    @Test func thisKernelSegments() {
+        // Linux 4.18+; every test below would pass without segmentation, so make sure it is on.
+        #expect(SegmentedSender.kernelSupportsSegmentation)
+    }
+
     /// What the batch queued, per receiver, in order: a run of equal datagrams and a shorter one for A,
     /// two for B, then A again, and a second socket's datagram between.
     private func mixedTraffic(_ ip: String, prepare: (LoopbackSocket) -> Void = { _ in })
