@@ -42,7 +42,8 @@ public final class MixedSendBatch {
     }
 
     /// Sends everything queued, one sendmmsg per run of datagrams from the same socket (runs for one
-    /// destination inside it segmented), then empties the batch. Datagrams the kernel refuses are dropped, as UDP allows; returns how many were refused.
+    /// destination inside it segmented), then empties the batch. Datagrams the kernel refuses are
+    /// dropped, as UDP allows; returns how many were refused.
     @discardableResult
     public func flush() -> Int {
         var refused = 0

@@ -5,8 +5,9 @@
 // the kernel builds one buffer and walks the socket, route and IP layers once; the datagrams are cut
 // at the device (or by the NIC) and arrive as separate datagrams, exactly as if sent one by one.
 // A TURN relay sees such runs whenever a peer or a client sends a burst (a video frame split into
-// packets, the queued datagrams of one read), and each datagram of a run of three costs about half
-// as much CPU as sent alone (measured on loopback, scripts/bench_turn.sh and BENCHMARKS.md).
+// packets, the queued datagrams of one read); per datagram, a run of three costs 30% less CPU than
+// sendmmsg of the same datagrams, a run of eight half (on loopback: scripts/bench/udp_segment.c; the
+// relay as a whole: BENCHMARKS.md).
 //
 // Not Sendable: owned by the batch, which one thread owns.
 
@@ -28,7 +29,6 @@ final class SegmentedSender {
     /// Control space for one UDP_SEGMENT message: CMSG_SPACE(sizeof(uint16_t)).
     static let controlSpace = MemoryLayout<cmsghdr>.size + 8
 
-    private let capacity: Int
     /// The messages handed to sendmmsg: one per run (or per datagram outside runs).
     private let messages: UnsafeMutablePointer<confab_mmsghdr>
     /// Per message, the batch index of its first datagram and how many datagrams it carries.
@@ -56,7 +56,6 @@ final class SegmentedSender {
     @exclusivity(unchecked) private(set) var maxSegmentSize = 1452
 
     init(capacity: Int) {
-        self.capacity = capacity
         messages = .allocate(capacity: capacity)
         firstDatagram = .allocate(capacity: capacity)
         datagramCount = .allocate(capacity: capacity)
